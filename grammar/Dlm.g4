@@ -1,0 +1,2 @@
+grammar Dlm;
+file : EOF ;
