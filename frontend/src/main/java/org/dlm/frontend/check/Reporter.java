@@ -16,6 +16,7 @@ public final class Reporter {
 
     private final List<Diagnostic> diagnostics = new ArrayList<>();
     private final Set<String> seen = new HashSet<>();
+    private final Set<String> errorPlaces = new HashSet<>();
     private int errors;
 
     public void error(Span span, String message, String hint) {
@@ -39,7 +40,10 @@ public final class Reporter {
         if (sev == Diagnostic.Severity.ERROR && errors >= MAX_ERRORS) return;
         String key = span.source().name() + ":" + span.start() + ":" + message;
         if (!seen.add(key)) return;
-        if (sev == Diagnostic.Severity.ERROR) errors++;
+        if (sev == Diagnostic.Severity.ERROR) {
+            errors++;
+            errorPlaces.add(span.source().name() + ":" + span.start());
+        }
         String line = span.source().line(span.line());
         int len = Math.max(1, Math.min(span.length(), line.length() - span.column() + 1));
         diagnostics.add(new Diagnostic(sev, span.source().name(), span.line(), span.column(), len, message, hint, line));
@@ -47,6 +51,9 @@ public final class Reporter {
             diagnostics.add(new Diagnostic(Diagnostic.Severity.NOTE, span.source().name(), span.line(), span.column(), 0,
                     "too many errors; stopping after " + MAX_ERRORS, null, null));
     }
+
+    /** True when an error was already reported starting at this span (to avoid a second message for one mistake). */
+    public boolean hasErrorAt(Span span) { return errorPlaces.contains(span.source().name() + ":" + span.start()); }
 
     public int errorCount() { return errors; }
     public boolean hasErrors() { return errors > 0; }
