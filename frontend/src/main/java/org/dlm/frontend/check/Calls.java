@@ -54,6 +54,7 @@ final class Calls {
             else children.add(a.value());
         }
         for (Object ch : children) {
+            if (ch == Values.Poison.POISON) return ch;
             if (!(ch instanceof Values.LayerCtor || ch instanceof Values.SequentialCtor)) {
                 rep.error(c.span(), "Sequential takes layers, got " + Values.typeName(ch), "e.g. Sequential(Conv2d(3, 16, kernel = 3), BatchNorm2d(16))");
                 return Values.Poison.POISON;

@@ -47,7 +47,12 @@ final class PrimCalls {
             return fold(op, positional, span);
         }
 
-        List<Arg> ops = new ArrayList<>(positional);
+        List<Arg> ops = new ArrayList<>();
+        for (Arg a : positional) {
+            // a list of tensors spreads into the operands of a variadic op: prim.concat(xs, axis = 1)
+            if (a.value() instanceof List<?> l && def.maxInputs() == Integer.MAX_VALUE) for (Object x : l) ops.add(new Arg(x, a.span()));
+            else ops.add(a);
+        }
         while (!ops.isEmpty() && ops.getLast().value() == Values.None.NONE) ops.removeLast();
         DType dtype = null;
         for (Arg a : ops) if (a.value() instanceof Values.Tensor t) { dtype = t.node().dtype(); break; }

@@ -29,7 +29,7 @@ final class TypeMatcher {
      */
     Object convert(TypeExpr t, Object v, Env env, String who, Span span, Expr.Call call, Expr argExpr) {
         if (v == Values.Poison.POISON) return v;
-        if (t.isTensor() || DType.fromText(t.name()) != null) return matchTensor(t, v, env, who, span, call, argExpr) ? v : Values.Poison.POISON;
+        if (t.isTensor() || !Builtins.SCALAR_TYPES.contains(t.name()) && DType.fromText(t.name()) != null) return matchTensor(t, v, env, who, span, call, argExpr) ? v : Values.Poison.POISON;
         Object r = switch (t.name()) {
             case "int" -> v instanceof Long || v instanceof Dim ? v : null;
             case "float" -> v instanceof Long l ? (Object) l.doubleValue() : v instanceof Double ? v : null;
