@@ -57,7 +57,8 @@ public final class DlmSyntax {
             }
             if (t.getType() == Token.EOF) break;
         }
-        boolean lexErrors = reporter.errorCount() > errorsBefore;
+        // a bad character would only cause follow-up syntax errors: report it alone
+        if (reporter.errorCount() > errorsBefore) return null;
 
         DlmParser parser = new DlmParser(new CommonTokenStream(new ListTokenSource(tokens, source.name())));
         parser.removeErrorListeners();
@@ -76,7 +77,6 @@ public final class DlmSyntax {
             tree = parser.file();
             if (listener.count() > 0) return null;
         }
-        if (lexErrors) return null;
         int before = reporter.errorCount();
         SourceFile file = new AstBuilder(source, reporter).file(tree);
         return reporter.errorCount() > before ? null : file;
