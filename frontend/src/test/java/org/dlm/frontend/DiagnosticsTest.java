@@ -153,8 +153,7 @@ class DiagnosticsTest {
 
         String unary = "model M { forward(x: f32[B]) { let n = " + "-".repeat(50_000) + "1\n return x } }";
         Compilation u = Frontend.compile("unary.dlm", unary);
-        assertNotNull(u.diagnostics());
-        assertTrue(u.diagnostics().stream().noneMatch(d -> d.message().startsWith("internal")), render(u));
+        assertEquals("more than 200 operators in a row", u.diagnostics().get(0).message());
 
         String chain = "model M { forward(x: f32[B]) { let n = " + "1 + ".repeat(50_000) + "1\n return x } }";
         Compilation ch = Frontend.compile("chain.dlm", chain);
