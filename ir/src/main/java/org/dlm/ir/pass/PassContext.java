@@ -7,13 +7,14 @@ import java.util.Map;
 
 /**
  * What a pass may consult besides the graph: string options ({@code fold.max-elements=4096}) and
+(set with {@link #set}) and
  * a log of remarks ("folded 12 nodes") the driver can show with {@code -v}.
  */
 public final class PassContext {
     private final Map<String, String> options = new HashMap<>();
     private final List<String> remarks = new ArrayList<>();
 
-    public PassContext option(String key, String value) {
+    public PassContext set(String key, String value) {
         options.put(key, value);
         return this;
     }
