@@ -6,9 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a pass may consult besides the graph: string options ({@code fold.max-elements=4096}) and
-(set with {@link #set}) and
- * a log of remarks ("folded 12 nodes") the driver can show with {@code -v}.
+ * What a pass may consult besides the graph: string options ({@code fold.max-elements=4096},
+ * set with {@link #set}) and a log of remarks ("folded 12 nodes") the driver can show with {@code -v}.
  */
 public final class PassContext {
     private final Map<String, String> options = new HashMap<>();
