@@ -117,7 +117,7 @@ public final class Verifier {
                 try {
                     TensorType t = registered.shapeRule().infer(n.inputs().stream().map(Node::type).toList(), n.attrs());
                     if (!t.equals(n.type()))
-                        out.add(new Problem(where, n, "type is " + n.type() + " but " + n.opName() + " of "
+                        out.add(new Problem(where, n, "has type " + n.type() + " but " + n.opName() + " of "
                                 + operandTypes(n) + " gives " + t));
                 } catch (ShapeException e) {
                     out.add(new Problem(where, n, "shape rule rejects the operands: " + e.getMessage()));
