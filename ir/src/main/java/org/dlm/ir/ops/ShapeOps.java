@@ -58,6 +58,9 @@ public final class ShapeOps implements OpTable.Family {
                         "the number of elements must stay the same");
             return target;
         }
+        if (product(known).equals(Dim.of(0)))
+            throw new ShapeException("reshape cannot infer the -1 in " + target + " for " + x + ": the other dimensions have no elements",
+                    "give every dimension explicitly");
         // cancel dims that appear on both sides, then divide what is left
         List<Dim> num = new ArrayList<>(x.shape().dims()), den = new ArrayList<>();
         for (Dim d : known) if (!num.remove(d)) den.add(d);
@@ -66,9 +69,9 @@ public final class ShapeOps implements OpTable.Family {
         if (p.equals(q)) r = Dim.of(1);
         else if (q.isConst() && q.value() > 0 && p.floorDiv(q.value()).times(q.value()).equals(p)) r = p.floorDiv(q.value());
         if (r == null) {
-            String why = q.isConst() && q.value() == 0 ? "the other dimensions have no elements"
-                    : count(n) + " are not divisible by " + product(known);
-            throw new ShapeException("reshape cannot infer the -1 in " + target + " for " + x + ": " + why,
+            throw new ShapeException("reshape cannot infer the -1 in " + target + " for " + x + ": "
+                    + (q.isConst() ? count(n) + " are not divisible by " + product(known)
+                            : "cannot divide " + count(n) + " by " + product(known) + " symbolically"),
                     "give every dimension explicitly");
         }
         return target.with(infer, r);
