@@ -36,8 +36,8 @@ record Window2d(long[] kernel, long[] stride, long[] pad, long[] dilation) {
             throw new ShapeException(op + ": the " + axis + " " + in.value() + (pb + pe > 0 ? " (padded to " + (in.value() + pb + pe) + ")" : "")
                     + " is smaller than the kernel " + (dilation[i] > 1 ? "extent " + ext + " (kernel " + kernel[i] + ", dilation " + dilation[i] + ")" : kernel[i]),
                     "use a smaller kernel or more padding, or check the input size");
-        if (!ceil) return span.floorDiv(s).plus(1);
-        Dim out = span.ceilDiv(s).plus(1);
+        if (!ceil) return floorDiv(in, pb + pe - ext, s).plus(1);
+        Dim out = floorDiv(in, pb + pe - ext + s - 1, s).plus(1);
         if (in.isConst()) {
             long o = out.value();
             if ((o - 1) * s >= in.value() + pb) o--;
@@ -48,6 +48,14 @@ record Window2d(long[] kernel, long[] stride, long[] pad, long[] dilation) {
         if (pe - ext >= 0) return out.minus(1);
         throw new ShapeException(op + " with ceil_mode needs a static " + axis + " for these kernel/stride/padding values, got " + in,
                 "give the input a fixed " + axis + " or use ceil_mode = false");
+    }
+
+    /**
+     * floor((in + c) / s) with the constant brought into [0, s) first, so that equal sizes get
+     * equal dims whichever window produced them: (H-2)/2+1 and (H+0)/2 both become H/2.
+     */
+    static Dim floorDiv(Dim in, long c, long s) {
+        return in.plus(Math.floorMod(c, s)).floorDiv(s).plus(Math.floorDiv(c, s));
     }
 
     String kernelText() { return kernel[0] + "x" + kernel[1]; }
