@@ -46,8 +46,10 @@ public final class Idx {
         try (InputStream raw = Files.newInputStream(file);
              InputStream in = new BufferedInputStream(gz ? new GZIPInputStream(raw, 1 << 16) : raw, 1 << 16)) {
             return read(where, in, length, gz ? size : -1);
+        } catch (DataFormatException e) {
+            throw e;
         } catch (ZipException | java.io.EOFException e) {
-            throw new DataFormatException(where, "corrupt gzip data: " + e.getMessage());
+            throw new DataFormatException(where, "corrupt gzip data (" + Npz.describe(e) + ")");
         }
     }
 
@@ -59,8 +61,10 @@ public final class Idx {
         long length = ByteBuffer.wrap(file, file.length - 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
         try (InputStream in = new BufferedInputStream(new GZIPInputStream(new java.io.ByteArrayInputStream(file), 1 << 16), 1 << 16)) {
             return read(where, in, length, file.length);
+        } catch (DataFormatException e) {
+            throw e;
         } catch (ZipException | java.io.EOFException e) {
-            throw new DataFormatException(where, "corrupt gzip data: " + e.getMessage());
+            throw new DataFormatException(where, "corrupt gzip data (" + Npz.describe(e) + ")");
         }
     }
 

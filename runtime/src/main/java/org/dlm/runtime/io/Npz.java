@@ -40,8 +40,8 @@ public final class Npz {
         ZipFile zip;
         try {
             zip = new ZipFile(file.toFile());
-        } catch (ZipException e) {
-            throw new DataFormatException(where, "not a valid .npz (zip) file: " + e.getMessage());
+        } catch (ZipException | java.io.EOFException e) {
+            throw new DataFormatException(where, "not a valid .npz (zip) file (" + describe(e) + ")");
         }
         try (zip) {
             Enumeration<? extends ZipEntry> entries = zip.entries();
@@ -57,14 +57,23 @@ public final class Npz {
                     throw new DataFormatException(tw, "zip entry claims " + size + " bytes from " + e.getCompressedSize() + " compressed bytes (corrupt file?)");
                 try (InputStream in = new BufferedInputStream(zip.getInputStream(e), 1 << 16)) {
                     out.put(name, Npy.read(tw, in, size, opt));
-                } catch (ZipException | java.io.EOFException ex) {
-                    throw new DataFormatException(tw, "corrupt zip data: " + ex.getMessage());
+                } catch (DataFormatException ex) {
+                    throw ex;
+                } catch (IOException | RuntimeException ex) {
+                    throw new DataFormatException(tw, "corrupt zip data (" + describe(ex) + ")");
                 }
             }
-        } catch (ZipException | IllegalArgumentException e) {
-            throw new DataFormatException(where, "corrupt .npz (zip) file: " + e.getMessage());
+        } catch (DataFormatException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            // a damaged central directory surfaces as assorted exceptions from java.util.zip
+            throw new DataFormatException(where, "corrupt .npz (zip) file (" + describe(e) + ")");
         }
         return out;
+    }
+
+    static String describe(Exception e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     public static Map<String, NdArray> readArrays(Path file) throws IOException {
