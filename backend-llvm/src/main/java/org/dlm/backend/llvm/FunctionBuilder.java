@@ -52,6 +52,7 @@ public final class FunctionBuilder implements AutoCloseable {
     public LLVMValueRef icmp(int predicate, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildICmp(builder, predicate, a, b, ""); }
     public LLVMValueRef select(LLVMValueRef c, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildSelect(builder, c, a, b, ""); }
     public LLVMValueRef smin(LLVMValueRef a, LLVMValueRef b) { return select(icmp(LLVMIntSLT, a, b), a, b); }
+    public LLVMValueRef and(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAnd(builder, a, b, ""); }
     public LLVMValueRef or(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildOr(builder, a, b, ""); }
     public LLVMValueRef trunc(LLVMValueRef v, LLVMTypeRef t) { return LLVMBuildTrunc(builder, v, t, ""); }
     public LLVMValueRef sext(LLVMValueRef v, LLVMTypeRef t) { return LLVMBuildSExt(builder, v, t, ""); }
@@ -107,6 +108,12 @@ public final class FunctionBuilder implements AutoCloseable {
         LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(v), lanes);
         LLVMValueRef one = LLVMBuildInsertElement(builder, LLVMGetPoison(vt), v, i32(0), "");
         return LLVMBuildShuffleVector(builder, one, LLVMGetPoison(vt), LLVMConstNull(LLVMVectorType(mb.i32(), lanes)), "");
+    }
+
+    /** A vector of copies of lane 0 of {@code v}. */
+    public LLVMValueRef broadcastLane0(LLVMValueRef v) {
+        int lanes = LLVMGetVectorSize(LLVMTypeOf(v));
+        return LLVMBuildShuffleVector(builder, v, LLVMGetPoison(LLVMTypeOf(v)), LLVMConstNull(LLVMVectorType(mb.i32(), lanes)), "");
     }
 
     /** Lanes {@code i} of a vector where {@code first + i < limit} (i64 scalars). */
