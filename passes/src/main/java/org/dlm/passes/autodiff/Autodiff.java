@@ -61,23 +61,32 @@ public final class Autodiff {
                     "reduce it first, e.g. with reduce_mean");
         if (!loss.dtype().isFloating())
             throw new AutodiffException("loss '" + lossOutput + "' must be floating point, got " + loss.type(), null);
-        Set<String> names = new HashSet<>();
-        for (Node p : g.params()) names.add(paramName(p));
-        List<String> unknown = frozen.stream().filter(f -> !names.contains(f)).sorted().toList();
-        if (!unknown.isEmpty())
-            throw new AutodiffException("cannot freeze unknown parameter" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown),
-                    "parameters are: " + String.join(", ", names.stream().sorted().toList()));
-
-        List<Node> wrt = new ArrayList<>();
-        for (Node p : g.params())
-            if (p.attrs().getBool("trainable", true) && !frozen.contains(paramName(p)) && p.dtype().isFloating()) wrt.add(p);
-
+        List<Node> wrt = trainable(g, frozen);
         Map<Node, Node> grads = gradients(loss, constScalar(loss.dtype(), 1.0), wrt);
         List<Graph.Output> outs = new ArrayList<>(g.outputs());
         for (Node p : wrt) outs.add(new Graph.Output(GRAD_PREFIX + paramName(p), grads.get(p)));
         Map<String, String> meta = new TreeMap<>(g.meta());
         meta.put("autodiff.loss", lossOutput);
         return new Graph(g.name(), g.inputs(), g.params(), outs, meta);
+    }
+
+    /**
+     * The floating-point parameters of {@code g} marked trainable and not named in {@code frozen},
+     * in declaration order.
+     *
+     * @throws AutodiffException when {@code frozen} names a parameter {@code g} does not have
+     */
+    public static List<Node> trainable(Graph g, Set<String> frozen) {
+        Set<String> names = new HashSet<>();
+        for (Node p : g.params()) names.add(paramName(p));
+        List<String> unknown = frozen.stream().filter(f -> !names.contains(f)).sorted().toList();
+        if (!unknown.isEmpty())
+            throw new AutodiffException("cannot freeze unknown parameter" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown),
+                    "parameters are: " + String.join(", ", names.stream().sorted().toList()));
+        List<Node> wrt = new ArrayList<>();
+        for (Node p : g.params())
+            if (p.attrs().getBool("trainable", true) && !frozen.contains(paramName(p)) && p.dtype().isFloating()) wrt.add(p);
+        return wrt;
     }
 
     /**

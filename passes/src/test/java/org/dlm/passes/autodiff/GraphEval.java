@@ -8,11 +8,11 @@ import org.dlm.ir.Node;
 import org.dlm.ir.interp.NdArray;
 
 /** Evaluates static-shaped nodes by calling each op's reference kernel in topological order. */
-final class GraphEval {
+public final class GraphEval {
     private GraphEval() {}
 
     /** Values of {@code outs}; {@code bound} gives the values of input and param nodes. */
-    static List<NdArray> eval(List<Node> outs, Map<Node, NdArray> bound) {
+    public static List<NdArray> eval(List<Node> outs, Map<Node, NdArray> bound) {
         List<Graph.Output> o = new java.util.ArrayList<>();
         for (int i = 0; i < outs.size(); i++) o.add(new Graph.Output("o" + i, outs.get(i)));
         Map<Node, NdArray> vals = new HashMap<>(bound);
@@ -27,7 +27,7 @@ final class GraphEval {
     }
 
     /** Evaluates every output of {@code g} with params and inputs bound by name. */
-    static Map<String, NdArray> run(Graph g, Map<String, NdArray> byName) {
+    public static Map<String, NdArray> run(Graph g, Map<String, NdArray> byName) {
         Map<Node, NdArray> bound = new HashMap<>();
         for (Node n : g.inputs()) bound.put(n, byName.get(n.attrs().getString("name")));
         for (Node n : g.params()) bound.put(n, byName.get(n.attrs().getString("name")));
