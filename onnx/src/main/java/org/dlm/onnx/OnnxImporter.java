@@ -49,8 +49,12 @@ import org.dlm.onnx.proto.OnnxProto.ValueInfoProto;
  * }</pre>
  */
 public final class OnnxImporter {
-    /** Oldest and newest default-domain opsets the converters know. */
-    public static final int MIN_OPSET = 7, MAX_OPSET = 21;
+    /**
+     * Oldest and newest default-domain opsets accepted. The converters follow opsets 7–21; older
+     * models are accepted for ops whose definition did not change (legacy broadcast attributes are
+     * checked per node).
+     */
+    public static final int MIN_OPSET = 1, MAX_OPSET = 21;
 
     /** Integer initializers up to this many elements become constants (they are usually shapes or axes). */
     static final int SMALL_INT_INITIALIZER = 4096;

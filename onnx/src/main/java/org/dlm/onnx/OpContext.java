@@ -116,7 +116,11 @@ public final class OpContext {
     // --- building ---
 
     /** Builds a Graph IR node (shape-checked), folding it into a constant when all operands are constants. */
-    public Node op(String name, List<Node> in, Attrs a) { return session.build(OpTable.require(name), in, a); }
+    public Node op(String name, List<Node> in, Attrs a) {
+        OpDef def = OpTable.get(name);
+        if (def == null) throw unsupported("(DLM op '" + name + "' is not available)");
+        return session.build(def, in, a);
+    }
 
     public Node op(String name, List<Node> in, Object... kv) { return op(name, in, Attrs.of(kv)); }
 
