@@ -1,0 +1,108 @@
+package org.dlm.frontend.builder;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.List;
+import java.util.Map;
+import org.dlm.ir.DType;
+import org.dlm.ir.Dim;
+import org.dlm.ir.Graph;
+import org.dlm.ir.Shape;
+import org.dlm.ir.Verifier;
+import org.dlm.ir.text.IrParser;
+import org.dlm.ir.text.IrPrinter;
+import org.junit.jupiter.api.Test;
+
+class GraphBuilderTest {
+    /** The line number of the caller. */
+    private static int here() { return StackWalker.getInstance().walk(s -> s.skip(1).findFirst().orElseThrow().getLineNumber()); }
+
+    private static void assertAt(int line, DlmBuildException e) {
+        assertEquals("GraphBuilderTest.java", e.file(), e.getMessage());
+        assertEquals(line, e.line(), e.getMessage());
+        assertTrue(e.getMessage().startsWith("GraphBuilderTest.java:" + line + ": "), e.getMessage());
+    }
+
+    @Test void leavesAndParamSettingsLandInTheGraph() {
+        var b = new GraphBuilder("Leaves");
+        Value x = b.input("x", DType.F32, "B", 784);
+        Param w = b.param("fc1.weight", DType.F32, 512, 784);
+        Param mean = b.param("bn.mean", DType.F32, 512);
+        Value c = b.constant(DType.F32, new long[] {2}, 1, 2);
+        b.output("x", x).output("w", w).output("mean", mean).output("c", c);
+        w.init("kaiming_uniform");           // after use: build() still applies it
+        mean.trainable(false);
+        Graph g = b.build();
+        assertEquals(Shape.of(Dim.sym("B"), Dim.of(784)), g.inputs().get(0).shape());
+        assertEquals("kaiming_uniform", g.param("fc1.weight").attrs().getString("init"));
+        assertFalse(g.param("bn.mean").attrs().getBool("trainable", true));
+        assertSame(g.param("fc1.weight"), g.output("w"), "uses of the param see the final node");
+        assertEquals(List.of(), Verifier.verify(g));
+        assertEquals(g, IrParser.parse(IrPrinter.print(g)));
+        assertEquals("""
+                graph Leaves(%x: f32[B, 784]) params(%fc1.weight: f32[512, 784] {init = "kaiming_uniform", trainable = true}, \
+                %bn.mean: f32[512] {init = "zeros", trainable = false}) {
+                  %0 = const {value = dense<f32[2]>[1.0, 2.0]} : f32[2]
+                  return %x = %x, %w = %fc1.weight, %mean = %bn.mean, %c = %0
+                }
+                """, IrPrinter.print(g));
+    }
+
+    @Test void unknownOpPointsAtTheCaller() {
+        var b = new GraphBuilder("M");
+        Value x = b.input("x", DType.F32, "B", 3);
+        int line = here(); var e = assertThrows(DlmBuildException.class, () -> x.op("frobnicate"));
+        assertAt(line, e);
+        assertEquals("unknown op 'frobnicate'", e.problem());
+        assertEquals("the op catalogue is docs/ops.md", e.hint());
+        assertTrue(e.getMessage().endsWith("\n  hint: the op catalogue is docs/ops.md"), e.getMessage());
+    }
+
+    @Test void attributeErrorsCarryTheOpHint() {
+        var b = new GraphBuilder("M");
+        int line = here(); var e = assertThrows(DlmBuildException.class, () -> b.op("const", Map.of("valu", 1)));
+        assertAt(line, e);
+        assertEquals("const has no attribute 'valu'", e.problem());
+        assertEquals("known attributes: value", e.hint());
+    }
+
+    @Test void namingMistakes() {
+        var b = new GraphBuilder("M");
+        b.input("x", DType.F32, 3);
+        int l1 = here(); var e1 = assertThrows(DlmBuildException.class, () -> b.param("x", DType.F32, 3));
+        assertAt(l1, e1);
+        assertEquals("parameter name 'x' is already used by an input", e1.problem());
+        int l2 = here(); var e2 = assertThrows(DlmBuildException.class, () -> b.param("w", DType.F32, "N", 3));
+        assertAt(l2, e2);
+        assertEquals("parameter w has symbolic shape [N, 3]; parameter shapes are static", e2.problem());
+        int l3 = here(); var e3 = assertThrows(DlmBuildException.class, () -> b.input("y", DType.F32, "B+", 3));
+        assertAt(l3, e3);
+        assertEquals("input y: bad dimension 'B+'", e3.problem());
+        int l4 = here(); var e4 = assertThrows(DlmBuildException.class, () -> b.input("z", DType.F32, 2.5));
+        assertAt(l4, e4);
+        assertEquals("input z: a dimension must be an int or a symbol name, got Double 2.5", e4.problem());
+        int l5 = here(); var e5 = assertThrows(DlmBuildException.class, () -> b.build());
+        assertAt(l5, e5);
+        assertEquals("model M has no outputs", e5.problem());
+    }
+
+    @Test void valuesDoNotCrossBuilders() {
+        var a = new GraphBuilder("A");
+        var b = new GraphBuilder("B");
+        Value x = a.input("x", DType.F32, 3);
+        int line = here(); var e = assertThrows(DlmBuildException.class, () -> b.output("y", x));
+        assertAt(line, e);
+        assertEquals("output y belongs to model A, not B", e.problem());
+        b.output("c", b.constant(DType.F32, 1));
+        int l2 = here(); var e2 = assertThrows(DlmBuildException.class, () -> b.output("c", b.constant(DType.F32, 2)));
+        assertAt(l2, e2);
+        assertEquals("output 'c' is defined twice", e2.problem());
+    }
+
+    @Test void constantShapeMismatch() {
+        var b = new GraphBuilder("M");
+        int line = here(); var e = assertThrows(DlmBuildException.class, () -> b.constant(DType.F32, new long[] {2, 2}, 1, 2, 3));
+        assertAt(line, e);
+        assertEquals("constant of f32[2, 2] needs 4 values, got 3", e.problem());
+    }
+}
