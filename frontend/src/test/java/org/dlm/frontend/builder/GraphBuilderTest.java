@@ -40,8 +40,10 @@ class GraphBuilderTest {
         assertEquals(List.of(), Verifier.verify(g));
         assertEquals(g, IrParser.parse(IrPrinter.print(g)));
         assertEquals("""
-                graph Leaves(%x: f32[B, 784]) params(%fc1.weight: f32[512, 784] {init = "kaiming_uniform", trainable = true}, \
-                %bn.mean: f32[512] {init = "zeros", trainable = false}) {
+                graph Leaves(%x: f32[B, 784]) params(
+                    %fc1.weight: f32[512, 784] {init = "kaiming_uniform", trainable = true},
+                    %bn.mean: f32[512] {init = "zeros", trainable = false}
+                ) {
                   %0 = const {value = dense<f32[2]>[1.0, 2.0]} : f32[2]
                   return %x = %x, %w = %fc1.weight, %mean = %bn.mean, %c = %0
                 }
