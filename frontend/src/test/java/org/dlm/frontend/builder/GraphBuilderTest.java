@@ -107,4 +107,66 @@ class GraphBuilderTest {
         assertAt(line, e);
         assertEquals("constant of f32[2, 2] needs 4 values, got 3", e.problem());
     }
+
+    @Test void mlpWithRealOps() {
+        var b = new GraphBuilder("Mlp");
+        Value x = b.input("x", DType.F32, "B", 784);
+        Param w1 = b.param("fc1.weight", DType.F32, 512, 784).init("kaiming_uniform");
+        Value h = x.linear(w1, b.param("fc1.bias", DType.F32, 512)).relu();
+        Value logits = h.linear(b.param("fc2.weight", DType.F32, 10, 512), b.param("fc2.bias", DType.F32, 10));
+        b.output("logits", logits).output("probs", logits.softmax());
+        Graph g = b.build();
+        assertEquals("f32[B, 10]", g.output("logits").type().toString());
+        assertEquals(List.of(), Verifier.verify(g));
+        assertEquals(g, IrParser.parseChecked(IrPrinter.print(g)));
+        assertEquals(4, g.params().size());
+    }
+
+    @Test void lenetWithRealOps() {
+        var b = new GraphBuilder("LeNet");
+        Value x = b.input("x", DType.F32, "B", 1, 28, 28);
+        Value h = x.conv2d(b.param("conv1.weight", DType.F32, 6, 1, 5, 5), b.param("conv1.bias", DType.F32, 6), 1, 2).relu().maxPool2d(2);
+        h = h.conv2d(b.param("conv2.weight", DType.F32, 16, 6, 5, 5), b.param("conv2.bias", DType.F32, 16)).relu().maxPool2d(2, 2);
+        Value logits = h.flatten().linear(b.param("fc.weight", DType.F32, 10, 400), b.param("fc.bias", DType.F32, 10));
+        Value scaled = logits.mul(0.5).add(logits.reshape("B", 2, 5).transpose(0, 2, 1).reshape("B", 10)).sum(1);
+        b.output("logits", logits).output("scaled", scaled);
+        Graph g = b.build();
+        assertEquals("f32[B, 10]", g.output("logits").type().toString());
+        assertEquals("f32[B]", g.output("scaled").type().toString());
+        assertEquals(List.of(), Verifier.verify(g));
+        String text = IrPrinter.print(g);
+        assertTrue(text.contains("conv2d(%x, %conv1.weight, %conv1.bias) {dilation = [1, 1], groups = 1, padding = [2, 2, 2, 2], stride = [1, 1]} : f32[B, 6, 28, 28]"), text);
+        assertEquals(g, IrParser.parseChecked(text));
+    }
+
+    @Test void shapeErrorsPointAtTheCallerWithTheOpMessage() {
+        var b = new GraphBuilder("Bad");
+        Value x = b.input("x", DType.F32, "B", 16, 5, 5);
+        Param w = b.param("fc.weight", DType.F32, 120, 400);
+        int line = here(); var e = assertThrows(DlmBuildException.class, () -> x.linear(w));
+        assertAt(line, e);
+        assertTrue(e.problem().startsWith("linear"), e.problem());
+        assertTrue(e.problem().contains("f32[B, 16, 5, 5]"), e.problem());
+
+        Value v = b.input("v", DType.F32, "B", 3);
+        Value i = b.input("i", DType.I64, "B", 3);
+        int l2 = here(); var e2 = assertThrows(DlmBuildException.class, () -> v.add(i));
+        assertAt(l2, e2);
+        assertTrue(e2.problem().contains("f32") && e2.problem().contains("i64"), e2.problem());
+
+        int l3 = here(); var e3 = assertThrows(DlmBuildException.class, () -> v.op("softmax", Map.of("axis", 2.5)));
+        assertAt(l3, e3);
+        assertEquals("softmax attribute 'axis' must be an integer, got 2.5", e3.problem());
+    }
+
+    @Test void genericOpReachesTheWholeTable() {
+        var b = new GraphBuilder("Generic");
+        Value x = b.input("x", DType.F32, "B", 4);
+        Value y = b.op("clip", Map.of("min", 0.0, "max", 6.0), x);
+        Value z = y.op("gemm", Map.of("trans_b", true), b.param("w", DType.F32, 3, 4));
+        b.output("z", z);
+        Graph g = b.build();
+        assertEquals("f32[B, 3]", g.output("z").type().toString());
+        assertEquals(true, g.output("z").attrs().getBool("trans_b", false));
+    }
 }
