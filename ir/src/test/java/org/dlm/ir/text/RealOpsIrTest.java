@@ -130,4 +130,39 @@ class RealOpsIrTest {
         assertEquals(8, e.column());
         assertTrue(e.detail().startsWith("matmul"), e.getMessage());
     }
+
+    @Test void fuzzedLenetTextNeverCrashes() {
+        String good = IrPrinter.print(lenet());
+        Random r = new Random(3);
+        String alphabet = "%[](){}<>,=:\"-+.0123456789abefinrsxBHT_ \n*/";
+        int parsed = 0;
+        for (int trial = 0; trial < 400; trial++) {
+            StringBuilder sb = new StringBuilder(good);
+            for (int k = 1 + r.nextInt(3); k > 0; k--) {
+                int at = r.nextInt(sb.length());
+                if (r.nextBoolean()) sb.insert(at, alphabet.charAt(r.nextInt(alphabet.length())));
+                else sb.deleteCharAt(at);
+            }
+            for (IrParser.Mode mode : IrParser.Mode.values()) {
+                try {
+                    Graph g = IrParser.parse("fuzz.ir", sb.toString(), mode);
+                    Verifier.verify(g);
+                    IrPrinter.print(g);
+                    parsed++;
+                } catch (IrParseException expected) {
+                    assertTrue(expected.getMessage().startsWith("fuzz.ir:"), expected.getMessage());
+                }
+            }
+        }
+        assertTrue(parsed > 0, "some mutations (e.g. in comments or spacing) still parse");
+    }
+
+    @Test void floorDivisionDimsRoundTrip() {
+        Dim h = sym("H");
+        Node x = input("x", DType.F32, sym("B"), h, h.minus(3).floorDiv(2).plus(1), h.minus(3).floorDiv(2).times(2));
+        Graph g = new Graph("Dims", List.of(x), List.of(), List.of(new Graph.Output("y", Node.of("relu", x))));
+        IrTextTest.roundTrip(g);
+        assertTrue(IrPrinter.print(g).startsWith("graph Dims(%x: f32[B, H, (H-3)/2+1, 2*((H-3)/2)])"), IrPrinter.print(g));
+        assertEquals(List.of(), Verifier.verify(g));
+    }
 }
