@@ -169,4 +169,26 @@ class GraphBuilderTest {
         assertEquals("f32[B, 3]", g.output("z").type().toString());
         assertEquals(true, g.output("z").attrs().getBool("trans_b", false));
     }
+
+    @Test void everyShortcutNamesARealOp() {
+        var b = new GraphBuilder("All");
+        Value x = b.input("x", DType.F32, "B", 4);
+        Value img = b.input("img", DType.F32, "B", 2, 8, 8);
+        Value w = b.param("w", DType.F32, 3, 4);
+        List<Value> vs = List.of(
+                x.add(x), x.add(1), x.sub(x), x.sub(1), x.mul(x), x.mul(2), x.div(x), x.div(2), x.pow(x), x.pow(2), x.max(x), x.min(x),
+                x.neg(), x.abs(), x.exp(), x.log(), x.sqrt(), x.rsqrt(), x.sigmoid(), x.tanh(), x.relu(), x.gelu(), x.silu(),
+                x.softplus(), x.leakyRelu(0.1), x.cast(DType.F64), x.matmul(w.transpose()), x.linear(w), x.linear(w, b.param("b", DType.F32, 3)),
+                x.reshape("B", 2, 2), img.flatten(), img.flatten(2), x.transpose(), x.unsqueeze(0).squeeze(0), x.concat(1, x),
+                x.sum(), x.sum(1), x.mean(1), x.reduceMax(0), x.argmax(1), x.softmax(), x.softmax(0), x.logSoftmax(), x.logSoftmax(1),
+                img.conv2d(b.param("k", DType.F32, 3, 2, 3, 3)), img.conv2d(b.param("k2", DType.F32, 3, 2, 3, 3), null, Map.of("groups", 1)),
+                img.maxPool2d(2), img.maxPool2d(3, 1), img.avgPool2d(2, 2), img.globalAvgPool(), x.dropout(0.1, false));
+        for (int i = 0; i < vs.size(); i++) b.output("o" + i, vs.get(i));
+        Graph g = b.build();
+        assertEquals(List.of(), Verifier.verify(g));
+        assertEquals("f32[B, 8]", vs.get(34).type().toString());
+        assertEquals("i64[B]", vs.get(39).type().toString());
+        assertEquals("f32[B, 3, 6, 6]", vs.get(44).type().toString());
+        assertEquals(g, IrParser.parseChecked(IrPrinter.print(g)));
+    }
 }
