@@ -108,7 +108,7 @@ public final class ElementwiseOps implements OpTable.Family {
         l.add(OpDef.builder("cast").inputs(1).attr("dtype", DTYPE, null, "target dtype")
                 .shape((in, a) -> in.get(0).withDType(a.getDType("dtype", null)))
                 .kernel((in, a, out) -> in.get(0).cast(a.getDType("dtype", null)))
-                .grad((f, g) -> List.of(f.input(0).dtype().isFloating() && g.dtype().isFloating()
+                .grad((f, g) -> Arrays.asList(f.input(0).dtype().isFloating() && g.dtype().isFloating()
                         ? Node.of("cast", List.of(g), Attrs.of("dtype", f.input(0).dtype())) : null))
                 .doc("converts elements: float to int truncates toward zero, ints wrap, nonzero (and NaN) to bool is true").build());
 
