@@ -16,6 +16,7 @@ import org.dlm.ir.OpTable;
 import org.dlm.ir.Shape;
 import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
+import org.dlm.ir.interp.InterpreterException;
 import org.dlm.ir.interp.NdArray;
 
 /**
@@ -213,7 +214,7 @@ public final class ElementwiseOps implements OpTable.Family {
                     DType d = in.get(0).dtype();
                     if (!d.isInteger()) return broadcast2(in.get(0), in.get(1), d, (x, y) -> x / y);
                     return broadcast2(in.get(0), in.get(1), d, (x, y) -> {
-                        if (y == 0) throw new ArithmeticException("integer division by zero in div");
+                        if (y == 0) throw new InterpreterException("integer division by zero");
                         return truncDiv(x, y);
                     });
                 })
@@ -231,7 +232,7 @@ public final class ElementwiseOps implements OpTable.Family {
                     boolean fm = a.getBool("fmod", false);
                     boolean integer = in.get(0).dtype().isInteger();
                     return broadcast2(in.get(0), in.get(1), in.get(0).dtype(), (x, y) -> {
-                        if (integer && y == 0) throw new ArithmeticException("integer modulo by zero in mod");
+                        if (integer && y == 0) throw new InterpreterException("integer modulo by zero");
                         return fm ? x % y : floorMod(x, y);
                     });
                 })

@@ -14,6 +14,7 @@ import org.dlm.ir.OpTable;
 import org.dlm.ir.Shape;
 import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
+import org.dlm.ir.interp.InterpreterException;
 import org.dlm.ir.interp.NdArray;
 
 /**
@@ -206,7 +207,7 @@ public final class ReductionOps implements OpTable.Family {
                 .kernel((in, a, out) -> {
                     NdArray x = in.get(0);
                     int ax = OpChecks.axis(name, a.getLong("axis"), x.rank());
-                    if (x.dim(ax) == 0) throw new ShapeException(name + " over an empty axis");
+                    if (x.dim(ax) == 0) throw new InterpreterException(name + " over an empty axis");
                     NdArray r = reduceKernel(x, new int[] {ax}, a.getBool("keepdims", false), (v, d) -> {
                         int best = 0;
                         for (int i = 1; i < v.length; i++) {

@@ -15,6 +15,7 @@ import org.dlm.ir.OpTable;
 import org.dlm.ir.Shape;
 import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
+import org.dlm.ir.interp.InterpreterException;
 import org.dlm.ir.interp.NdArray;
 
 /**
@@ -234,7 +235,7 @@ public final class ShapeOps implements OpTable.Family {
                         for (int j = 0; j < m; j++) {
                             long k = (long) idx.get(j);
                             if (k < -n || k >= n)
-                                throw new IndexOutOfBoundsException("gather index " + k + " is out of range for axis " + ax + " of size " + n);
+                                throw new InterpreterException("gather index " + k + " is out of range for axis " + ax + " of size " + n);
                             if (k < 0) k += n;
                             for (int i = 0; i < inner; i++)
                                 r[(int) ((o * m + j) * inner + i)] = x.get((int) ((o * n + k) * inner + i));
