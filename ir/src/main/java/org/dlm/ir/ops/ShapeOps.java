@@ -247,6 +247,13 @@ public final class ShapeOps implements OpTable.Family {
                     for (int i = ax + 1; i < x.rank(); i++) os[p++] = x.dim(i);
                     return new NdArray(x.dtype(), os, r);
                 })
+                .grad((f, g) -> {
+                    TensorType x = f.input(0).type();
+                    int ax = OpChecks.axis("gather", f.attrs().getLong("axis"), x.rank());
+                    Dim n = x.shape().dim(ax);
+                    if (!n.isConst()) throw new ShapeException("the gradient of gather needs a static size on axis " + ax + ", got " + x);
+                    return Arrays.asList(scatterAlong(g, ax, f.input(1), n.value()), null);
+                })
                 .doc("picks entries of x along axis by index; negative indices count from the end (ONNX Gather)").build();
     }
 

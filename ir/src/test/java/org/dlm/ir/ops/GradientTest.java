@@ -136,13 +136,39 @@ class GradientTest {
         assertValues(eval(GradUtil.unbroadcast(g2, Shape.of(1, 3)), Map.of(g2, gv)), s(1, 3), 5, 7, 9);
     }
 
+    @Test void gatherAndStridedGradientsScatter() {
+        NdArray table = f64(s(3, 2), 1, 2, 3, 4, 5, 6);
+        Node ids = Node.of("const", List.of(), Attrs.of("value", new org.dlm.ir.Constant(tt(DType.I64, 2, 2), new double[] {0, -1, 2, 0})));
+        GradCheck.check(in -> Node.of("gather", in.get(0), ids), table);
+        GradCheck.check(in -> Node.of("gather", List.of(in.get(0), ids), Attrs.of("axis", 1)), f64(s(2, 3), 1, 2, 3, 4, 5, 6));
+        GradCheck.check(in -> Node.of("gather", List.of(in.get(0), GradUtil.indices(1)), Attrs.of("axis", 0)), table);
+        Node scalarIdx = Node.of("const", List.of(), Attrs.of("value", org.dlm.ir.Constant.scalar(DType.I32, 1)));
+        GradCheck.check(in -> Node.of("gather", List.of(in.get(0), scalarIdx), Attrs.of("axis", 1)), table);
+        GradCheck.check(in -> un("slice", Attrs.of("starts", s(0), "ends", s(6), "steps", s(2)), in.get(0)), f64(s(5), 1, 2, 3, 4, 5));
+        GradCheck.check(in -> un("slice", Attrs.of("starts", s(-1, 2), "ends", s(Long.MIN_VALUE, 0), "axes", s(1, 0), "steps", s(-2, -1)), in.get(0)), X);
+        GradCheck.check(in -> un("pad", Attrs.of("pads", s(1, 2, 1, 2), "mode", "reflect"), in.get(0)), X);
+        GradCheck.check(in -> un("pad", Attrs.of("pads", s(2, 0, 1, 3), "mode", "edge"), in.get(0)), X);
+    }
+
+    @Test void sliceToTheEndOfASymbolicDimHasAGradient() {
+        Node x = input("sx2", DType.F64, "B", "T");
+        Node y = un("slice", Attrs.of("starts", s(1), "ends", s(Long.MAX_VALUE), "axes", s(1)), x);
+        Node g = GradCheck.gradients(un("reduce_sum", Attrs.EMPTY, y), List.of(x)).get(0);
+        assertEquals(tt(DType.F64, "B", "T"), g.type());
+        assertValues(eval(g, Map.of(x, f64(s(2, 3), new double[6]))), s(2, 3), 0, 1, 1, 0, 1, 1);
+    }
+
     @Test void unsupportedGradientsSayWhy() {
-        Node x = input("ux", DType.F64, 4);
+        Node x = input("ux", DType.F64, "T");
         Node sl = un("slice", Attrs.of("starts", s(0), "ends", s(4), "steps", s(2)), x);
         ShapeException e = assertThrows(ShapeException.class, () -> sl.op().gradRule().grad(sl, input("ug3", DType.F64, 2)));
-        assertTrue(e.getMessage().contains("step 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("needs step 1 and a slice to the end"), e.getMessage());
         Node p = un("pad", Attrs.of("pads", s(1, 1), "mode", "edge"), x);
-        e = assertThrows(ShapeException.class, () -> p.op().gradRule().grad(p, input("ug4", DType.F64, 6)));
-        assertTrue(e.getMessage().contains("mode constant"), e.getMessage());
+        e = assertThrows(ShapeException.class, () -> p.op().gradRule().grad(p, input("ug4", DType.F64, "T+2")));
+        assertTrue(e.getMessage().contains("needs a static size on axis 0"), e.getMessage());
+        Node t = input("ut", DType.F64, "V", 4);
+        Node ga = Node.of("gather", t, input("ui", DType.I64, 3));
+        e = assertThrows(ShapeException.class, () -> ga.op().gradRule().grad(ga, input("ug5", DType.F64, 3, 4)));
+        assertTrue(e.getMessage().contains("gather needs a static size on axis 0"), e.getMessage());
     }
 }

@@ -151,6 +151,15 @@ class ShapeOpsTest {
         assertEquals(new Shape(List.of(Dim.sym("B"), half)), type("slice", slice(s(0), s(BIG), s(1), s(2)), tt(DType.F32, "B", "T")).shape());
     }
 
+    @Test void sliceOnSymbolicDimChecksItsAssumptionAtRunTime() {
+        Node x = input("sx", DType.I64, "T");
+        Node y = Node.of("slice", List.of(x), Attrs.of("starts", s(0), "ends", s(4)));
+        assertEquals(tt(DType.I64, 4), y.type());
+        assertValues(eval(y, Map.of(x, i64(s(5), 1, 2, 3, 4, 5))), s(4), 1, 2, 3, 4);
+        InterpreterException e = assertThrows(InterpreterException.class, () -> eval(y, Map.of(x, i64(s(3), 1, 2, 3))));
+        assertTrue(e.getMessage().contains("gives 3 elements on axis 0 of size 3, but its symbolic type promised 4"), e.getMessage());
+    }
+
     @Test void sliceErrors() {
         ShapeException e = shapeError("slice", Attrs.of("starts", s(0, 1), "ends", s(1)), tt(DType.F32, 3, 3));
         assertEquals("slice has 2 starts but 1 ends", e.getMessage());
