@@ -20,6 +20,20 @@ class GradientTest {
         check("linear", Attrs.EMPTY, rand(12, 3, 4), rand(13, 2, 4));
     }
 
+    /** These rules also use reduce_sum, reshape, transpose and mul from the other op families. */
+    @Test void broadcastingLinalg() {
+        check("matmul", Attrs.EMPTY, rand(20, 2, 1, 3, 4), rand(21, 3, 4, 2));
+        check("matmul", Attrs.EMPTY, rand(22, 4), rand(23, 2, 4, 3));
+        check("matmul", Attrs.EMPTY, rand(24, 2, 3, 4), rand(25, 4));
+        check("matmul", Attrs.EMPTY, rand(26, 4), rand(27, 4));
+        check("gemm", Attrs.of("beta", 0.5), rand(28, 3, 4), rand(29, 4, 2), rand(30, 2));
+        check("gemm", Attrs.of("beta", -1.5, "alpha", 2.0, "trans_a", true), rand(31, 4, 3), rand(32, 4, 2), rand(33, 3, 1));
+        check("linear", Attrs.EMPTY, rand(34, 2, 3, 4), rand(35, 5, 4), rand(36, 5));
+        check("linear", Attrs.EMPTY, rand(37, 4), rand(38, 2, 4), rand(39, 2));
+        check("conv2d", Attrs.of("padding", new long[] {1, 1, 1, 1}), rand(40, 2, 2, 3, 3), rand(41, 3, 2, 2, 2), rand(42, 3));
+        check("conv_transpose2d", Attrs.of("stride", new long[] {2, 2}), rand(43, 1, 2, 2, 2), rand(44, 2, 3, 2, 2), rand(45, 3));
+    }
+
     @Test void conv2d() {
         check("conv2d", Attrs.EMPTY, rand(1, 2, 2, 4, 4), rand(2, 3, 2, 2, 2));
         check("conv2d", Attrs.of("stride", new long[] {2, 3}, "padding", new long[] {1, 0, 2, 1}, "dilation", new long[] {2, 1}, "groups", 2),
