@@ -67,7 +67,7 @@ final class NnGradOps {
             OpDef.builder("batch_norm_grad").inputs(5)
                 .attr("eps", FLOAT, 1e-5, "as in batch_norm")
                 .attr("training", BOOL, false, "as in batch_norm")
-                .attr("wrt", INT, 0L, "0 = x, 1 = gamma, 2 = beta")
+                .attr("wrt", INT, 0L, "0 = x, 1 = gamma, 2 = beta, 3 = mean, 4 = var (eval only)")
                 .shape((in, a) -> wrtType("batch_norm_grad", a, in.get(0), new TensorType(in.get(0).dtype(), Shape.of(in.get(0).shape().dim(1)))))
                 .kernel((in, a, out) -> NormGradKernels.batchNorm(in.get(0), in.get(1), in.get(2), in.get(3), in.get(4),
                         a.getDouble("eps"), a.getBool("training", false), (int) a.getLong("wrt"), out))
@@ -126,8 +126,8 @@ final class NnGradOps {
     }
 
     private static TensorType wrtType(String op, Attrs a, TensorType x, TensorType param) {
-        long w = a.getLong("wrt");
-        if (w < 0 || w > 2) throw new ShapeException(op + " wrt must be 0, 1 or 2, got " + w);
+        long w = a.getLong("wrt"), max = op.equals("batch_norm_grad") && !a.getBool("training", false) ? 4 : 2;
+        if (w < 0 || w > max) throw new ShapeException(op + " wrt must be between 0 and " + max + ", got " + w);
         return w == 0 ? x : param;
     }
 

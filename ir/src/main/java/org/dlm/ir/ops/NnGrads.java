@@ -65,15 +65,17 @@ final class NnGrads {
         return List.of(Node.of("global_pool_grad", List.of(f.input(0), g), Attrs.of("mode", mode)));
     }
 
-    /** Gamma and beta get gradients; the running statistics are buffers and get none. */
+    /**
+     * x, gamma and beta get gradients; in eval mode the running statistics do too (autodiff prunes
+     * them when they are non-trainable buffers); in training mode they do not affect the result.
+     */
     static List<Node> batchNorm(Node f, Node g) {
         List<Node> ops = new ArrayList<>(f.inputs().subList(0, 5));
         ops.add(g);
         ops.remove(2);   // beta is not an operand of the backward op: (x, gamma, mean, var, gy)
         List<Node> r = new ArrayList<>();
-        for (int i = 0; i < 3; i++) r.add(Node.of("batch_norm_grad", ops, GradNodes.wrt(f, i)));
-        r.add(null);
-        r.add(null);
+        boolean training = f.attrs().getBool("training", false);
+        for (int i = 0; i < 5; i++) r.add(training && i >= 3 ? null : Node.of("batch_norm_grad", ops, GradNodes.wrt(f, i)));
         return r;
     }
 

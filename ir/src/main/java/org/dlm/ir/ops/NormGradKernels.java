@@ -54,8 +54,18 @@ final class NormGradKernels {
         return new NdArray(out.dtype(), out.shape().sizes(), r);
     }
 
+    /** wrt 3 and 4 (running mean and variance, eval mode only) are the buffers' exact derivatives. */
     static NdArray batchNorm(NdArray x, NdArray gamma, NdArray mean, NdArray var, NdArray gy, double eps, boolean training, int wrt, TensorType out) {
         int c = (int) x.dim(1), s = x.size() / Math.max(1, (int) x.dim(0) * c);
+        if (wrt >= 3) {
+            double[] r = new double[c];
+            for (int i = 0; i < x.size(); i++) {
+                int ch = (i / s) % c;
+                double inv = 1 / Math.sqrt(var.get(ch) + eps), dy = gy.get(i) * gamma.get(ch);
+                r[ch] += wrt == 3 ? -dy * inv : -0.5 * dy * (x.get(i) - mean.get(ch)) * inv * inv * inv;
+            }
+            return new NdArray(out.dtype(), out.shape().sizes(), r);
+        }
         Layout l = new Layout() {
             public int group(int i) { return (i / s) % c; }
             public int param(int i) { return (i / s) % c; }
