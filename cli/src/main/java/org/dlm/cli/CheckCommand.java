@@ -52,15 +52,22 @@ final class CheckCommand implements Callable<Integer> {
         err.flush();
     }
 
-    /** {@code LeNet: x: f32[B, 1, 28, 28] -> logits: f32[B, 10]; 61706 parameters in 10 tensors}. */
+    /**
+     * {@code LeNet: x: f32[B, 1, 28, 28] -> logits: f32[B, 10]; 61706 parameters in 10 tensors}; non-trainable
+     * params (batch-norm statistics) are counted apart as buffers.
+     */
     static String summary(Graph g) {
         StringJoiner in = new StringJoiner(", ");
         for (Node n : g.inputs()) in.add(n.attrs().getString("name") + ": " + n.type());
         StringJoiner out = new StringJoiner(", ");
         for (Graph.Output o : g.outputs()) out.add(o.name() + ": " + o.node().type());
-        Dim total = Dim.of(0);
-        for (Node p : g.params()) total = total.plus(p.shape().numel());
-        int n = g.params().size();
-        return g.name() + ": " + in + " -> " + out + "; " + total + " parameters in " + n + (n == 1 ? " tensor" : " tensors");
+        Dim weights = Dim.of(0), buffers = Dim.of(0);
+        int nw = 0, nb = 0;
+        for (Node p : g.params()) {
+            if (p.attrs().getBool("trainable", true)) { weights = weights.plus(p.shape().numel()); nw++; }
+            else { buffers = buffers.plus(p.shape().numel()); nb++; }
+        }
+        return g.name() + ": " + in + " -> " + out + "; " + weights + " parameters in " + nw + (nw == 1 ? " tensor" : " tensors")
+            + (nb == 0 ? "" : " + " + buffers + " buffer values in " + nb + (nb == 1 ? " tensor" : " tensors"));
     }
 }
