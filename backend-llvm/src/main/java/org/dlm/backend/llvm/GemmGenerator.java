@@ -110,7 +110,8 @@ public final class GemmGenerator {
         LLVMValueRef fn = mb.internalFunction(name, mb.voidType(), i64, i64, ptr, i64, ptr);
         mb.addEnum(fn, 3, "noalias");
         mb.addEnum(fn, 5, "noalias");
-        int mr = cfg.mr();
+        int mr = cfg.mr(), lanes = cfg.lanes();
+        LLVMTypeRef vec = mb.vector(f32, lanes);
         try (FunctionBuilder b = mb.body(fn)) {
             LLVMValueRef mc = b.param(0), kc = b.param(1), src = b.param(2), lda = b.param(3), dst = b.param(4);
             b.forRange(b.i64(0), mc, b.i64(mr), ip -> {
@@ -124,7 +125,20 @@ public final class GemmGenerator {
                     // Rows past the edge read the last real row (always in bounds) and store zero.
                     rowPtr[i] = b.gep(f32, src, b.mul(b.smin(r, lastRow), lda));
                 }
-                b.forRange(b.i64(0), kc, b.i64(1), kk -> {
+                // Whole vectors of k first: one load per row and cache line. Reading element by
+                // element would touch MR lines per k, and with a power-of-two lda those lines share
+                // one L1 set and evict each other.
+                LLVMValueRef kVec = b.mul(b.sdiv(kc, b.i64(lanes)), b.i64(lanes));
+                b.forRange(b.i64(0), kVec, b.i64(lanes), k0 -> {
+                    LLVMValueRef[] row = new LLVMValueRef[mr];
+                    for (int i = 0; i < mr; i++)
+                        row[i] = b.select(valid[i], b.load(vec, b.gep(f32, rowPtr[i], k0), 4), b.zero(vec));
+                    LLVMValueRef to = b.gep(f32, panel, b.mul(k0, b.i64(mr)));
+                    for (int l = 0; l < lanes; l++)
+                        for (int i = 0; i < mr; i++)
+                            b.store(b.extract(row[i], l), b.gep(f32, to, b.i64((long) l * mr + i)), 4);
+                });
+                b.forRange(kVec, kc, b.i64(1), kk -> {
                     LLVMValueRef to = b.gep(f32, panel, b.mul(kk, b.i64(mr)));
                     for (int i = 0; i < mr; i++) {
                         LLVMValueRef x = b.load(f32, b.gep(f32, rowPtr[i], kk), 4);
