@@ -10,7 +10,8 @@ import org.dlm.ir.interp.NdArray;
 
 /**
  * A dense row-major tensor in native memory with a static shape: what compiled code reads and
- * writes. The memory is 64-byte aligned (one cache line, one AVX-512 vector), zero-initialized,
+ * writes. The memory is 64-byte aligned (one cache line, one AVX-512 vector; large tensors are
+ * on huge pages, see {@link HugePages}), zero-initialized,
  * owned by the tensor's own shared {@link Arena} (any thread may use it) and freed by
  * {@link #close()}; using a closed tensor throws {@link IllegalStateException}.
  *
@@ -37,7 +38,7 @@ public final class Tensor implements AutoCloseable {
         this.numel = numel(this.shape);
         this.arena = Arena.ofShared();
         // Never zero bytes, so that every tensor has a distinct, valid, aligned address.
-        this.data = arena.allocate(Math.max(1, numel * dtype.byteSize()), ALIGNMENT);
+        this.data = HugePages.allocate(arena, Math.max(1, numel * dtype.byteSize()));
     }
 
     /** A zero-filled tensor. */

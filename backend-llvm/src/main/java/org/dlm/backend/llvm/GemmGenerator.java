@@ -56,18 +56,21 @@ public final class GemmGenerator {
                     b.forRange(b.i64(0), m, b.i64(cfg.mc()), ic -> {
                         LLVMValueRef mc = b.smin(b.i64(cfg.mc()), b.sub(m, ic));
                         b.call(mb.callee(packA), mc, kc, b.gep(f32, a, b.add(b.mul(ic, lda), pc)), lda, bufA);
-                        b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> {
+                        // Tile (ir, jr): one register tile of C from an A and a B micro-panel.
+                        java.util.function.BiConsumer<LLVMValueRef, LLVMValueRef> tile = (ir, jr) -> {
                             LLVMValueRef nr = b.smin(b.i64(cfg.nr()), b.sub(nc, jr));
-                            LLVMValueRef col = b.add(jc, jr);
-                            LLVMValueRef panelB = b.gep(f32, bufB, b.mul(jr, kc));
-                            b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> {
-                                LLVMValueRef mr = b.smin(b.i64(cfg.mr()), b.sub(mc, ir));
-                                LLVMValueRef row = b.add(ic, ir);
-                                LLVMValueRef cTile = b.gep(f32, c, b.add(b.mul(row, ldc), col));
-                                LLVMValueRef biasTile = b.gep(f32, bias, b.select(colBias, col, row));
-                                b.call(mb.callee(kernel), kc, b.gep(f32, bufA, b.mul(ir, kc)), panelB, cTile, ldc, mr, nr, f, biasTile);
-                            });
-                        });
+                            LLVMValueRef mr = b.smin(b.i64(cfg.mr()), b.sub(mc, ir));
+                            LLVMValueRef col = b.add(jc, jr), row = b.add(ic, ir);
+                            LLVMValueRef cTile = b.gep(f32, c, b.add(b.mul(row, ldc), col));
+                            LLVMValueRef biasTile = b.gep(f32, bias, b.select(colBias, col, row));
+                            b.call(mb.callee(kernel), kc, b.gep(f32, bufA, b.mul(ir, kc)), b.gep(f32, bufB, b.mul(jr, kc)),
+                                    cTile, ldc, mr, nr, f, biasTile);
+                        };
+                        if (cfg.bPanelInL1()) {   // BLIS order: the B micro-panel stays in L1 across the ir loop
+                            b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> tile.accept(ir, jr)));
+                        } else {                  // the A micro-panel stays in L1, B micro-panels stream from the L2-sized B block
+                            b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> tile.accept(ir, jr)));
+                        }
                     });
                 });
             });
