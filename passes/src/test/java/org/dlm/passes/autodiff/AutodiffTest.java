@@ -3,6 +3,7 @@ package org.dlm.passes.autodiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -102,6 +103,18 @@ public class AutodiffTest {
                 dg.outputs().stream().map(Graph.Output::name).toList());
         assertEquals("loss", dg.meta().get("autodiff.loss"));
         assertGradientsMatch(g, dg, values(g, 3));
+    }
+
+    @Test
+    void runsAsAVerifiedPassAndPrintsAsText() {
+        var cx = new org.dlm.ir.pass.PassContext().set("autodiff.frozen", "fc2.bias, fc1.bias");
+        Graph dg = new org.dlm.ir.pass.PassManager(List.of(new AutodiffPass())).verifyEach(true).run(mlp(), cx);
+        assertEquals(List.of("loss", "out", "grad/fc1.weight", "grad/fc2.weight"), dg.outputs().stream().map(Graph.Output::name).toList());
+        assertEquals(List.of("autodiff: added 2 gradient outputs for loss 'loss'"), cx.remarks());
+        String text = org.dlm.ir.text.IrPrinter.print(dg);
+        Graph back = org.dlm.ir.text.IrParser.parseChecked(text);
+        assertEquals(text, org.dlm.ir.text.IrPrinter.print(back));
+        assertSame(dg.output("grad/fc1.weight"), back.output("grad/fc1.weight"));   // hash-consed: same nodes
     }
 
     @Test

@@ -50,6 +50,7 @@ class OptimizerTest {
 
     static double[] train(Optimizer opt, GradPolicy policy, double lr, int steps) {
         Graph step = TrainStep.fused(model(4), "loss", Set.of(), opt, policy);
+        assertEquals(List.of(), org.dlm.ir.Verifier.verify(step));
         StepRunner r = runner();
         for (int t = 1; t <= steps; t++) r.run(step, data(0, 4), opt.scalars(t, lr));
         return concat(r.params.get("w"), r.params.get("b"));
@@ -141,6 +142,8 @@ class OptimizerTest {
         Optimizer opt = Adam.adam(0.9, 0.999, 1e-8, 0);
         Graph acc = TrainStep.accumulate(model(2), "loss", Set.of());
         Graph apply = TrainStep.apply(model(2), Set.of(), opt, GradPolicy.NONE, 2);
+        assertEquals(List.of(), org.dlm.ir.Verifier.verify(acc));
+        assertEquals(List.of(), org.dlm.ir.Verifier.verify(apply));
         StepRunner r = runner();
         for (int t = 1; t <= 3; t++) {
             r.run(acc, data(0, 2), Map.of());
