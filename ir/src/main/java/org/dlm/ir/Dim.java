@@ -180,7 +180,10 @@ public final class Dim implements Comparable<Dim> {
             if (ac != 1) sb.append(ac).append("*");
             for (int i = 0; i < m.size(); i++) {
                 if (i > 0) sb.append("*");
-                sb.append(m.get(i));
+                // "2*(H-3)/2" would read back as (2*(H-3))/2: a floor division after a factor or a
+                // unary minus needs its own parentheses
+                boolean wrap = m.get(i) instanceof FloorDiv && (i > 0 || ac != 1 || c < 0);
+                sb.append(wrap ? "(" + m.get(i) + ")" : m.get(i));
             }
         }
         return sb.toString();

@@ -108,7 +108,7 @@ public final class OpDef {
         return Attrs.of(out);
     }
 
-    private static boolean kindMatches(AttrKind k, Object v) {
+    static boolean kindMatches(AttrKind k, Object v) {
         return switch (k) {
             case INT -> v instanceof Long;
             case FLOAT -> v instanceof Double || v instanceof Long;
@@ -123,7 +123,7 @@ public final class OpDef {
         };
     }
 
-    private static String kindText(AttrKind k) {
+    static String kindText(AttrKind k) {
         return switch (k) {
             case INT -> "an integer"; case FLOAT -> "a number"; case BOOL -> "true or false"; case STRING -> "a string";
             case DTYPE -> "a dtype"; case SHAPE -> "a shape"; case INTS -> "a list of integers";

@@ -1,0 +1,35 @@
+package org.dlm.backend.llvm;
+
+/**
+ * Register and cache blocking of the generated fp32 GEMM (BLIS naming): an {@code mr × nr}
+ * register tile of {@code lanes}-wide vectors, {@code kc} deep panels, {@code mc} rows of A per
+ * packed block (L2) and {@code nc} columns of B per packed block (L3).
+ */
+public record GemmConfig(int mr, int nr, int lanes, int kc, int mc, int nc, boolean bPanelInL1) {
+    public GemmConfig {
+        if (mr < 1 || lanes < 1 || nr < lanes || nr % lanes != 0) throw new IllegalArgumentException("bad register tile " + mr + "x" + nr + " for " + lanes + " lanes");
+        if (mc % mr != 0 || nc % nr != 0 || kc < 1) throw new IllegalArgumentException("mc must be a multiple of mr, nc of nr: " + this);
+    }
+
+    public GemmConfig(int mr, int nr, int lanes, int kc, int mc, int nc) { this(mr, nr, lanes, kc, mc, nc, true); }
+
+    public GemmConfig withBlocks(int kc, int mc, int nc, boolean bPanelInL1) { return new GemmConfig(mr, nr, lanes, kc, mc, nc, bPanelInL1); }
+
+    /** Vectors per tile row. */
+    public int vectorsPerRow() { return nr / lanes; }
+
+    /** The blocking tuned for {@code target}: 14×32 tiles (28 of the 32 zmm registers) on AVX-512, 6×16 on AVX2. */
+    public static GemmConfig forTarget(HostTarget target) {
+        return switch (target.vectorBits()) {
+            case 512 -> new GemmConfig(14, 32, 16, 256, 14 * 24, 32 * 96);
+            case 256 -> new GemmConfig(6, 16, 8, 256, 6 * 28, 16 * 192);
+            default -> new GemmConfig(6, 8, 4, 256, 6 * 28, 8 * 384);
+        };
+    }
+
+    /** Floats of packing buffer for A ({@code mc × kc}). */
+    public long packASize() { return (long) mc * kc; }
+
+    /** Floats of packing buffer for B ({@code kc × nc}). */
+    public long packBSize() { return (long) kc * nc; }
+}

@@ -1,0 +1,80 @@
+package org.dlm.backend.llvm;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.llvm.LLVM.LLVMErrorRef;
+import org.bytedeco.llvm.LLVM.LLVMModuleRef;
+import org.bytedeco.llvm.LLVM.LLVMOrcJITTargetMachineBuilderRef;
+import org.bytedeco.llvm.LLVM.LLVMOrcLLJITBuilderRef;
+import org.bytedeco.llvm.LLVM.LLVMOrcLLJITRef;
+import org.bytedeco.llvm.LLVM.LLVMOrcThreadSafeModuleRef;
+
+/**
+ * An ORC LLJIT instance for the host CPU: modules go in, native function addresses come out,
+ * callable from Java through FFM. Closing it frees the machine code, so every method handle
+ * obtained from it must not be called afterwards; owners of compiled kernels close their Jit last.
+ *
+ * <pre>{@code
+ * try (Jit jit = new Jit()) {
+ *     jit.add(moduleBuilder);   // compiles a clone; the builder stays usable
+ *     MethodHandle twice = jit.function("twice", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
+ *     long four = (long) twice.invokeExact(2L);
+ * }
+ * }</pre>
+ */
+public final class Jit implements AutoCloseable {
+    private LLVMOrcLLJITRef jit;
+
+    public Jit() {
+        Llvm.initialize();
+        LLVMOrcJITTargetMachineBuilderRef machineBuilder = new LLVMOrcJITTargetMachineBuilderRef();
+        Llvm.check(LLVMOrcJITTargetMachineBuilderDetectHost(machineBuilder), "LLVM could not describe the host for the JIT");
+        LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
+        LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder, machineBuilder);   // takes ownership
+        LLVMOrcLLJITRef created = new LLVMOrcLLJITRef();
+        Llvm.check(LLVMOrcCreateLLJIT(created, builder), "LLVM could not create a JIT");   // consumes the builder
+        jit = created;
+    }
+
+    private LLVMOrcLLJITRef jit() {
+        if (jit == null) throw new IllegalStateException("Jit is closed");
+        return jit;
+    }
+
+    /** Adds a clone of the module (which should be optimized already); code is generated on first lookup. */
+    public void add(ModuleBuilder module) {
+        LLVMModuleRef copy = module.cloneModule();
+        LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(copy, module.threadSafeContext());
+        LLVMErrorRef error = LLVMOrcLLJITAddLLVMIRModule(jit(), LLVMOrcLLJITGetMainJITDylib(jit()), tsm);
+        if (error != null && !error.isNull()) {
+            LLVMOrcDisposeThreadSafeModule(tsm);   // still ours on failure
+            Llvm.check(error, "LLVM could not add the module to the JIT");
+        }
+    }
+
+    /** The native address of {@code symbol}, compiling its module if needed. */
+    public MemorySegment address(String symbol) {
+        try (LongPointer address = new LongPointer(1)) {
+            Llvm.check(LLVMOrcLLJITLookup(jit(), address, symbol), "JIT lookup of " + symbol + " failed");
+            return MemorySegment.ofAddress(address.get());
+        }
+    }
+
+    /** A Java handle calling the native function {@code symbol} with the C signature {@code descriptor}. */
+    public MethodHandle function(String symbol, FunctionDescriptor descriptor) {
+        return Linker.nativeLinker().downcallHandle(address(symbol), descriptor);
+    }
+
+    @Override public void close() {
+        if (jit != null) {
+            LLVMErrorRef error = LLVMOrcDisposeLLJIT(jit);
+            jit = null;
+            Llvm.check(error, "LLVM could not dispose the JIT");
+        }
+    }
+}

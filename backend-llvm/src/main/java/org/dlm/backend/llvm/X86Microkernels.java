@@ -1,0 +1,91 @@
+package org.dlm.backend.llvm;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.llvm.LLVM.LLVMTypeRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
+
+/**
+ * Register-blocked fp32 GEMM microkernels for x86 vector units (AVX-512, AVX2, SSE).
+ *
+ * <p>The kernel keeps an {@code mr × nr} tile of C in {@code mr·nr/lanes} vector registers. Each
+ * step of k loads {@code nr/lanes} vectors of the packed B panel and, for each of the {@code mr}
+ * rows, broadcasts one element of the packed A panel into an FMA (x86 folds the broadcast into
+ * the FMA's memory operand). The tile is then merged into C once: masked loads and stores handle
+ * a partial tile, and the epilogue adds the old C, a bias and a ReLU as {@link GemmFlags} ask.
+ *
+ * <p>Signature: {@code void(i64 kc, ptr a, ptr b, ptr c, i64 ldc, i64 mr, i64 nr, i32 flags, ptr bias)},
+ * where {@code a} is {@code kc × MR} (row index fastest), {@code b} is {@code kc × NR}, 64-byte aligned.
+ */
+public final class X86Microkernels {
+    private X86Microkernels() {}
+
+    public static LLVMValueRef sgemm(ModuleBuilder mb, GemmConfig cfg, String name) {
+        LLVMTypeRef i64 = mb.i64(), ptr = mb.ptr(), f32 = mb.f32();
+        LLVMValueRef fn = mb.internalFunction(name, mb.voidType(), i64, ptr, ptr, ptr, i64, i64, i64, mb.i32(), ptr);
+        for (int p = 2; p <= 4; p++) mb.addEnum(fn, p, "noalias");
+        int lanes = cfg.lanes(), mr = cfg.mr(), nv = cfg.vectorsPerRow(), nr = cfg.nr();
+        LLVMTypeRef vec = mb.vector(f32, lanes);
+        int align = lanes * 4;
+        try (FunctionBuilder b = mb.body(fn)) {
+            LLVMValueRef kc = b.param(0), a = b.param(1), bp = b.param(2), c = b.param(3), ldc = b.param(4);
+            LLVMValueRef rows = b.param(5), cols = b.param(6), flags = b.param(7), bias = b.param(8);
+
+            // Fetch the C tile while the k loop runs: its rows are ldc apart and would otherwise
+            // miss one after another in the epilogue.
+            for (int i = 0; i < mr; i++) {
+                LLVMValueRef cRow = b.gep(f32, c, b.mul(b.smin(b.i64(i), b.sub(rows, b.i64(1))), ldc));
+                for (int line = 0; line < (nr * 4 + 63) / 64; line++) b.prefetch(b.gep(f32, cRow, b.i64(line * 16L)), true);
+            }
+            List<LLVMValueRef> init = new ArrayList<>();
+            for (int i = 0; i < mr * nv; i++) init.add(b.zero(vec));
+            List<LLVMValueRef> acc = b.forRange(b.i64(0), kc, b.i64(1), init, (k, carried) -> {
+                LLVMValueRef bRow = b.gep(f32, bp, b.mul(k, b.i64(nr)));
+                LLVMValueRef aCol = b.gep(f32, a, b.mul(k, b.i64(mr)));
+                LLVMValueRef[] bv = new LLVMValueRef[nv];
+                for (int v = 0; v < nv; v++) bv[v] = b.load(vec, b.gep(f32, bRow, b.i64((long) v * lanes)), align);
+                List<LLVMValueRef> next = new ArrayList<>(carried);
+                for (int i = 0; i < mr; i++) {
+                    LLVMValueRef ai = b.splat(b.load(f32, b.gep(f32, aCol, b.i64(i)), 4), lanes);
+                    for (int v = 0; v < nv; v++) next.set(i * nv + v, b.fma(vec, ai, bv[v], carried.get(i * nv + v)));
+                }
+                return next;
+            });
+
+            LLVMValueRef zero32 = b.i32(0);
+            LLVMValueRef accumulate = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.ACCUMULATE)), zero32);
+            LLVMValueRef colBias = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.BIAS_COLUMNS)), zero32);
+            LLVMValueRef rowBias = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.BIAS_ROWS)), zero32);
+            LLVMValueRef relu = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.RELU)), zero32);
+            LLVMValueRef[] mask = new LLVMValueRef[nv], loadMask = new LLVMValueRef[nv], colBiasV = new LLVMValueRef[nv];
+            LLVMValueRef accSplat = b.splat(accumulate, lanes);
+            LLVMValueRef colBiasSplat = b.splat(colBias, lanes);
+            for (int v = 0; v < nv; v++) {
+                mask[v] = b.laneMask(lanes, b.i64((long) v * lanes), cols);
+                loadMask[v] = b.and(mask[v], accSplat);
+                colBiasV[v] = b.maskedLoad(vec, b.gep(f32, bias, b.i64((long) v * lanes)), b.and(mask[v], colBiasSplat), 4);
+            }
+            LLVMValueRef firstLaneIfRowBias = b.and(b.laneMask(lanes, b.i64(0), b.i64(1)), b.splat(rowBias, lanes));
+            LLVMValueRef zeroVec = b.zero(vec);
+            for (int i = 0; i < mr; i++) {
+                final int row = i;
+                b.ifThen(b.icmp(LLVMIntSLT, b.i64(i), rows), () -> {
+                    LLVMValueRef cRow = b.gep(f32, c, b.mul(b.i64(row), ldc));
+                    // A masked load, so that no bias pointer is touched when there is no row bias.
+                    LLVMValueRef rbv = b.broadcastLane0(b.maskedLoad(vec, b.gep(f32, bias, b.i64(row)), firstLaneIfRowBias, 4));
+                    for (int v = 0; v < nv; v++) {
+                        LLVMValueRef p = b.gep(f32, cRow, b.i64((long) v * lanes));
+                        LLVMValueRef x = b.fadd(acc.get(row * nv + v), b.maskedLoad(vec, p, loadMask[v], 4));
+                        x = b.fadd(b.fadd(x, colBiasV[v]), rbv);
+                        x = b.select(relu, b.maxnum(vec, x, zeroVec), x);
+                        b.maskedStore(x, p, mask[v], 4);
+                    }
+                });
+            }
+            b.retVoid();
+        }
+        return fn;
+    }
+}

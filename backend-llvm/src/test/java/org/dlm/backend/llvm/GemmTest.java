@@ -1,0 +1,147 @@
+package org.dlm.backend.llvm;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class GemmTest {
+    static HostTarget host;
+    static Gemm single, dual;
+
+    @BeforeAll
+    static void compile() {
+        host = HostTarget.detect();
+        single = Gemm.compile(host, 1);
+        dual = Gemm.compile(host, 2);
+    }
+
+    @AfterAll
+    static void free() {
+        single.close();
+        dual.close();
+        host.close();
+    }
+
+    static MemorySegment random(Arena arena, Random rnd, long count) {
+        MemorySegment s = arena.allocate(Math.max(1, count) * 4, 64);
+        for (long i = 0; i < count; i++) s.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat() * 2 - 1);
+        return s;
+    }
+
+    /** Plain reference in double precision, then the same epilogue. */
+    static double[] reference(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
+                              MemorySegment c, int ldc, int flags, MemorySegment bias) {
+        double[] out = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double s = (flags & GemmFlags.ACCUMULATE) != 0 ? c.getAtIndex(JAVA_FLOAT, (long) i * ldc + j) : 0;
+                for (int p = 0; p < k; p++) s += (double) a.getAtIndex(JAVA_FLOAT, (long) i * lda + p) * b.getAtIndex(JAVA_FLOAT, (long) p * ldb + j);
+                if ((flags & GemmFlags.BIAS_COLUMNS) != 0) s += bias.getAtIndex(JAVA_FLOAT, j);
+                if ((flags & GemmFlags.BIAS_ROWS) != 0) s += bias.getAtIndex(JAVA_FLOAT, i);
+                if ((flags & GemmFlags.RELU) != 0) s = Math.max(s, 0);
+                out[i * n + j] = s;
+            }
+        return out;
+    }
+
+    static void check(Gemm gemm, int m, int n, int k, int pad, int flags, long seed) {
+        Random rnd = new Random(seed);
+        try (Arena arena = Arena.ofConfined()) {
+            int lda = k + pad, ldb = n + pad, ldc = n + pad;
+            MemorySegment a = random(arena, rnd, (long) m * lda), b = random(arena, rnd, (long) k * ldb);
+            MemorySegment c = random(arena, rnd, (long) m * ldc);
+            MemorySegment bias = (flags & GemmFlags.BIAS_COLUMNS) != 0 ? random(arena, rnd, n)
+                    : (flags & GemmFlags.BIAS_ROWS) != 0 ? random(arena, rnd, m) : MemorySegment.NULL;
+            double[] want = reference(m, n, k, a, lda, b, ldb, c, ldc, flags, bias);
+            float[] padding = new float[m * ldc];
+            for (int i = 0; i < padding.length; i++) padding[i] = c.getAtIndex(JAVA_FLOAT, i);
+            gemm.multiply(m, n, k, a, lda, b, ldb, c, ldc, flags, bias);
+            double tol = 1e-5 * (k + 4);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < ldc; j++) {
+                    float got = c.getAtIndex(JAVA_FLOAT, (long) i * ldc + j);
+                    if (j < n) {
+                        int ii = i, jj = j;
+                        assertEquals(want[i * n + j], got, tol, () -> "C[" + ii + "," + jj + "] of " + m + "x" + n + "x" + k + " flags " + flags);
+                    } else {
+                        assertEquals(padding[i * ldc + j], got, 0f, "padding column written");
+                    }
+                }
+        }
+    }
+
+    @Test
+    void randomOddSizesMatchReference() {
+        Random rnd = new Random(7);
+        for (int t = 0; t < 40; t++) {
+            int m = 1 + rnd.nextInt(300), n = 1 + rnd.nextInt(300), k = 1 + rnd.nextInt(300);
+            check(t % 2 == 0 ? single : dual, m, n, k, rnd.nextInt(3), t % 3 == 0 ? GemmFlags.ACCUMULATE : 0, t);
+        }
+    }
+
+    @Test
+    void tileAndBlockEdges() {
+        GemmConfig cfg = single.config();
+        int[] ms = {1, cfg.mr() - 1, cfg.mr(), cfg.mr() + 1, cfg.mc() + 1};
+        int[] ns = {1, cfg.lanes() - 1, cfg.nr(), cfg.nr() + 1, 2 * cfg.nr() + cfg.lanes() + 3};
+        int[] ks = {1, 2, cfg.kc(), cfg.kc() + 1};
+        long seed = 0;
+        for (int m : ms) for (int n : ns) for (int k : ks) check(single, m, n, k, 0, GemmFlags.ACCUMULATE, seed++);
+    }
+
+    @Test
+    void largerThanOneBlockInEveryDimension() {
+        GemmConfig def = single.config();
+        // Small cache blocks, so that several NC, KC and MC blocks are cheap to check.
+        GemmConfig small = new GemmConfig(def.mr(), def.nr(), def.lanes(), 24, def.mr() * 2, def.nr() * 2);
+        try (Gemm g = Gemm.compile(host, small, 2)) {
+            check(g, small.mc() * 3 + 5, small.nc() * 2 + 7, small.kc() * 3 + 1, 1, 0, 99);
+            check(g, 17, small.nc() * 3 + 1, small.kc() * 2, 0, GemmFlags.ACCUMULATE | GemmFlags.BIAS_COLUMNS | GemmFlags.RELU, 98);
+            check(g, small.mc() * 4 + 1, 9, small.kc() + 3, 0, GemmFlags.BIAS_ROWS, 97);
+        }
+    }
+
+    @Test
+    void fusedBiasAndReluEpilogue() {
+        int[] flags = {GemmFlags.BIAS_COLUMNS, GemmFlags.BIAS_ROWS, GemmFlags.RELU, GemmFlags.BIAS_COLUMNS | GemmFlags.RELU,
+                GemmFlags.BIAS_ROWS | GemmFlags.RELU | GemmFlags.ACCUMULATE};
+        long seed = 500;
+        for (int f : flags) {
+            check(single, 37, 45, single.config().kc() + 9, 0, f, seed++);   // epilogue after the last of two k blocks
+            check(dual, 50, 29, 13, 2, f, seed++);
+            check(dual, 9, 70, 13, 0, f, seed++);   // split by columns
+        }
+    }
+
+    @Test
+    void emptyInnerDimensionGivesEpilogueOfZero() {
+        check(single, 5, 7, 0, 0, 0, 1);
+        check(single, 5, 7, 0, 0, GemmFlags.ACCUMULATE | GemmFlags.BIAS_COLUMNS, 2);
+    }
+
+    @Test
+    void tooSmallSegmentIsRejectedBeforeNativeCode() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment small = arena.allocate(16);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> single.multiply(4, 4, 4, small, 4, small, 4, small, 4, 0, MemorySegment.NULL));
+            assertTrue(e.getMessage().startsWith("A (4x4, ld 4) needs 64 bytes"), e.getMessage());
+        }
+    }
+
+    @Test
+    void avx2ConfigurationIsAlsoCorrect() {
+        try (HostTarget avx2 = HostTarget.of("haswell", "+avx2,+fma,+avx,+sse4.2"); Gemm g = Gemm.compile(avx2, 1)) {
+            assertEquals(8, g.config().lanes());
+            Random rnd = new Random(3);
+            for (int t = 0; t < 8; t++)
+                check(g, 1 + rnd.nextInt(120), 1 + rnd.nextInt(120), 1 + rnd.nextInt(300), t % 2, t % 2 == 0 ? 0 : GemmFlags.ACCUMULATE | GemmFlags.RELU, t);
+        }
+    }
+}
