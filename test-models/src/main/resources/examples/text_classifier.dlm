@@ -26,7 +26,7 @@ model TextClassifier(vocab: int = 10000, d: int = 64, classes: int = 4) {
     cell = GRUCell(d, d)
     head = Linear(d, classes)
 
-    forward(ids: i64[B, T], state: f32[B, d]) -> f32[B, classes] {
+    forward(ids: i64[B, T], state: f32[B, d]) -> logits: f32[B, classes] {
         let x = embed(ids)
         for block in blocks {
             x = block(x)
