@@ -186,10 +186,23 @@ public final class NnOps implements OpTable.Family {
     }
 
     private static void checkImage(String op, TensorType x) {
+        checkImageRank(op, x);
+        OpChecks.requireFloat(op, "input", x);
+    }
+
+    private static void checkImageRank(String op, TensorType x) {
         if (x.rank() != 4)
             throw new ShapeException(op + " expects an input of rank 4 ([N, C, H, W]), got " + x,
                     x.rank() == 3 ? "add a batch dimension with unsqueeze(x, axes = [0])" : "reshape the input to [N, C, H, W]");
-        OpChecks.requireFloat(op, "input", x);
+    }
+
+    /** Max pooling compares, so any number type works (ONNX MaxPool takes u8/i8); averaging needs floats. */
+    private static void checkPoolDType(String op, TensorType x, boolean max) {
+        if (max) {
+            if (x.dtype() == DType.BOOL) throw new ShapeException(op + " needs a numeric input, got " + x, "insert cast(x, dtype = f32)");
+        } else {
+            OpChecks.requireFloat(op, "input", x);
+        }
     }
 
     private static long staticDim(String op, String what, TensorType t, int i) {
@@ -268,11 +281,14 @@ public final class NnOps implements OpTable.Family {
     }
 
     static TensorType poolType(String op, TensorType x, Attrs a, boolean hasDilation) {
-        checkImage(op, x);
+        checkImageRank(op, x);
+        checkPoolDType(op, x, op.startsWith("max"));
         Window2d win = poolWindow(op, a, hasDilation);
+        // every window must touch the input (PyTorch is stricter: pad <= extent/2; ONNX allows this much)
         for (int i = 0; i < 4; i++)
-            if (win.pad()[i] > win.extent(i % 2) / 2)
-                throw new ShapeException(op + " padding " + a.getLongs("padding") + " must be at most half the kernel " + win.kernelText(),
+            if (win.pad()[i] >= win.extent(i % 2))
+                throw new ShapeException(op + " padding " + a.getLongs("padding") + " must be smaller than the kernel " + win.kernelText()
+                        + (hasDilation && (win.dilation()[0] > 1 || win.dilation()[1] > 1) ? " (dilated)" : ""),
                         "pad the input with pad(...) first if you need more");
         boolean ceil = a.getBool("ceil_mode", false);
         Dim oh = win.outSize(op, 0, x.shape().dim(2), ceil), ow = win.outSize(op, 1, x.shape().dim(3), ceil);
@@ -281,7 +297,7 @@ public final class NnOps implements OpTable.Family {
 
     static TensorType globalPoolType(String op, TensorType x, Attrs a) {
         if (x.rank() < 3) throw new ShapeException(op + " expects an input [N, C, spatial...] of rank 3 or more, got " + x);
-        OpChecks.requireFloat(op, "input", x);
+        checkPoolDType(op, x, op.equals("global_max_pool"));
         List<Dim> out = new ArrayList<>(x.shape().dims().subList(0, 2));
         if (a.getBool("keepdims", true)) for (int i = 2; i < x.rank(); i++) out.add(Dim.of(1));
         return new TensorType(x.dtype(), new Shape(out));
