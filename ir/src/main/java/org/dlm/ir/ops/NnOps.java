@@ -102,11 +102,13 @@ public final class NnOps implements OpTable.Family {
                 .doc("Batch normalization of x[N, C, ...] with gamma, beta, running mean, running var (all [C]).")
                 .build(),
             OpDef.builder("batch_mean").inputs(1)
+                .grad(NnGrads::batchMean)
                 .shape((in, a) -> channelStatType("batch_mean", in.get(0)))
                 .kernel((in, a, out) -> new NdArray(out.dtype(), out.shape().sizes(), NormKernels.channelMean(in.get(0))))
                 .doc("Per-channel mean of x[N, C, ...]: [C].")
                 .build(),
             OpDef.builder("batch_var").inputs(1)
+                .grad(NnGrads::batchVar)
                 .shape((in, a) -> channelStatType("batch_var", in.get(0)))
                 .kernel((in, a, out) -> new NdArray(out.dtype(), out.shape().sizes(), NormKernels.channelVar(in.get(0))))
                 .doc("Per-channel biased variance of x[N, C, ...]: [C].")

@@ -68,6 +68,9 @@ class GradientTest {
         check("layer_norm", Attrs.EMPTY, rand(9, 3, 4), rand(10, 4));
         check("layer_norm", Attrs.EMPTY, rand(11, 2, 5));
         check("group_norm", Attrs.of("groups", 2), rand(12, 2, 4, 3), rand(13, 4), rand(14, 4));
+        check("batch_mean", Attrs.EMPTY, rand(15, 3, 2, 2));
+        check("batch_var", Attrs.EMPTY, rand(16, 3, 2, 2, 2));
+        check("batch_var", Attrs.EMPTY, rand(17, 4, 3));
     }
 
     @Test void softmaxDropoutEmbedding() {
