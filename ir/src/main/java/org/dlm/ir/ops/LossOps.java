@@ -225,6 +225,6 @@ public final class LossOps implements OpTable.Family {
     }
 
     private static void checkClass(String op, long cls, int c) {
-        if (cls < 0 || cls >= c) throw new IllegalArgumentException(op + ": target class " + cls + " is out of range for " + c + " classes");
+        if (cls < 0 || cls >= c) throw new org.dlm.ir.interp.InterpreterException(op + ": target class " + cls + " is out of range for " + c + " classes");
     }
 }

@@ -440,7 +440,7 @@ public final class NnOps implements OpTable.Family {
         double[] r = new double[ids.size() * d];
         for (int i = 0; i < ids.size(); i++) {
             long id = (long) ids.data()[i];
-            if (id < 0 || id >= v) throw new IllegalArgumentException("embedding id " + id + " is out of range for a table of " + v + " rows");
+            if (id < 0 || id >= v) throw new org.dlm.ir.interp.InterpreterException("embedding id " + id + " is out of range for a table of " + v + " rows");
             System.arraycopy(table.data(), (int) id * d, r, i * d, d);
         }
         return new NdArray(out.dtype(), out.shape().sizes(), r);
