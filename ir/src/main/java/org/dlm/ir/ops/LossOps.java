@@ -17,6 +17,11 @@ import org.dlm.ir.interp.NdArray;
 /**
  * Loss functions with PyTorch semantics. Each returns the mean over elements (or over
  * non-ignored targets) unless {@code reduction} is "sum" or "none".
+ *
+ * <pre>{@code
+ * Node loss = Node.of("cross_entropy", List.of(logits, labels), Attrs.of("label_smoothing", 0.1));
+ * // logits f32[B, 10], labels i64[B] -> f32[]
+ * }</pre>
  */
 public final class LossOps implements OpTable.Family {
     @Override public List<OpDef> ops() {

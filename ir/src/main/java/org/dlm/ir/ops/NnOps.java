@@ -14,7 +14,16 @@ import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
 import org.dlm.ir.interp.NdArray;
 
-/** Neural-network ops: convolution, pooling, normalization, softmax, dropout, embedding, attention. */
+/**
+ * Neural-network ops: convolution, pooling, normalization, softmax, dropout, embedding, attention,
+ * plus the backward ops their gradient rules emit ({@link NnGradOps}). Layout is NCHW; spatial
+ * sizes stay symbolic where they can.
+ *
+ * <pre>{@code
+ * Node y = Node.of("conv2d", List.of(x, w), Attrs.of("stride", new long[] {2, 2}, "padding", new long[] {1, 1, 1, 1}));
+ * // x f32[B, 3, H, W], w f32[8, 3, 3, 3] -> f32[B, 8, (H+1)/2, (W+1)/2]
+ * }</pre>
+ */
 public final class NnOps implements OpTable.Family {
     private static final List<Long> PAD0 = List.of(0L, 0L, 0L, 0L), ONES = List.of(1L, 1L), ZEROS2 = List.of(0L, 0L);
 
