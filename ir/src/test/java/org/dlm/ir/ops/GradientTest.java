@@ -158,6 +158,24 @@ class GradientTest {
         assertValues(eval(g, Map.of(x, f64(s(2, 3), new double[6]))), s(2, 3), 0, 1, 1, 0, 1, 1);
     }
 
+    @Test void concatGradientWithOneSymbolicOperand() {
+        Node a = input("ca", DType.F64, "B", 3), b = input("cb", DType.F64, "B", "T"), c = input("cc", DType.F64, "B", 2);
+        Node w = input("cw", DType.F64, "B", "T+5");
+        Node cat = Node.of("concat", List.of(a, b, c), Attrs.of("axis", 1));
+        assertEquals(w.type(), cat.type());
+        List<Node> gs = GradCheck.gradients(un("reduce_sum", Attrs.EMPTY, Node.of("mul", cat, w)), List.of(a, b, c));
+        assertEquals(List.of(a.type(), b.type(), c.type()), gs.stream().map(Node::type).toList());
+        double[] wv = new double[9];
+        for (int i = 0; i < 9; i++) wv[i] = i;
+        Map<Node, NdArray> bind = Map.of(a, f64(s(1, 3), 0, 0, 0), b, f64(s(1, 4), 0, 0, 0, 0), c, f64(s(1, 2), 0, 0), w, f64(s(1, 9), wv));
+        assertValues(eval(gs.get(0), bind), s(1, 3), 0, 1, 2);
+        assertValues(eval(gs.get(1), bind), s(1, 4), 3, 4, 5, 6);
+        assertValues(eval(gs.get(2), bind), s(1, 2), 7, 8);
+        Node two = Node.of("concat", List.of(b, b), Attrs.of("axis", 1));
+        ShapeException e = assertThrows(ShapeException.class, () -> two.op().gradRule().grad(two, input("cg", DType.F64, "B", "2*T")));
+        assertTrue(e.getMessage().contains("one operand with a symbolic size"), e.getMessage());
+    }
+
     @Test void unsupportedGradientsSayWhy() {
         Node x = input("ux", DType.F64, "T");
         Node sl = un("slice", Attrs.of("starts", s(0), "ends", s(4), "steps", s(2)), x);
