@@ -176,21 +176,22 @@ public final class ShapeOps implements OpTable.Family {
                     return new TensorType(dt, in.get(0).shape().with(ax, sum));
                 })
                 .kernel((in, a, out) -> {
+                    // row-major: for each index before the axis, the operands' blocks follow each other
                     int ax = OpChecks.axis("concat", a.getLong("axis"), in.get(0).rank());
                     long[] os = in.get(0).shape();
                     os[ax] = 0;
                     for (NdArray x : in) os[ax] += x.dim(ax);
+                    long outer = 1;
+                    for (int i = 0; i < ax; i++) outer *= os[i];
                     double[] r = new double[(int) NdArray.numel(os)];
-                    long[] idx = new long[os.length];
-                    for (int f = 0; f < r.length; f++) {
-                        long k = idx[ax];
-                        int which = 0;
-                        while (k >= in.get(which).dim(ax)) k -= in.get(which++).dim(ax);
-                        long[] src = idx.clone();
-                        src[ax] = k;
-                        r[f] = in.get(which).get(src);
-                        ReductionOps.increment(idx, os);
-                    }
+                    int p = 0;
+                    for (long o = 0; o < outer; o++)
+                        for (NdArray x : in) {
+                            int block = (int) (x.size() / Math.max(outer, 1));
+                            if (block == 0) continue;
+                            System.arraycopy(x.data(), (int) (o * block), r, p, block);
+                            p += block;
+                        }
                     return new NdArray(in.get(0).dtype(), os, r);
                 })
                 .grad((f, g) -> concatGrad(f, g))
