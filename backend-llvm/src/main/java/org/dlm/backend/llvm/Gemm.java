@@ -88,14 +88,15 @@ public final class Gemm implements AutoCloseable {
     public long compileNanos() { return compileNanos; }
 
     /**
-     * {@code C[m×n] = epilogue(A[m×k]·B[k×n] (+ C))}; leading dimensions in elements; {@code flags}
+     * {@code C[m×n] = epilogue(A[m×k]·B[k×n] (+ C))}, where A is stored k×m and B n×k when the
+     * config says they are transposed; leading dimensions in elements; {@code flags}
      * from {@link GemmFlags}; {@code bias} has n (BIAS_COLUMNS) or m (BIAS_ROWS) floats, else is
      * {@link MemorySegment#NULL}.
      */
     public void multiply(long m, long n, long k, MemorySegment a, long lda, MemorySegment b, long ldb,
                          MemorySegment c, long ldc, int flags, MemorySegment bias) {
-        checkMatrix("A", a, m, k, lda);
-        checkMatrix("B", b, k, n, ldb);
+        if (config.transA()) checkMatrix("A (transposed)", a, k, m, lda); else checkMatrix("A", a, m, k, lda);
+        if (config.transB()) checkMatrix("B (transposed)", b, n, k, ldb); else checkMatrix("B", b, k, n, ldb);
         checkMatrix("C", c, m, n, ldc);
         if ((flags & GemmFlags.BIAS_COLUMNS) != 0) checkVector(bias, n);
         if ((flags & GemmFlags.BIAS_ROWS) != 0) checkVector(bias, m);
@@ -137,9 +138,11 @@ public final class Gemm implements AutoCloseable {
                       MemorySegment b, long ldb, MemorySegment c, long ldc, int flags, MemorySegment bias) {
         boolean rowBias = (flags & GemmFlags.BIAS_ROWS) != 0, colBias = (flags & GemmFlags.BIAS_COLUMNS) != 0;
         if (byRows) {
-            call(slot, len, n, k, at(a, start * lda), lda, at(b, 0), ldb, at(c, start * ldc), ldc, flags, at(bias, rowBias ? start : 0));
+            call(slot, len, n, k, at(a, config.transA() ? start : start * lda), lda, at(b, 0), ldb, at(c, start * ldc), ldc, flags,
+                    at(bias, rowBias ? start : 0));
         } else {
-            call(slot, m, len, k, at(a, 0), lda, at(b, start), ldb, at(c, start), ldc, flags, at(bias, colBias ? start : 0));
+            call(slot, m, len, k, at(a, 0), lda, at(b, config.transB() ? start * ldb : start), ldb, at(c, start), ldc, flags,
+                    at(bias, colBias ? start : 0));
         }
     }
 
