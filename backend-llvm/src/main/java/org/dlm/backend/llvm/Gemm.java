@@ -42,10 +42,13 @@ public final class Gemm implements AutoCloseable {
     private final ExecutorService pool;
     private final long compileNanos;
 
-    private Gemm(GemmConfig config, int threads, Jit jit, MethodHandle kernel, long compileNanos) {
+    private final boolean ownsJit;
+
+    private Gemm(GemmConfig config, int threads, Jit jit, boolean ownsJit, MethodHandle kernel, long compileNanos) {
         this.config = config;
         this.threads = threads;
         this.jit = jit;
+        this.ownsJit = ownsJit;
         this.kernel = kernel;
         this.compileNanos = compileNanos;
         packA = new MemorySegment[threads];
@@ -75,11 +78,16 @@ public final class Gemm implements AutoCloseable {
             mb.optimize();
             jit.add(mb);
             MethodHandle kernel = jit.function(SYMBOL, SIGNATURE);
-            return new Gemm(config, threads, jit, kernel, System.nanoTime() - t0);
+            return new Gemm(config, threads, jit, true, kernel, System.nanoTime() - t0);
         } catch (RuntimeException e) {
             jit.close();
             throw e;
         }
+    }
+
+    /** A GEMM already emitted as {@link #SYMBOL}-like {@code symbol} into a module of {@code jit}, which the caller keeps owning. */
+    static Gemm inJit(Jit jit, String symbol, GemmConfig config, int threads) {
+        return new Gemm(config, threads, jit, false, jit.function(symbol, SIGNATURE), 0);
     }
 
     public GemmConfig config() { return config; }
@@ -150,6 +158,12 @@ public final class Gemm implements AutoCloseable {
         return s.address() == 0 ? MemorySegment.NULL : MemorySegment.ofAddress(s.address() + floatOffset * 4);
     }
 
+    /** One single-threaded call with the packing buffers of {@code slot} (0 ≤ slot < threads); callers on different threads use different slots. */
+    void multiplyOnSlot(int slot, long m, long n, long k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                        MemorySegment c, long ldc, int flags, MemorySegment bias) {
+        call(slot, m, n, k, a, lda, b, ldb, c, ldc, flags, bias);
+    }
+
     private void call(int slot, long m, long n, long k, MemorySegment a, long lda, MemorySegment b, long ldb,
                       MemorySegment c, long ldc, int flags, MemorySegment bias) {
         try {
@@ -173,6 +187,6 @@ public final class Gemm implements AutoCloseable {
     @Override public void close() {
         if (pool != null) pool.shutdownNow();
         arena.close();
-        jit.close();
+        if (ownsJit) jit.close();
     }
 }
