@@ -22,26 +22,32 @@ public final class Im2colGenerator {
         int oh = s.outH(), ow = s.outW();
         try (FunctionBuilder b = mb.body(fn)) {
             LLVMValueRef image = b.param(0), col = b.param(1);
-            b.forRange(b.i64(0), b.i64(s.c()), b.i64(1), ci ->
-                b.forRange(b.i64(0), b.i64(s.kh()), b.i64(1), ki ->
-                    b.forRange(b.i64(0), b.i64(s.kw()), b.i64(1), kj -> {
-                        LLVMValueRef row = b.add(b.mul(b.add(b.mul(ci, b.i64(s.kh())), ki), b.i64(s.kw())), kj);
-                        LLVMValueRef rowPtr = b.gep(f32, col, b.mul(row, b.i64((long) oh * ow)));
-                        LLVMValueRef plane = b.gep(f32, image, b.mul(ci, b.i64((long) s.h() * s.w())));
+            b.forRange(b.i64(0), b.i64(s.c()), b.i64(1), ci -> {
+                LLVMValueRef plane = b.gep(f32, image, b.mul(ci, b.i64((long) s.h() * s.w())));
+                // Kernel taps are unrolled here, so the columns each tap reads inside the image
+                // are constants: [x0, x1) is a strided copy, the rest is zero padding.
+                for (int ki = 0; ki < s.kh(); ki++)
+                    for (int kj = 0; kj < s.kw(); kj++) {
+                        int offX = kj * s.dilationW() - s.padW(), offY = ki * s.dilationH() - s.padH();
+                        int x0 = Math.min(ow, offX >= 0 ? 0 : Math.ceilDiv(-offX, s.strideW()));
+                        int x1 = Math.max(x0, Math.min(ow, s.w() - 1 - offX < 0 ? 0 : (s.w() - 1 - offX) / s.strideW() + 1));
+                        LLVMValueRef rowPtr = b.gep(f32, col, b.mul(b.add(b.mul(ci, b.i64((long) s.kh() * s.kw())), b.i64((long) ki * s.kw() + kj)),
+                                b.i64((long) oh * ow)));
                         b.forRange(b.i64(0), b.i64(oh), b.i64(1), y -> {
-                            LLVMValueRef iy = b.add(b.sub(b.mul(y, b.i64(s.strideH())), b.i64(s.padH())), b.mul(ki, b.i64(s.dilationH())));
-                            LLVMValueRef rowInside = b.and(b.icmp(LLVMIntSGE, iy, b.i64(0)), b.icmp(LLVMIntSLT, iy, b.i64(s.h())));
-                            LLVMValueRef src = b.gep(f32, plane, b.mul(b.select(rowInside, iy, b.i64(0)), b.i64(s.w())));
+                            LLVMValueRef iy = b.add(b.mul(y, b.i64(s.strideH())), b.i64(offY));
+                            LLVMValueRef inside = b.and(b.icmp(LLVMIntSGE, iy, b.i64(0)), b.icmp(LLVMIntSLT, iy, b.i64(s.h())));
                             LLVMValueRef dst = b.gep(f32, rowPtr, b.mul(y, b.i64(ow)));
-                            b.forRange(b.i64(0), b.i64(ow), b.i64(1), x -> {
-                                LLVMValueRef ix = b.add(b.sub(b.mul(x, b.i64(s.strideW())), b.i64(s.padW())), b.mul(kj, b.i64(s.dilationW())));
-                                LLVMValueRef inside = b.and(rowInside, b.and(b.icmp(LLVMIntSGE, ix, b.i64(0)), b.icmp(LLVMIntSLT, ix, b.i64(s.w()))));
-                                // Clamped address: always in bounds, so the load needs no branch.
-                                LLVMValueRef v = b.load(f32, b.gep(f32, src, b.select(inside, ix, b.i64(0))), 4);
-                                b.store(b.select(inside, v, b.f32(0)), b.gep(f32, dst, x), 4);
-                            });
+                            // Rows above or below the image copy nothing: the copy range collapses.
+                            LLVMValueRef end = b.select(inside, b.i64(x1), b.i64(x0));
+                            // Index of the row's column 0, maybe negative: only whole in-bounds indices become addresses.
+                            LLVMValueRef base = b.add(b.mul(b.select(inside, iy, b.i64(0)), b.i64(s.w())), b.i64(offX));
+                            b.forRange(b.i64(0), b.i64(x0), b.i64(1), x -> b.store(b.f32(0), b.gep(f32, dst, x), 4));
+                            b.forRange(b.i64(x0), end, b.i64(1), x ->
+                                    b.store(b.load(f32, b.gep(f32, plane, b.add(base, b.mul(x, b.i64(s.strideW())))), 4), b.gep(f32, dst, x), 4));
+                            b.forRange(end, b.i64(ow), b.i64(1), x -> b.store(b.f32(0), b.gep(f32, dst, x), 4));
                         });
-                    })));
+                    }
+            });
             b.retVoid();
         }
         return fn;
