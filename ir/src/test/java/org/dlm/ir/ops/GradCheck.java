@@ -3,11 +3,14 @@ package org.dlm.ir.ops;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Function;
 import org.dlm.ir.Attrs;
+import org.dlm.ir.Constant;
 import org.dlm.ir.DType;
 import org.dlm.ir.Node;
 import org.dlm.ir.Shape;
@@ -15,83 +18,75 @@ import org.dlm.ir.TensorType;
 import org.dlm.ir.interp.NdArray;
 
 /**
- * Finite-difference check of an op's gradient rule in f64: for a random cotangent R, the gradient
- * nodes evaluated on the inputs must match (⟨f(x+h·e), R⟩ - ⟨f(x-h·e), R⟩) / 2h for every element.
+ * Checks gradient rules against central finite differences in f64. The function under test is
+ * reduced to a scalar with fixed random weights, {@code L = sum(f(x) * w)}; reverse mode runs
+ * over the op table's grad rules and the gradient graph is evaluated like any other graph.
  */
 final class GradCheck {
     private GradCheck() {}
 
-    /** Evaluates a node DAG with the reference kernels; {@code input} nodes are bound by name. */
-    static NdArray eval(Node n, Map<String, NdArray> inputs, Map<Node, NdArray> memo) {
-        NdArray done = memo.get(n);
-        if (done != null) return done;
-        NdArray r;
-        if (n.opName().equals("input")) {
-            r = inputs.get(n.attrs().getString("name"));
-            assertNotNull(r, "no value for input " + n.attrs().getString("name"));
-        } else {
-            List<NdArray> args = new ArrayList<>();
-            for (Node in : n.inputs()) args.add(eval(in, inputs, memo));
-            r = n.op().kernel().eval(args, n.attrs(), n.type());
+    static final double EPS = 1e-6;
+
+    /** Reverse-mode gradients of scalar {@code loss} with respect to {@code wrt}, built from grad rules. */
+    static List<Node> gradients(Node loss, List<Node> wrt) {
+        Map<Node, Node> grads = new HashMap<>();
+        grads.put(loss, GradUtil.scalar(1, loss));
+        List<Node> order = OpTesting.topo(loss);
+        Collections.reverse(order);
+        for (Node n : order) {
+            Node g = grads.get(n);
+            if (g == null || n.inputs().isEmpty()) continue;
+            assertNotNull(n.op().gradRule(), "op " + n.opName() + " has no gradient rule");
+            List<Node> gs = n.op().gradRule().grad(n, g);
+            assertEquals(n.inputs().size(), gs.size(), "gradient count of " + n.opName());
+            for (int i = 0; i < gs.size(); i++) {
+                Node gi = gs.get(i);
+                if (gi == null) continue;
+                Node in = n.input(i);
+                assertEquals(in.type(), gi.type(), "gradient type of operand " + i + " of " + n.opName());
+                grads.merge(in, gi, GradUtil::add);
+            }
         }
-        memo.put(n, r);
+        List<Node> r = new ArrayList<>();
+        for (Node x : wrt) r.add(grads.getOrDefault(x, GradUtil.zerosLike(x)));
         return r;
     }
 
-    static NdArray eval(Node n, Map<String, NdArray> inputs) { return eval(n, inputs, new IdentityHashMap<>()); }
+    /** Checks d sum(f(x)*w)/dx for every operand against finite differences (f64 inputs). */
+    static void check(Function<List<Node>, Node> f, NdArray... xs) { check(1e-6, f, xs); }
 
-    /** Checks every float operand of {@code op}; integer and bool operands must get no gradient. */
-    static void check(String op, Attrs attrs, NdArray... in) { check(op, attrs, java.util.Set.of(), in); }
-
-    /** As {@link #check}, but operands in {@code noGrad} (buffers, probability targets) must get no gradient. */
-    static void check(String op, Attrs attrs, java.util.Set<Integer> noGrad, NdArray... in) {
-        double tol = 1e-6;
-        List<Node> nodes = new ArrayList<>();
-        Map<String, NdArray> env = new java.util.HashMap<>();
-        for (int i = 0; i < in.length; i++) {
-            nodes.add(OpRunner.input("x" + i, new TensorType(in[i].dtype(), Shape.of(in[i].shape()))));
-            env.put("x" + i, in[i]);
+    static void check(double tol, Function<List<Node>, Node> f, NdArray... xs) {
+        List<Node> ins = new ArrayList<>();
+        Map<Node, NdArray> bind = new HashMap<>();
+        for (int i = 0; i < xs.length; i++) {
+            assertEquals(DType.F64, xs[i].dtype(), "grad checks run in f64");
+            Node n = OpTesting.input("g" + i + "_" + System.identityHashCode(xs[i]), new TensorType(DType.F64, Shape.of(xs[i].shape())));
+            ins.add(n);
+            bind.put(n, xs[i]);
         }
-        Node f = Node.of(op, nodes, attrs);
-        assertNotNull(f.op().gradRule(), op + " has a gradient rule");
-        Random rnd = new Random(op.hashCode());
-        NdArray cot = ConvOpsTest.random(rnd, f.type().shape().sizes());
-        Node gy = OpRunner.input("gy", f.type());
-        env.put("gy", cot);
-        List<Node> grads = f.op().gradRule().grad(f, gy);
-        assertEquals(in.length, grads.size(), op + " returns one gradient per operand");
-        for (int i = 0; i < in.length; i++) {
-            if (!in[i].dtype().isFloating() || noGrad.contains(i)) {
-                assertNull(grads.get(i), op + " operand " + i + " is not differentiable");
-                continue;
-            }
-            assertNotNull(grads.get(i), op + " operand " + i + " has a gradient");
-            assertEquals(nodes.get(i).type(), grads.get(i).type(), op + " gradient " + i + " has the operand's type");
-            NdArray g = eval(grads.get(i), env);
-            for (int j = 0; j < in[i].size(); j++) {
-                double fd = (objective(f, in, i, j, 1e-6, cot) - objective(f, in, i, j, -1e-6, cot)) / 2e-6;
-                assertEquals(fd, g.get(j), tol * (1 + Math.abs(fd)), op + " d/d operand " + i + " element " + j);
+        Node y = f.apply(ins);
+        Random rnd = new Random(42);
+        long[] ys = y.shape().sizes();
+        double[] w = new double[(int) NdArray.numel(ys)];
+        for (int i = 0; i < w.length; i++) w[i] = 0.5 + rnd.nextDouble();
+        Node wn = Node.of("const", List.of(), Attrs.of("value", new Constant(y.type(), w)));
+        Node loss = Node.of("reduce_sum", List.of(GradUtil.mul(y, wn)), Attrs.EMPTY);
+        List<Node> gs = gradients(loss, ins);
+        for (int i = 0; i < xs.length; i++) {
+            NdArray analytic = OpTesting.eval(gs.get(i), bind);
+            double[] base = xs[i].data();
+            for (int j = 0; j < base.length; j++) {
+                double[] plus = base.clone(), minus = base.clone();
+                plus[j] += EPS;
+                minus[j] -= EPS;
+                Map<Node, NdArray> bp = new HashMap<>(bind), bm = new HashMap<>(bind);
+                bp.put(ins.get(i), new NdArray(DType.F64, xs[i].shape(), plus));
+                bm.put(ins.get(i), new NdArray(DType.F64, xs[i].shape(), minus));
+                double numeric = (OpTesting.eval(loss, bp).get(0) - OpTesting.eval(loss, bm).get(0)) / (2 * EPS);
+                double a = analytic.get(j);
+                assertEquals(numeric, a, tol * Math.max(1, Math.abs(numeric)),
+                        "d loss / d operand " + i + " element " + j + " of " + y.opName() + " (analytic " + a + ", numeric " + numeric + ")");
             }
         }
-    }
-
-    /** ⟨f(x with x_i[j] += h), R⟩. */
-    private static double objective(Node f, NdArray[] in, int i, int j, double h, NdArray cot) {
-        List<NdArray> args = new ArrayList<>(List.of(in));
-        double[] d = in[i].data().clone();
-        d[j] += h;
-        args.set(i, new NdArray(in[i].dtype(), in[i].shape(), d));
-        NdArray y = f.op().kernel().eval(args, f.attrs(), f.type());
-        return ConvOpsTest.dot(y, cot);
-    }
-
-    static NdArray rand(long seed, long... shape) { return ConvOpsTest.random(new Random(seed), shape); }
-
-    /** Uniform values in (lo, hi). */
-    static NdArray uniform(long seed, double lo, double hi, long... shape) {
-        Random r = new Random(seed);
-        double[] d = new double[(int) NdArray.numel(shape)];
-        for (int i = 0; i < d.length; i++) d[i] = lo + (hi - lo) * r.nextDouble();
-        return new NdArray(DType.F64, shape, d);
     }
 }
