@@ -203,7 +203,7 @@ public final class LossOps implements OpTable.Family {
             for (int j = 0; j < s; j++) {
                 long cls = (long) t.data()[i * s + j];
                 if (cls == ignore) continue;
-                checkClass("cross_entropy", cls, c);
+                checkClass(cls, c);
                 count++;
                 double smooth = 0;
                 for (int k = 0; k < c; k++) smooth -= lp[i * c * s + k * s + j];
@@ -222,14 +222,14 @@ public final class LossOps implements OpTable.Family {
             for (int j = 0; j < s; j++) {
                 long cls = (long) t.data()[i * s + j];
                 if (cls == ignore) continue;
-                checkClass("nll_loss", cls, c);
+                checkClass(cls, c);
                 count++;
                 loss[i * s + j] = -lp.data()[i * c * s + (int) cls * s + j];
             }
         return reduce(loss, count, a, out);
     }
 
-    private static void checkClass(String op, long cls, int c) {
-        if (cls < 0 || cls >= c) throw new org.dlm.ir.interp.InterpreterException(op + ": target class " + cls + " is out of range for " + c + " classes");
+    private static void checkClass(long cls, int c) {
+        if (cls < 0 || cls >= c) throw new org.dlm.ir.interp.InterpreterException("target class " + cls + " is out of range for " + c + " classes");
     }
 }
