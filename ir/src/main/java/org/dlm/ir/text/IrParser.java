@@ -44,6 +44,11 @@ public final class IrParser {
     private final String src, text;
     private final Mode mode;
     private int pos;
+    /** Nesting of list values; bounded so hostile text cannot overflow the stack. */
+    private int depth;
+    private static final int MAX_DEPTH = 64;
+    /** Largest constant the text may spell out (a splat could otherwise ask for gigabytes). */
+    private static final long MAX_CONSTANT = 1L << 24;
     private final Map<Ref, Node> values = new HashMap<>();
     private final Map<Ref, Integer> defined = new HashMap<>();
     private final Map<Node, Integer> nodePos = new IdentityHashMap<>();
@@ -266,7 +271,7 @@ public final class IrParser {
             while (true) {
                 if (pos >= text.length() || text.charAt(pos) == '\n') throw error(at, "unterminated shape: missing ']'");
                 char c = text.charAt(pos);
-                if (c == '(') depth++;
+                if (c == '(' && ++depth > MAX_DEPTH) throw error(pos, "dimension nested more than " + MAX_DEPTH + " deep");
                 else if (c == ')') depth--;
                 else if (depth == 0 && (c == ',' || c == ']')) break;
                 pos++;
@@ -302,11 +307,14 @@ public final class IrParser {
         char c = peek();
         if (c == '"') return string();
         if (c == '[') {
+            if (++depth > MAX_DEPTH) throw error(at, "attribute value nested more than " + MAX_DEPTH + " deep");
             pos++;
             List<Object> l = new ArrayList<>();
-            if (tryEat(']')) return List.of();
-            do l.add(value()); while (tryEat(','));
-            expect(']');
+            if (!tryEat(']')) {
+                do l.add(value()); while (tryEat(','));
+                expect(']');
+            }
+            depth--;
             return List.copyOf(l);
         }
         if (c == '-' || c == '+' || Character.isDigit(c)) return number(true);
@@ -369,7 +377,8 @@ public final class IrParser {
         } catch (ArithmeticException e) {
             throw error(at, "dense constant " + t + " is too large");
         }
-        if (n < 0 || n > Integer.MAX_VALUE - 8) throw error(at, "dense constant " + t + " has a bad size");
+        if (n < 0) throw error(at, "dense constant " + t + " has a negative size");
+        if (n > MAX_CONSTANT) throw error(at, "dense constant " + t + " has " + n + " elements; the text form allows at most " + MAX_CONSTANT);
         ws();
         double[] v;
         if (peekWord("splat")) {
