@@ -40,6 +40,15 @@ public final class Interpreter {
      *     (a bug in the op definition, not in the caller's data)
      */
     public static Map<String, NdArray> run(Graph g, Map<String, NdArray> inputs, Map<String, NdArray> params) {
+        return run(g, inputs, params, null);
+    }
+
+    /**
+     * Like {@link #run(Graph, Map, Map)}, and calls {@code observer} with every computed node and
+     * its value in evaluation order, e.g. to find the first node where a backend disagrees.
+     */
+    public static Map<String, NdArray> run(Graph g, Map<String, NdArray> inputs, Map<String, NdArray> params,
+                                           java.util.function.BiConsumer<Node, NdArray> observer) {
         ValueNames names = new ValueNames(g);
         Map<Node, NdArray> values = new HashMap<>();
         ShapeBinder binder = new ShapeBinder();
@@ -79,7 +88,9 @@ public final class Interpreter {
                             + "' is not declared by graph " + g.name());
                 List<NdArray> args = new ArrayList<>(n.inputs().size());
                 for (Node x : n.inputs()) args.add(values.get(x));
-                values.put(n, evalNode(n, args, staticType(n, env, names), names.describe(n)));
+                NdArray r = evalNode(n, args, staticType(n, env, names), names.describe(n));
+                values.put(n, r);
+                if (observer != null) observer.accept(n, r);
             }
             for (Node x : n.inputs())
                 if (lastUse.get(x) == i && !keep.contains(x)) values.remove(x);

@@ -70,7 +70,27 @@ public final class IrParser {
 
     /** Parses one graph; {@code source} names the text in error messages. */
     public static Graph parse(String source, String text, Mode mode) {
-        return new IrParser(source, text, mode).graph();
+        IrParser p = new IrParser(source, text, mode);
+        Graph g = p.graph();
+        int end = p.skipWs();
+        if (end < text.length()) throw p.error(end, "unexpected text after the end of graph " + g.name());
+        return g;
+    }
+
+    /** Parses a file of zero or more graphs (e.g. several models printed one after another). */
+    public static List<Graph> parseAll(String source, String text, Mode mode) {
+        List<Graph> out = new ArrayList<>();
+        IrParser p = new IrParser(source, text, mode);
+        java.util.Set<String> names = new java.util.HashSet<>();
+        while (p.skipWs() < text.length()) {
+            int at = p.pos;
+            p.values.clear();
+            p.defined.clear();
+            Graph g = p.graph();
+            if (!names.add(g.name())) throw p.error(at, "graph " + g.name() + " is defined twice");
+            out.add(g);
+        }
+        return out;
     }
 
     // ---------------------------------------------------------------- graph structure
@@ -127,8 +147,6 @@ public final class IrParser {
             }
             nodeLine();
         }
-        int end = skipWs();
-        if (end < text.length()) throw error(end, "unexpected text after the end of graph " + name);
         Graph g = new Graph(name, inputs, params, outputs, meta);
         if (mode == Mode.CHECKED) {
             var problems = Verifier.verify(g);

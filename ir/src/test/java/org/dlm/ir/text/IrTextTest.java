@@ -222,4 +222,14 @@ class IrTextTest {
             }
         }
     }
+
+    @Test void severalGraphsInOneFile() {
+        Graph a = new Graph("A", List.of(input("x", DType.F32, 2)), List.of(), List.of(new Graph.Output("y", input("x", DType.F32, 2))));
+        Graph b = new Graph("B", List.of(input("x", DType.I64, 3)), List.of(), List.of(new Graph.Output("y", constant(DType.F32, new long[] {1}, 4))));
+        String text = IrPrinter.print(a) + "\n// next\n" + IrPrinter.print(b);
+        assertEquals(List.of(a, b), IrParser.parseAll("two.ir", text, IrParser.Mode.CHECKED));
+        assertEquals(List.of(), IrParser.parseAll("empty.ir", "// nothing\n", IrParser.Mode.UNCHECKED));
+        var e = assertThrows(IrParseException.class, () -> IrParser.parseAll("dup.ir", IrPrinter.print(a) + IrPrinter.print(a), IrParser.Mode.UNCHECKED));
+        assertEquals("dup.ir:4:1: graph A is defined twice", e.getMessage());
+    }
 }
