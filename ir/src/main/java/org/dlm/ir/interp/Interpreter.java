@@ -3,10 +3,13 @@ package org.dlm.ir.interp;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.dlm.ir.OpDef;
@@ -48,7 +51,7 @@ public final class Interpreter {
      * its value in evaluation order, e.g. to find the first node where a backend disagrees.
      */
     public static Map<String, NdArray> run(Graph g, Map<String, NdArray> inputs, Map<String, NdArray> params,
-                                           java.util.function.BiConsumer<Node, NdArray> observer) {
+                                           BiConsumer<Node, NdArray> observer) {
         ValueNames names = new ValueNames(g);
         Map<Node, NdArray> values = new HashMap<>();
         ShapeBinder binder = new ShapeBinder();
@@ -77,7 +80,7 @@ public final class Interpreter {
         Map<Node, Integer> lastUse = new HashMap<>();
         for (int i = 0; i < order.size(); i++)
             for (Node x : order.get(i).inputs()) lastUse.put(x, i);
-        java.util.Set<Node> keep = new java.util.HashSet<>();
+        Set<Node> keep = new HashSet<>();
         for (Graph.Output o : g.outputs()) keep.add(o.node());
 
         for (int i = 0; i < order.size(); i++) {
