@@ -125,4 +125,9 @@ class VerifierTest {
         assertEquals((double) 0.1f, ((Constant) d.attrs().get("value")).value(0));
         assertSame(d, Node.of("const", List.of(), Attrs.of("value", Constant.scalar(DType.F32, 0.1f))));
     }
+
+    @Test void negativeDimensionsAreReported() {
+        Graph g = IrParser.parse("graph G(%x: f32[B, -2]) { return %x = %x }");
+        assertEquals(List.of("%x: type f32[B, -2] has a negative dimension"), problems(g));
+    }
 }
