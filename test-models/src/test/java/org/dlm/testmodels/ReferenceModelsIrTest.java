@@ -1,9 +1,7 @@
-package org.dlm.stdlib;
+package org.dlm.testmodels;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,12 +23,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * whose text reads back to the identical graph in both parser modes; the small ones run.
  */
 class ReferenceModelsIrTest {
-    private static final Path MODELS = Path.of("..", "test-models", "src", "main", "resources", "models");
-
     private static Graph compile(String model) {
-        Path file = MODELS.resolve(model + ".dlm");
-        assertTrue(Files.isRegularFile(file), "missing " + file.toAbsolutePath());
-        Compilation c = Frontend.compile(file);
+        String text;
+        try (var in = ReferenceModelsIrTest.class.getClassLoader().getResourceAsStream("models/" + model + ".dlm")) {
+            assertNotNull(in, "models/" + model + ".dlm on the class path");
+            text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        Compilation c = Frontend.compile(model + ".dlm", text);
         assertTrue(c.ok(), () -> String.join("", c.diagnostics().stream().map(d -> d.render()).toList()));
         assertEquals(1, c.models().size());
         return c.models().values().iterator().next();
