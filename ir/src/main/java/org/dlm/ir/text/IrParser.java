@@ -61,6 +61,7 @@ public final class IrParser {
     private IrParser(String source, String text, Mode mode) {
         this.src = source;
         this.text = text;
+        if (text.startsWith("\uFEFF")) pos = 1;   // a byte-order mark some editors write
         this.mode = mode;
     }
 

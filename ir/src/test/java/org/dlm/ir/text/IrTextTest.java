@@ -133,6 +133,7 @@ class IrTextTest {
                 }
                 """);
         assertEquals("T", g.name());
+        assertEquals("U", IrParser.parse("\uFEFFgraph U() {\r\n  return\r\n}\r\n").name(), "BOM and CRLF are fine");
         assertEquals(Shape.of(Dim.sym("B"), Dim.of(4)), g.inputs().get(0).shape());
         assertEquals(2.0, ((Constant) g.output("two").attrs().get("value")).value(0));
         assertTrue(Verifier.verify(g).isEmpty());
