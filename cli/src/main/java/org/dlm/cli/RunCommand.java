@@ -16,7 +16,7 @@ import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.dlm.ir.interp.Interpreter;
 import org.dlm.ir.interp.NdArray;
-import org.dlm.runtime.data.Dataset;
+import org.dlm.runtime.io.Dataset;
 import org.dlm.runtime.io.MnistData;
 import org.dlm.runtime.io.Npy;
 import org.dlm.runtime.io.ParamStore;
@@ -99,7 +99,7 @@ final class RunCommand implements Callable<Integer> {
             if (!inputs.isEmpty() || !positional.isEmpty()) throw CliException.user("--digits feeds the model's input itself; drop the input files");
             data = MnistData.shipped("t10k");
             if (digits < 1 || digits > data.size()) throw CliException.user("--digits must be between 1 and " + data.size() + ", got " + digits);
-            data = data.select(java.util.stream.IntStream.range(0, digits).toArray());
+            data = data.slice(0, digits);
             in = digitInputs(g, data);
         } else {
             in = fileInputs(g, err);
