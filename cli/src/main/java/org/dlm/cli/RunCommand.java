@@ -110,6 +110,8 @@ final class RunCommand implements Callable<Integer> {
             in = fileInputs(g, err);
         }
 
+        if (outputDir != null && Files.exists(outputDir) && !Files.isDirectory(outputDir))
+            throw CliException.user(outputDir + ": exists and is not a directory", "give --output-dir a directory (it is created if missing)");
         Map<String, NdArray> results = Interpreter.run(g, in, paramValues);
 
         if (outputDir != null) {
@@ -123,7 +125,7 @@ final class RunCommand implements Callable<Integer> {
         } else if (data == null) {
             for (var e : results.entrySet()) {
                 NdArray v = e.getValue();
-                out.println(e.getKey() + ": " + describe(v) + (v.size() <= 64 ? " = " + values(v) : ""));
+                out.println(e.getKey() + ": " + describe(v) + (v.size() <= 64 ? " = " + values(v) : " (save it with --output-dir OUT)"));
             }
         }
         if (data != null) reportDigits(out, g, data, results.values().iterator().next(), weightsName);

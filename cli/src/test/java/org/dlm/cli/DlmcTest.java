@@ -202,6 +202,9 @@ class DlmcTest {
         assertEquals(1, r.code);
         assertTrue(r.err.startsWith("error: ") && r.err.contains("x"), r.err);
         r.assertNoStackTrace();
+        r = dlmc("run", tiny().toString(), "--params", weights().toString(), x.toString(), "-o", x.toString());
+        assertEquals(1, r.code);
+        assertEquals("error: " + x + ": exists and is not a directory\n  hint: give --output-dir a directory (it is created if missing)\n", r.err);
         r = dlmc("run", tiny().toString(), "--backend", "llvm");
         assertEquals(3, r.code);
         assertEquals("error: backend 'llvm' is not available in this build yet\n  hint: use --backend interp\n", r.err);
