@@ -59,7 +59,7 @@ public final class Conv2d implements AutoCloseable {
         long t0 = System.nanoTime();
         Jit jit = new Jit();
         try (ModuleBuilder mb = new ModuleBuilder("dlm_conv2d", target)) {
-            GemmConfig cfg = GemmConfig.forTarget(target);
+            GemmConfig cfg = GemmConfig.forTarget(target).forRows(spec.cout());
             new GemmGenerator(mb, cfg).emit("dlm_conv2d_gemm");
             Im2colGenerator.emit(mb, spec, "dlm_conv2d_im2col");
             mb.optimize();
