@@ -97,9 +97,9 @@ public final class FunctionBuilder implements AutoCloseable {
         call(mb.intrinsic("llvm.masked.store", LLVMTypeOf(value), mb.ptr()), value, ptr, i32(align), mask);
     }
 
-    /** Hints the cache to fetch {@code ptr} for reading (locality 3 = keep in all levels). */
-    public void prefetch(LLVMValueRef ptr) {
-        call(mb.intrinsic("llvm.prefetch", mb.ptr()), ptr, i32(0), i32(3), i32(1));
+    /** Hints the cache to fetch {@code ptr} for reading or writing (locality 3 = keep in all levels). */
+    public void prefetch(LLVMValueRef ptr, boolean forWrite) {
+        call(mb.intrinsic("llvm.prefetch", mb.ptr()), ptr, i32(forWrite ? 1 : 0), i32(3), i32(1));
     }
 
     // ---- vectors
@@ -109,6 +109,8 @@ public final class FunctionBuilder implements AutoCloseable {
         LLVMValueRef one = LLVMBuildInsertElement(builder, LLVMGetPoison(vt), v, i32(0), "");
         return LLVMBuildShuffleVector(builder, one, LLVMGetPoison(vt), LLVMConstNull(LLVMVectorType(mb.i32(), lanes)), "");
     }
+
+    public LLVMValueRef extract(LLVMValueRef vector, int lane) { return LLVMBuildExtractElement(builder, vector, i32(lane), ""); }
 
     /** A vector of copies of lane 0 of {@code v}. */
     public LLVMValueRef broadcastLane0(LLVMValueRef v) {

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.dlm.runtime.HugePages;
 
 /**
  * A JIT-compiled fp32 GEMM for the host CPU, {@code C = epilogue(A·B [+ C])} on row-major
@@ -50,8 +51,8 @@ public final class Gemm implements AutoCloseable {
         packA = new MemorySegment[threads];
         packB = new MemorySegment[threads];
         for (int t = 0; t < threads; t++) {
-            packA[t] = arena.allocate(config.packASize() * 4, 64);
-            packB[t] = arena.allocate(config.packBSize() * 4, 64);
+            packA[t] = HugePages.allocate(arena, config.packASize() * 4);
+            packB[t] = HugePages.allocate(arena, config.packBSize() * 4);
         }
         pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, r -> {
             Thread th = new Thread(r, "dlm-gemm");

@@ -56,18 +56,21 @@ public final class GemmGenerator {
                     b.forRange(b.i64(0), m, b.i64(cfg.mc()), ic -> {
                         LLVMValueRef mc = b.smin(b.i64(cfg.mc()), b.sub(m, ic));
                         b.call(mb.callee(packA), mc, kc, b.gep(f32, a, b.add(b.mul(ic, lda), pc)), lda, bufA);
-                        b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> {
+                        // Tile (ir, jr): one register tile of C from an A and a B micro-panel.
+                        java.util.function.BiConsumer<LLVMValueRef, LLVMValueRef> tile = (ir, jr) -> {
                             LLVMValueRef nr = b.smin(b.i64(cfg.nr()), b.sub(nc, jr));
-                            LLVMValueRef col = b.add(jc, jr);
-                            LLVMValueRef panelB = b.gep(f32, bufB, b.mul(jr, kc));
-                            b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> {
-                                LLVMValueRef mr = b.smin(b.i64(cfg.mr()), b.sub(mc, ir));
-                                LLVMValueRef row = b.add(ic, ir);
-                                LLVMValueRef cTile = b.gep(f32, c, b.add(b.mul(row, ldc), col));
-                                LLVMValueRef biasTile = b.gep(f32, bias, b.select(colBias, col, row));
-                                b.call(mb.callee(kernel), kc, b.gep(f32, bufA, b.mul(ir, kc)), panelB, cTile, ldc, mr, nr, f, biasTile);
-                            });
-                        });
+                            LLVMValueRef mr = b.smin(b.i64(cfg.mr()), b.sub(mc, ir));
+                            LLVMValueRef col = b.add(jc, jr), row = b.add(ic, ir);
+                            LLVMValueRef cTile = b.gep(f32, c, b.add(b.mul(row, ldc), col));
+                            LLVMValueRef biasTile = b.gep(f32, bias, b.select(colBias, col, row));
+                            b.call(mb.callee(kernel), kc, b.gep(f32, bufA, b.mul(ir, kc)), b.gep(f32, bufB, b.mul(jr, kc)),
+                                    cTile, ldc, mr, nr, f, biasTile);
+                        };
+                        if (cfg.bPanelInL1()) {   // BLIS order: the B micro-panel stays in L1 across the ir loop
+                            b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> tile.accept(ir, jr)));
+                        } else {                  // the A micro-panel stays in L1, B micro-panels stream from the L2-sized B block
+                            b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> tile.accept(ir, jr)));
+                        }
                     });
                 });
             });
@@ -110,7 +113,8 @@ public final class GemmGenerator {
         LLVMValueRef fn = mb.internalFunction(name, mb.voidType(), i64, i64, ptr, i64, ptr);
         mb.addEnum(fn, 3, "noalias");
         mb.addEnum(fn, 5, "noalias");
-        int mr = cfg.mr();
+        int mr = cfg.mr(), lanes = cfg.lanes();
+        LLVMTypeRef vec = mb.vector(f32, lanes);
         try (FunctionBuilder b = mb.body(fn)) {
             LLVMValueRef mc = b.param(0), kc = b.param(1), src = b.param(2), lda = b.param(3), dst = b.param(4);
             b.forRange(b.i64(0), mc, b.i64(mr), ip -> {
@@ -124,7 +128,20 @@ public final class GemmGenerator {
                     // Rows past the edge read the last real row (always in bounds) and store zero.
                     rowPtr[i] = b.gep(f32, src, b.mul(b.smin(r, lastRow), lda));
                 }
-                b.forRange(b.i64(0), kc, b.i64(1), kk -> {
+                // Whole vectors of k first: one load per row and cache line. Reading element by
+                // element would touch MR lines per k, and with a power-of-two lda those lines share
+                // one L1 set and evict each other.
+                LLVMValueRef kVec = b.mul(b.sdiv(kc, b.i64(lanes)), b.i64(lanes));
+                b.forRange(b.i64(0), kVec, b.i64(lanes), k0 -> {
+                    LLVMValueRef[] row = new LLVMValueRef[mr];
+                    for (int i = 0; i < mr; i++)
+                        row[i] = b.select(valid[i], b.load(vec, b.gep(f32, rowPtr[i], k0), 4), b.zero(vec));
+                    LLVMValueRef to = b.gep(f32, panel, b.mul(k0, b.i64(mr)));
+                    for (int l = 0; l < lanes; l++)
+                        for (int i = 0; i < mr; i++)
+                            b.store(b.extract(row[i], l), b.gep(f32, to, b.i64((long) l * mr + i)), 4);
+                });
+                b.forRange(kVec, kc, b.i64(1), kk -> {
                     LLVMValueRef to = b.gep(f32, panel, b.mul(kk, b.i64(mr)));
                     for (int i = 0; i < mr; i++) {
                         LLVMValueRef x = b.load(f32, b.gep(f32, rowPtr[i], kk), 4);

@@ -539,6 +539,8 @@ final class Elaborator {
         }
         Object r = eval(b.right(), env);
         if (l == POISON || r == POISON) return POISON;
+        if ((op.equals("==") || op.equals("!=")) && (l == Values.None.NONE || r == Values.None.NONE))
+            return op.equals("==") == (l == r);
         if (l instanceof Values.Tensor || r instanceof Values.Tensor) {
             if (l instanceof Dim || r instanceof Dim) {
                 reporter.error(b.span(), "a symbolic dimension cannot be used as a tensor value", "only known integers mix with tensors");
@@ -572,8 +574,6 @@ final class Elaborator {
             out.addAll(y);
             return java.util.Collections.unmodifiableList(out);
         }
-        if ((op.equals("==") || op.equals("!=")) && (l == Values.None.NONE || r == Values.None.NONE))
-            return op.equals("==") == (l == r);
         if (l instanceof DType && r instanceof DType && (op.equals("==") || op.equals("!="))) return op.equals("==") == (l == r);
         reporter.error(b.span(), "cannot apply '" + op + "' to " + Values.typeName(l) + " and " + Values.typeName(r));
         return POISON;

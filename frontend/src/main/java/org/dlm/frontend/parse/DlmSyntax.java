@@ -34,6 +34,7 @@ public final class DlmSyntax {
         List<Token> tokens = new ArrayList<>();
         int errorsBefore = reporter.errorCount();
         int depth = 0;
+        int prefixRun = 0, powRun = 0;
         for (Token t = lexer.nextToken(); ; t = lexer.nextToken()) {
             switch (t.getType()) {
                 case DlmLexer.BAD_CHAR -> reporter.error(source.span(t.getStartIndex(), t.getStopIndex() + 1),
@@ -53,11 +54,26 @@ public final class DlmSyntax {
                     depth = Math.max(0, depth - 1);
                     tokens.add(t);
                 }
+                case DlmLexer.MINUS, DlmLexer.PLUS, DlmLexer.NOT, DlmLexer.POW -> {
+                    // runs of prefix operators (- - - x) and right-associative ** chains nest like brackets
+                    boolean pow = t.getType() == DlmLexer.POW;
+                    if (pow ? ++powRun > MAX_NESTING : ++prefixRun > MAX_NESTING) {
+                        reporter.error(source.span(t.getStartIndex(), t.getStopIndex() + 1),
+                                "more than " + MAX_NESTING + " operators in a row", "split the expression with let bindings");
+                        return null;
+                    }
+                    tokens.add(t);
+                }
                 default -> tokens.add(t);
             }
+            int type = t.getType();
+            if (type != DlmLexer.MINUS && type != DlmLexer.PLUS && type != DlmLexer.NOT) prefixRun = 0;
+            if (type != DlmLexer.POW && type != DlmLexer.MINUS && type != DlmLexer.PLUS && type != DlmLexer.INT
+                    && type != DlmLexer.FLOAT && type != DlmLexer.IDENT && type != DlmLexer.DOT) powRun = 0;
             if (t.getType() == Token.EOF) break;
         }
-        boolean lexErrors = reporter.errorCount() > errorsBefore;
+        // a bad character would only cause follow-up syntax errors: report it alone
+        if (reporter.errorCount() > errorsBefore) return null;
 
         DlmParser parser = new DlmParser(new CommonTokenStream(new ListTokenSource(tokens, source.name())));
         parser.removeErrorListeners();
@@ -76,7 +92,6 @@ public final class DlmSyntax {
             tree = parser.file();
             if (listener.count() > 0) return null;
         }
-        if (lexErrors) return null;
         int before = reporter.errorCount();
         SourceFile file = new AstBuilder(source, reporter).file(tree);
         return reporter.errorCount() > before ? null : file;

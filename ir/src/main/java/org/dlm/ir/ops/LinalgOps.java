@@ -21,6 +21,7 @@ public final class LinalgOps implements OpTable.Family {
             OpDef.builder("matmul").inputs(2)
                 .shape((in, a) -> matmulType(in.get(0), in.get(1)))
                 .kernel((in, a, out) -> matmul(in.get(0), in.get(1), out))
+                .grad(LinalgGrads::matmul)
                 .doc("numpy matmul: 1-D operands are promoted (and the added dim removed), batch dims broadcast.")
                 .build(),
             OpDef.builder("gemm").inputs(2, 3)
@@ -30,11 +31,13 @@ public final class LinalgOps implements OpTable.Family {
                 .attr("trans_b", BOOL, false, "use bᵀ")
                 .shape(LinalgOps::gemmType)
                 .kernel(LinalgOps::gemm)
+                .grad(LinalgGrads::gemm)
                 .doc("ONNX Gemm: alpha·op(a)·op(b) + beta·c, c broadcast to [M, N].")
                 .build(),
             OpDef.builder("linear").inputs(2, 3)
                 .shape((in, a) -> linearType(in))
                 .kernel((in, a, out) -> linear(in, out))
+                .grad(LinalgGrads::linear)
                 .doc("PyTorch Linear: x[..., in] @ w[out, in]ᵀ + b[out].")
                 .build());
     }

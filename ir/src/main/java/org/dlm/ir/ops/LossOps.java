@@ -20,11 +20,18 @@ import org.dlm.ir.interp.NdArray;
  */
 public final class LossOps implements OpTable.Family {
     @Override public List<OpDef> ops() {
+        List<OpDef> all = new ArrayList<>(forward());
+        all.addAll(LossGradOps.ops());
+        return List.copyOf(all);
+    }
+
+    private static List<OpDef> forward() {
         return List.of(
             OpDef.builder("cross_entropy").inputs(2)
                 .attr("label_smoothing", FLOAT, 0.0, "mix the target with the uniform distribution")
                 .attr("reduction", STRING, "mean", "mean, sum or none")
                 .attr("ignore_index", INT, -100L, "class id that contributes nothing (class-id targets only)")
+                .grad(LossGrads::crossEntropy)
                 .shape((in, a) -> classLossType("cross_entropy", in, a, true))
                 .kernel(LossOps::crossEntropy)
                 .doc("log_softmax over the class axis (1, or 0 for unbatched [C]) and the negative log-likelihood of "
@@ -33,6 +40,7 @@ public final class LossOps implements OpTable.Family {
             OpDef.builder("nll_loss").inputs(2)
                 .attr("reduction", STRING, "mean", "mean, sum or none")
                 .attr("ignore_index", INT, -100L, "class id that contributes nothing")
+                .grad(LossGrads::nllLoss)
                 .shape((in, a) -> classLossType("nll_loss", in, a, false))
                 .kernel(LossOps::nllLoss)
                 .doc("-logp[n, target[n], ...]; the mean is over non-ignored targets.")
@@ -46,6 +54,7 @@ public final class LossOps implements OpTable.Family {
             OpDef.builder("huber_loss").inputs(2)
                 .attr("delta", FLOAT, 1.0, "switch point between quadratic and linear")
                 .attr("reduction", STRING, "mean", "mean, sum or none")
+                .grad(LossGrads::elementwise)
                 .shape((in, a) -> {
                     if (!(a.getDouble("delta") > 0)) throw new ShapeException("huber_loss delta must be positive, got " + a.getDouble("delta"));
                     return pointwiseType("huber_loss", in, a);
@@ -66,6 +75,7 @@ public final class LossOps implements OpTable.Family {
     private static OpDef pointwise(String name, String formula, DoubleBinaryOperator f) {
         return OpDef.builder(name).inputs(2)
                 .attr("reduction", STRING, "mean", "mean, sum or none")
+                .grad(LossGrads::elementwise)
                 .shape((in, a) -> pointwiseType(name, in, a))
                 .kernel((in, a, out) -> reducePointwise(in, a, out, f))
                 .doc(formula + " per element, then the reduction.")

@@ -19,12 +19,19 @@ public final class NnOps implements OpTable.Family {
     private static final List<Long> PAD0 = List.of(0L, 0L, 0L, 0L), ONES = List.of(1L, 1L), ZEROS2 = List.of(0L, 0L);
 
     @Override public List<OpDef> ops() {
+        List<OpDef> all = new ArrayList<>(forward());
+        all.addAll(NnGradOps.ops());
+        return List.copyOf(all);
+    }
+
+    private static List<OpDef> forward() {
         return List.of(
             OpDef.builder("conv2d").inputs(2, 3)
                 .attr("stride", INTS, ONES, "height, width")
                 .attr("padding", INTS, PAD0, "top, left, bottom, right")
                 .attr("dilation", INTS, ONES, "height, width")
                 .attr("groups", INT, 1L, "channel groups; groups = C is depthwise")
+                .grad(NnGrads::conv2d)
                 .shape(NnOps::conv2dType)
                 .kernel((in, a, out) -> ConvKernels.conv2d(in.get(0), in.get(1), in.size() > 2 ? in.get(2) : null,
                         conv2dWindow("conv2d", in.get(1).dim(2), in.get(1).dim(3), a), (int) a.getLong("groups"), out))
@@ -36,6 +43,7 @@ public final class NnOps implements OpTable.Family {
                 .attr("output_padding", INTS, ZEROS2, "extra rows/columns at the bottom/right")
                 .attr("dilation", INTS, ONES, "height, width")
                 .attr("groups", INT, 1L, "channel groups")
+                .grad(NnGrads::convTranspose2d)
                 .shape(NnOps::convTranspose2dType)
                 .kernel((in, a, out) -> ConvKernels.convTranspose2d(in.get(0), in.get(1), in.size() > 2 ? in.get(2) : null,
                         conv2dWindow("conv_transpose2d", in.get(1).dim(2), in.get(1).dim(3), a), (int) a.getLong("groups"), out))
@@ -48,6 +56,7 @@ public final class NnOps implements OpTable.Family {
                 .attr("padding", INTS, PAD0, "top, left, bottom, right; pads are -inf")
                 .attr("dilation", INTS, ONES, "height, width")
                 .attr("ceil_mode", BOOL, false, "round the output size up")
+                .grad(NnGrads::maxPool2d)
                 .shape((in, a) -> poolType("max_pool2d", in.get(0), a, true))
                 .kernel((in, a, out) -> PoolKernels.maxPool2d(in.get(0), poolWindow("max_pool2d", a, true), out))
                 .doc("2-D max pooling, NCHW (PyTorch MaxPool2d).")
@@ -58,6 +67,7 @@ public final class NnOps implements OpTable.Family {
                 .attr("padding", INTS, PAD0, "top, left, bottom, right")
                 .attr("ceil_mode", BOOL, false, "round the output size up")
                 .attr("count_include_pad", BOOL, false, "divide by the window size including padding")
+                .grad(NnGrads::avgPool2d)
                 .shape((in, a) -> poolType("avg_pool2d", in.get(0), a, false))
                 .kernel((in, a, out) -> PoolKernels.avgPool2d(in.get(0), poolWindow("avg_pool2d", a, false),
                         a.getBool("count_include_pad", false), out))
@@ -65,12 +75,14 @@ public final class NnOps implements OpTable.Family {
                 .build(),
             OpDef.builder("global_avg_pool").inputs(1)
                 .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
+                .grad((f, g) -> NnGrads.globalPool(f, g, "avg"))
                 .shape((in, a) -> globalPoolType("global_avg_pool", in.get(0), a))
                 .kernel((in, a, out) -> globalPool(in.get(0), false, out))
                 .doc("Mean over every spatial dim of x[N, C, ...].")
                 .build(),
             OpDef.builder("global_max_pool").inputs(1)
                 .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
+                .grad((f, g) -> NnGrads.globalPool(f, g, "max"))
                 .shape((in, a) -> globalPoolType("global_max_pool", in.get(0), a))
                 .kernel((in, a, out) -> globalPool(in.get(0), true, out))
                 .doc("Max over every spatial dim of x[N, C, ...].")
@@ -78,6 +90,7 @@ public final class NnOps implements OpTable.Family {
             OpDef.builder("batch_norm").inputs(5)
                 .attr("eps", FLOAT, 1e-5, "added to the variance")
                 .attr("training", BOOL, false, "normalize with batch statistics instead of mean/var")
+                .grad(NnGrads::batchNorm)
                 .shape(NnOps::batchNormType)
                 .kernel((in, a, out) -> {
                     NdArray x = in.get(0);
@@ -101,6 +114,7 @@ public final class NnOps implements OpTable.Family {
             OpDef.builder("layer_norm").inputs(1, 3)
                 .attr("axis", INT, -1L, "normalize over dims axis..end")
                 .attr("eps", FLOAT, 1e-5, "added to the variance")
+                .grad(NnGrads::layerNorm)
                 .shape(NnOps::layerNormType)
                 .kernel((in, a, out) -> {
                     NdArray x = in.get(0);
@@ -115,6 +129,7 @@ public final class NnOps implements OpTable.Family {
             OpDef.builder("group_norm").inputs(3)
                 .attr("groups", INT, null, "number of channel groups")
                 .attr("eps", FLOAT, 1e-5, "added to the variance")
+                .grad(NnGrads::groupNorm)
                 .shape(NnOps::groupNormType)
                 .kernel((in, a, out) -> {
                     NdArray x = in.get(0);
@@ -126,12 +141,14 @@ public final class NnOps implements OpTable.Family {
                 .build(),
             OpDef.builder("softmax").inputs(1)
                 .attr("axis", INT, -1L, "the normalized axis")
+                .grad((f, g) -> NnGrads.softmax(f, g, false))
                 .shape((in, a) -> softmaxType("softmax", in.get(0), a))
                 .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), false, out))
                 .doc("exp(x - max) / Σ exp(x - max) along axis.")
                 .build(),
             OpDef.builder("log_softmax").inputs(1)
                 .attr("axis", INT, -1L, "the normalized axis")
+                .grad((f, g) -> NnGrads.softmax(f, g, true))
                 .shape((in, a) -> softmaxType("log_softmax", in.get(0), a))
                 .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), true, out))
                 .doc("x - max - log Σ exp(x - max) along axis.")
@@ -141,11 +158,13 @@ public final class NnOps implements OpTable.Family {
                 .attr("training", BOOL, false, "identity when false")
                 .attr("seed", INT, 0L, "mask seed, see DropoutMask")
                 .stateful()
+                .grad(NnGrads::dropout)
                 .shape(NnOps::dropoutType)
                 .kernel((in, a, out) -> dropout(in.get(0), a, out))
                 .doc("Training: zero element i unless DropoutMask.keep(seed, i, p), scale survivors by 1/(1-p). Else identity.")
                 .build(),
             OpDef.builder("embedding").inputs(2)
+                .grad(NnGrads::embedding)
                 .shape(NnOps::embeddingType)
                 .kernel((in, a, out) -> embedding(in.get(0), in.get(1), out))
                 .doc("Rows of table[V, D] picked by integer ids[...]: [..., D].")
@@ -153,6 +172,7 @@ public final class NnOps implements OpTable.Family {
             OpDef.builder("attention").inputs(3, 4)
                 .attr("scale", FLOAT, 0.0, "score scale; 0 = 1/sqrt(d)")
                 .attr("causal", BOOL, false, "query i sees keys j <= i only")
+                .grad(NnGrads::attention)
                 .shape(NnOps::attentionType)
                 .kernel(AttentionKernel::eval)
                 .doc("softmax(q kᵀ · scale, masked) v; mask is bool, true = keep; a row with every key masked gives zeros.")

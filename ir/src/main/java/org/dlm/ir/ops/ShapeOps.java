@@ -15,6 +15,7 @@ import org.dlm.ir.OpTable;
 import org.dlm.ir.Shape;
 import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
+import org.dlm.ir.interp.InterpreterException;
 import org.dlm.ir.interp.NdArray;
 
 /**
@@ -234,7 +235,7 @@ public final class ShapeOps implements OpTable.Family {
                         for (int j = 0; j < m; j++) {
                             long k = (long) idx.get(j);
                             if (k < -n || k >= n)
-                                throw new IndexOutOfBoundsException("gather index " + k + " is out of range for axis " + ax + " of size " + n);
+                                throw new InterpreterException("gather index " + k + " is out of range for axis " + ax + " of size " + n);
                             if (k < 0) k += n;
                             for (int i = 0; i < inner; i++)
                                 r[(int) ((o * m + j) * inner + i)] = x.get((int) ((o * n + k) * inner + i));
@@ -245,6 +246,13 @@ public final class ShapeOps implements OpTable.Family {
                     for (long d : idx.shape()) os[p++] = d;
                     for (int i = ax + 1; i < x.rank(); i++) os[p++] = x.dim(i);
                     return new NdArray(x.dtype(), os, r);
+                })
+                .grad((f, g) -> {
+                    TensorType x = f.input(0).type();
+                    int ax = OpChecks.axis("gather", f.attrs().getLong("axis"), x.rank());
+                    Dim n = x.shape().dim(ax);
+                    if (!n.isConst()) throw new ShapeException("the gradient of gather needs a static size on axis " + ax + ", got " + x);
+                    return Arrays.asList(scatterAlong(g, ax, f.input(1), n.value()), null);
                 })
                 .doc("picks entries of x along axis by index; negative indices count from the end (ONNX Gather)").build();
     }

@@ -38,9 +38,18 @@ public final class IrPrinter {
         decls(sb, names.inputDecls());
         sb.append(')');
         if (!names.paramDecls().isEmpty()) {
-            sb.append(" params(");
-            decls(sb, names.paramDecls());
-            sb.append(')');
+            StringBuilder ps = new StringBuilder();
+            decls(ps, names.paramDecls());
+            // a long parameter list reads better one declaration per line
+            if (ps.length() > 100) {
+                ps.setLength(0);
+                for (ValueNames.Decl d : names.paramDecls()) {
+                    ps.append(ps.isEmpty() ? "\n    " : ",\n    ");
+                    decls(ps, List.of(d));
+                }
+                ps.append('\n');
+            }
+            sb.append(" params(").append(ps).append(')');
         }
         if (!g.meta().isEmpty()) {
             sb.append(" meta {");

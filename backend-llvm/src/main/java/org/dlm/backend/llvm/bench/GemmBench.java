@@ -14,6 +14,7 @@ import org.dlm.backend.llvm.Gemm;
 import org.dlm.backend.llvm.GemmConfig;
 import org.dlm.backend.llvm.GemmGenerator;
 import org.dlm.backend.llvm.ModuleBuilder;
+import org.dlm.runtime.HugePages;
 import org.dlm.backend.llvm.HostTarget;
 
 /**
@@ -22,11 +23,11 @@ import org.dlm.backend.llvm.HostTarget;
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp ... org.dlm.backend.llvm.bench.GemmBench \
- *     [--sizes 256,512,1024,2048] [--threads 1] [--numpy /usr/bin/python3] [--rounds 3] [--seconds 1] [--tile 14x32] [--kc 256 --mc 336 --nc 3072]
+ *     [--sizes 256,512,1024,2048] [--threads 1] [--openblas /usr/lib/x86_64-linux-gnu/libopenblas.so.0] [--numpy /usr/bin/python3] [--rounds 3] [--seconds 1] [--tile 14x32] [--kc 256 --mc 336 --nc 3072] [--order a|b (micro-panel kept in L1)]
  * </pre>
  */
 public final class GemmBench {
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) throws Throwable {
         Map<String, String> opt = new HashMap<>();
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!args[i].startsWith("--")) {
@@ -44,8 +45,8 @@ public final class GemmBench {
                 String[] t = opt.get("tile").split("x");
                 cfg = new GemmConfig(Integer.parseInt(t[0]), Integer.parseInt(t[1]), cfg.lanes(), cfg.kc(), Integer.parseInt(t[0]) * (cfg.mc() / cfg.mr()), Integer.parseInt(t[1]) * (cfg.nc() / cfg.nr()));
             }
-            cfg = new GemmConfig(cfg.mr(), cfg.nr(), cfg.lanes(), Integer.parseInt(opt.getOrDefault("kc", "" + cfg.kc())),
-                    Integer.parseInt(opt.getOrDefault("mc", "" + cfg.mc())), Integer.parseInt(opt.getOrDefault("nc", "" + cfg.nc())));
+            cfg = cfg.withBlocks(Integer.parseInt(opt.getOrDefault("kc", "" + cfg.kc())), Integer.parseInt(opt.getOrDefault("mc", "" + cfg.mc())),
+                    Integer.parseInt(opt.getOrDefault("nc", "" + cfg.nc())), !opt.getOrDefault("order", cfg.bPanelInL1() ? "b" : "a").equals("a"));
             System.out.printf("host %s, config %s, threads %d%n", host, cfg, threads);
             if (opt.containsKey("emit")) {   // --emit llvm|asm: print the generated module instead of timing it
                 try (ModuleBuilder mb = new ModuleBuilder("dlm_sgemm", host)) {
@@ -56,26 +57,79 @@ public final class GemmBench {
                 return;
             }
             int rounds = Integer.parseInt(opt.getOrDefault("rounds", "3"));
-            try (Gemm gemm = Gemm.compile(host, cfg, threads);
-                 NumpyPeer numpy = opt.containsKey("numpy") ? new NumpyPeer(opt.get("numpy"), threads) : null) {
-                System.out.printf("compile %.1f ms; %d interleaved rounds of %.1f s per size; GFLOP/s (best of rounds)%n",
-                        gemm.compileNanos() / 1e6, rounds, minSeconds);
-                System.out.printf("%6s | %9s %9s %9s | %9s %9s %9s | %7s %7s%n", "size", "dlm best", "dlm cpu", "dlm med",
-                        "np best", "np cpu", "np med", "r best", "r cpu");
-                for (int n : sizes) {
-                    double[] g = new double[3], r = new double[3];
-                    for (int round = 0; round < rounds; round++) {
-                        max(g, measure(gemm, n, minSeconds));
-                        if (numpy != null) max(r, numpy.measure(n, minSeconds));
+            try (Gemm gemm = Gemm.compile(host, cfg, threads)) {
+                System.out.printf("compile %.1f ms%n", gemm.compileNanos() / 1e6);
+                if (opt.containsKey("openblas")) {
+                    try (OpenBlasPeer blas = new OpenBlasPeer(java.nio.file.Path.of(opt.get("openblas")), threads)) {
+                        System.out.printf("paired with OpenBLAS (%s), alternating calls, %.1f s per size; GFLOP/s%n", blas.core(), minSeconds);
+                        System.out.printf("%6s | %9s %9s | %9s %9s | %12s %12s%n", "size", "dlm best", "dlm med", "blas best", "blas med", "ratio best", "ratio pairs");
+                        for (int n : sizes) paired(gemm, blas, n, minSeconds);
                     }
-                    if (numpy == null) {
-                        System.out.printf("%6d | %9.1f %9.1f %9.1f |%n", n, g[0], g[1], g[2]);
-                    } else {
-                        System.out.printf("%6d | %9.1f %9.1f %9.1f | %9.1f %9.1f %9.1f | %7.3f %7.3f%n", n, g[0], g[1], g[2],
-                                r[0], r[1], r[2], g[0] / r[0], g[1] / r[1]);
+                }
+                if (opt.containsKey("numpy")) {
+                    try (NumpyPeer numpy = new NumpyPeer(opt.get("numpy"), threads)) {
+                        System.out.printf("%d interleaved rounds with numpy of %.1f s per size; GFLOP/s (best of rounds)%n", rounds, minSeconds);
+                        System.out.printf("%6s | %9s %9s %9s | %9s %9s %9s | %7s %7s%n", "size", "dlm best", "dlm cpu", "dlm med",
+                                "np best", "np cpu", "np med", "r best", "r cpu");
+                        for (int n : sizes) {
+                            double[] g = new double[3], r = new double[3];
+                            for (int round = 0; round < rounds; round++) {
+                                max(g, measure(gemm, n, minSeconds));
+                                max(r, numpy.measure(n, minSeconds));
+                            }
+                            System.out.printf("%6d | %9.1f %9.1f %9.1f | %9.1f %9.1f %9.1f | %7.3f %7.3f%n", n, g[0], g[1], g[2],
+                                    r[0], r[1], r[2], g[0] / r[0], g[1] / r[1]);
+                        }
+                    }
+                }
+                if (!opt.containsKey("openblas") && !opt.containsKey("numpy")) {
+                    System.out.printf("%6s | %9s %9s %9s%n", "size", "dlm best", "dlm cpu", "dlm med");
+                    for (int n : sizes) {
+                        double[] g = measure(gemm, n, minSeconds);
+                        System.out.printf("%6d | %9.1f %9.1f %9.1f%n", n, g[0], g[1], g[2]);
                     }
                 }
             }
+        }
+    }
+
+    /** Alternates our call and OpenBLAS's on the same matrices; prints best and median GFLOP/s and the median per-pair ratio. */
+    static void paired(Gemm gemm, OpenBlasPeer blas, int n, double minSeconds) {
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(n);
+            MemorySegment a = HugePages.allocate(arena, 4L * n * n), b = HugePages.allocate(arena, 4L * n * n);
+            MemorySegment c = HugePages.allocate(arena, 4L * n * n), c2 = HugePages.allocate(arena, 4L * n * n);
+            for (long i = 0; i < (long) n * n; i++) {
+                a.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat());
+                b.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat());
+            }
+            for (int w = 0; w < 3; w++) {
+                gemm.multiply(n, n, n, a, n, b, n, c, n, 0, MemorySegment.NULL);
+                blas.multiply(n, a, b, c2);
+            }
+            double maxDiff = 0;
+            for (long i = 0; i < (long) n * n; i += 97) maxDiff = Math.max(maxDiff, Math.abs(c.getAtIndex(JAVA_FLOAT, i) - c2.getAtIndex(JAVA_FLOAT, i)));
+            List<Double> ours = new ArrayList<>(), theirs = new ArrayList<>(), ratio = new ArrayList<>();
+            long start = System.nanoTime();
+            while (ours.size() < 10 || System.nanoTime() - start < minSeconds * 1e9) {
+                boolean oursFirst = ours.size() % 2 == 0;   // alternate the order too
+                long t0 = System.nanoTime();
+                if (oursFirst) gemm.multiply(n, n, n, a, n, b, n, c, n, 0, MemorySegment.NULL); else blas.multiply(n, a, b, c2);
+                long t1 = System.nanoTime();
+                if (oursFirst) blas.multiply(n, a, b, c2); else gemm.multiply(n, n, n, a, n, b, n, c, n, 0, MemorySegment.NULL);
+                long t2 = System.nanoTime();
+                double tOurs = oursFirst ? t1 - t0 : t2 - t1, tTheirs = oursFirst ? t2 - t1 : t1 - t0;
+                ours.add(tOurs);
+                theirs.add(tTheirs);
+                ratio.add(tTheirs / tOurs);
+            }
+            ours.sort(null);
+            theirs.sort(null);
+            ratio.sort(null);
+            double flop = 2.0 * n * n * n;
+            System.out.printf("%6d | %9.1f %9.1f | %9.1f %9.1f | %12.3f %12.3f   (%d pairs, max |diff| %.1e)%n", n,
+                    flop / ours.get(0), flop / ours.get(ours.size() / 2), flop / theirs.get(0), flop / theirs.get(theirs.size() / 2),
+                    theirs.get(0) / ours.get(0), ratio.get(ratio.size() / 2), ours.size(), maxDiff);
         }
     }
 
@@ -92,7 +146,8 @@ public final class GemmBench {
         var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         try (Arena arena = Arena.ofConfined()) {
             Random rnd = new Random(n);
-            MemorySegment a = arena.allocate(4L * n * n, 64), b = arena.allocate(4L * n * n, 64), c = arena.allocate(4L * n * n, 64);
+            // Huge pages like numpy's arrays, or the comparison measures TLB misses.
+            MemorySegment a = HugePages.allocate(arena, 4L * n * n), b = HugePages.allocate(arena, 4L * n * n), c = HugePages.allocate(arena, 4L * n * n);
             for (long i = 0; i < (long) n * n; i++) {
                 a.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat());
                 b.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat());
