@@ -131,6 +131,31 @@ class TrainerTest {
         assertEquals(straight.checkpoint().optimizerState(), resumed.checkpoint().optimizerState());
     }
 
+    @Test void gradientAccumulationMatchesOneBigBatch() throws Exception {
+        Graph model = mlp();
+        Dataset train = data().train();
+        Trainer big = trainer(model, 1, null);
+        big.fit(new BatchLoader(train, 12, false, false, 0, null, 2), null, List.of());
+
+        var cfg = new Trainer.Config(1, "x", "labels", "loss", "logits", new Warmup(2, new Cosine(0.05, 60, 0.005)), "val.loss", null, "adam");
+        GradPolicy clip = GradPolicy.NONE.withClipNorm(5);
+        Trainer acc = new Trainer(model, TrainStep.accumulate(model, "loss", Set.of()), TrainStep.apply(model, Set.of(), ADAM, clip, 2), 2,
+                Interpreter::run, ADAM::scalars, cfg, init(model, 1));
+        List<StepEvent> events = new ArrayList<>();
+        acc.fit(new BatchLoader(train, 6, false, false, 0, null, 2), null, List.of(new TrainCallback() {
+            @Override public void onStep(StepEvent e) { events.add(e); }
+        }));
+        assertEquals(big.steps(), acc.steps());
+        assertEquals(big.steps(), events.size());
+        assertEquals(12, events.get(0).samples());
+        big.modelParams().forEach((k, v) -> assertTrue(v.maxAbsDiff(acc.modelParams().get(k)) < 1e-5, k));
+        Trainer odd = new Trainer(model, TrainStep.accumulate(model, "loss", Set.of()), TrainStep.apply(model, Set.of(), ADAM, clip, 4), 4,
+                Interpreter::run, ADAM::scalars, cfg, init(model, 1));
+        assertEquals("15 batches per epoch is not a multiple of 4 micro-batches; change the batch size or drop the last batch",
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> odd.fit(new BatchLoader(train, 8, false, false, 0, null, 2), null, List.of())).getMessage());
+    }
+
     @Test void earlyStoppingRestoresTheBestEpoch() throws Exception {
         Graph model = mlp();
         Trainer t = trainer(model, 30, null);
