@@ -76,7 +76,7 @@ class LenetAccuracyTest {
         NdArray input = new NdArray(DType.F32, new long[] {DIGITS, 1, 28, 28}, x);
 
         Map<String, NdArray> out = Interpreter.run(g, Map.of("x", input), params);
-        NdArray logits = out.get("logits");
+        NdArray logits = out.get("output");
         assertArrayEquals(new long[] {DIGITS, 10}, logits.shape());
         int correct = 0;
         for (int i = 0; i < DIGITS; i++) {
@@ -85,6 +85,6 @@ class LenetAccuracyTest {
             if (best == lab[8 + i]) correct++;
         }
         assertTrue(correct >= 0.93 * DIGITS, correct + " of " + DIGITS + " digits right");
-        assertEquals(List.of("logits"), g.outputs().stream().map(Graph.Output::name).toList());
+        assertEquals(List.of("output"), g.outputs().stream().map(Graph.Output::name).toList());
     }
 }
