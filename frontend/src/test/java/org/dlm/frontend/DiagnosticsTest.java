@@ -195,4 +195,19 @@ class DiagnosticsTest {
                 c.diagnostics().stream().map(d -> d.line() + ":" + d.column() + " " + d.message()).toList());
         assertEquals("comments start with //", c.diagnostics().get(0).hint());
     }
+
+    @Test
+    void renderingHandlesTabsAndLongLines() {
+        Compilation tab = Frontend.compile("tab.dlm", "model M {\n\tforward(x: f32[B]) { return y }\n}\n");
+        assertEquals("""
+                tab.dlm:2:30: error: unknown name 'y'
+                 2 |  forward(x: f32[B]) { return y }
+                   |                              ^
+                """, render(tab).replaceAll("   hint: .*\n", ""));
+        String longLine = "model M { forward(x: f32[B]) { let a = [" + "1, ".repeat(300) + "] return zzz } }";
+        Compilation c = Frontend.compile("long.dlm", longLine);
+        String[] lines = render(c).split("\n");
+        assertTrue(lines[1].length() < 200, lines[1]);
+        assertEquals(lines[1].indexOf("zzz"), lines[2].indexOf('^'));
+    }
 }
