@@ -104,7 +104,7 @@ class DiagnosticsTest {
         assertFalse(missing.ok());
         assertTrue(missing.diagnostics().get(0).render().startsWith(dir.resolve("nope.dlm") + ":1:1: error: cannot read file"));
         Compilation directory = Frontend.compile(dir);
-        assertFalse(directory.ok());
+        assertEquals("cannot read file: it is a directory", directory.diagnostics().get(0).message());
         Path binary = dir.resolve("bin.dlm");
         Files.write(binary, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
         assertEquals("file is not valid UTF-8 text", Frontend.compile(binary).diagnostics().get(0).message());
