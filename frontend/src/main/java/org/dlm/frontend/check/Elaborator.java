@@ -187,6 +187,7 @@ final class Elaborator {
                     if (c != null) layerBody(c ? i.then() : i.otherwise(), env, path, fwd, declared);
                 }
                 case Stmt.Forward f -> fwd[0] = f;
+                case Stmt.Assert a -> check(a, env);
                 default -> {}  // reported by the resolver
             }
         }
@@ -345,6 +346,7 @@ final class Elaborator {
                     if (!env.assign(a.name(), v)) env.define(a.name(), POISON); // reported by the resolver
                 }
                 case Stmt.Return r -> { return eval(r.value(), env); }
+                case Stmt.Assert a -> check(a, env);
                 case Stmt.If i -> {
                     Boolean c = condition(i.cond(), env);
                     if (c == null) return POISON;
@@ -369,6 +371,16 @@ final class Elaborator {
             }
         }
         return NO_RETURN;
+    }
+
+    /** {@code assert cond, message}: a failed check is reported at the innermost user call (for std layers) or here. */
+    private void check(Stmt.Assert a, Env env) {
+        Boolean ok = condition(a.cond(), env);
+        if (ok == null || ok) return;
+        Object msg = a.message() == null ? null : eval(a.message(), env);
+        if (msg == POISON) return;
+        String text = msg == null ? "assertion failed" : msg instanceof String s ? s : String.valueOf(msg);
+        reporter.error(a.span(), text, null);
     }
 
     /** A compile-time condition; null (reported) when it is not a bool. */
@@ -471,6 +483,13 @@ final class Elaborator {
         };
     }
 
+    /** Text of a compile-time value for string concatenation. */
+    private static String show(Object v) {
+        return v instanceof Values.Tensor t ? t.node().type().toString() : v instanceof Values.None ? "none"
+                : v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Dim || v instanceof DType ? String.valueOf(v)
+                : Values.typeName(v);
+    }
+
     static String hint(String near) { return near == null ? null : "did you mean '" + near + "'?"; }
 
     private Object listComp(Expr.ListComp lc, Env env) {
@@ -568,8 +587,9 @@ final class Elaborator {
         if (Arith.isNumber(l) && Arith.isNumber(r) && !op.equals("@") && !op.equals("and") && !op.equals("or"))
             return Arith.numbers(op, l, r, b.span(), reporter);
         if (l instanceof Boolean x && r instanceof Boolean y && (op.equals("==") || op.equals("!="))) return op.equals("==") == (x.equals(y));
+        if (op.equals("+") && (l instanceof String || r instanceof String) && !(l instanceof List) && !(r instanceof List))
+            return show(l) + show(r);
         if (l instanceof String x && r instanceof String y) {
-            if (op.equals("+")) return x + y;
             if (op.equals("==") || op.equals("!=")) return op.equals("==") == x.equals(y);
         }
         if (l instanceof List<?> x && r instanceof List<?> y && op.equals("+")) {

@@ -133,6 +133,7 @@ final class AstBuilder extends DlmBaseVisitor<Expr> {
             case ForwardStmtContext f -> new Stmt.Forward(span(f), params(f.paramList()), f.ident() == null ? null : f.ident().getText(),
                     f.typeExpr() == null ? null : type(f.typeExpr()), block(f.block()));
             case ReturnStmtContext r -> new Stmt.Return(span(r), visit(r.expr()));
+            case AssertStmtContext a -> new Stmt.Assert(span(a), visit(a.expr(0)), a.expr().size() > 1 ? visit(a.expr(1)) : null);
             case IfStmtContext i -> ifStmt(span(i), i.expr(), i.block(), i.ifTail());
             case ForStmtContext f -> new Stmt.For(span(f), span(f.ident()), f.ident().getText(), visit(f.expr()), block(f.block()));
             case AssignStmtContext a -> new Stmt.Assign(span(a), span(a.ident()), a.ident().getText(), visit(a.expr()));
