@@ -120,4 +120,36 @@ class LoweringTest {
         Compilation ok = Frontend.compile("o.dlm", "model M { forward(x: f32[B, 3]) -> scores: f32[B, 3] { return x } }");
         assertEquals(List.of("scores"), ok.models().get("M").outputs().stream().map(Graph.Output::name).toList());
     }
+
+    @Test
+    void languageFeaturesLowerToTheExpectedTypes() {
+        Compilation c = Frontend.compile("f.dlm", """
+                fn fib(n: int) = if n < 2 then n else fib(n - 1) + fib(n - 2)
+                fn first_even(xs: list) {
+                    for x in xs {
+                        if x % 2 == 0 { return x } else if x > 100 { return -1 }
+                    }
+                    return none
+                }
+                fn merge(x: f32[N, T, D]) -> f32[N * T, D] = prim.reshape(x, shape = [N * T, D])
+                fn Scale(k: float) {
+                    forward(x) { return x * k }
+                }
+                model M {
+                    let sizes = [fib(10), first_even([3, 5, 8, 9])][0:2]
+                    scales = [Scale(float(i) / 2.0) for i in 1..4]
+                    label = "w" + sizes[0] + "_" + len(scales)
+                    forward(x: f32[B, T, 4]) -> f32[B * T, 2] {
+                        let y = merge(x)
+                        for s in scales[1:] { y = s(y) }
+                        let z = y[:, 1:3] + y[:, ::2] * 2.0 - (-y[:, 0:2]) ** 2
+                        return if label == "w55_3" and sizes[1] == 8 then z else y
+                    }
+                }
+                """);
+        assertTrue(c.ok(), DiagnosticsTest.render(c));
+        Graph g = c.models().get("M");
+        assertEquals("f32[B*T, 2]", g.outputs().get(0).node().type().toString());
+        assertEquals("f32[B, T, 4]", g.inputs().get(0).type().toString());
+    }
 }
