@@ -42,10 +42,13 @@ public final class Gemm implements AutoCloseable {
     private final ExecutorService pool;
     private final long compileNanos;
 
-    private Gemm(GemmConfig config, int threads, Jit jit, MethodHandle kernel, long compileNanos) {
+    private final boolean ownsJit;
+
+    private Gemm(GemmConfig config, int threads, Jit jit, boolean ownsJit, MethodHandle kernel, long compileNanos) {
         this.config = config;
         this.threads = threads;
         this.jit = jit;
+        this.ownsJit = ownsJit;
         this.kernel = kernel;
         this.compileNanos = compileNanos;
         packA = new MemorySegment[threads];
@@ -75,11 +78,16 @@ public final class Gemm implements AutoCloseable {
             mb.optimize();
             jit.add(mb);
             MethodHandle kernel = jit.function(SYMBOL, SIGNATURE);
-            return new Gemm(config, threads, jit, kernel, System.nanoTime() - t0);
+            return new Gemm(config, threads, jit, true, kernel, System.nanoTime() - t0);
         } catch (RuntimeException e) {
             jit.close();
             throw e;
         }
+    }
+
+    /** A GEMM already emitted as {@link #SYMBOL}-like {@code symbol} into a module of {@code jit}, which the caller keeps owning. */
+    static Gemm inJit(Jit jit, String symbol, GemmConfig config, int threads) {
+        return new Gemm(config, threads, jit, false, jit.function(symbol, SIGNATURE), 0);
     }
 
     public GemmConfig config() { return config; }
@@ -88,14 +96,15 @@ public final class Gemm implements AutoCloseable {
     public long compileNanos() { return compileNanos; }
 
     /**
-     * {@code C[m×n] = epilogue(A[m×k]·B[k×n] (+ C))}; leading dimensions in elements; {@code flags}
+     * {@code C[m×n] = epilogue(A[m×k]·B[k×n] (+ C))}, where A is stored k×m and B n×k when the
+     * config says they are transposed; leading dimensions in elements; {@code flags}
      * from {@link GemmFlags}; {@code bias} has n (BIAS_COLUMNS) or m (BIAS_ROWS) floats, else is
      * {@link MemorySegment#NULL}.
      */
     public void multiply(long m, long n, long k, MemorySegment a, long lda, MemorySegment b, long ldb,
                          MemorySegment c, long ldc, int flags, MemorySegment bias) {
-        checkMatrix("A", a, m, k, lda);
-        checkMatrix("B", b, k, n, ldb);
+        if (config.transA()) checkMatrix("A (transposed)", a, k, m, lda); else checkMatrix("A", a, m, k, lda);
+        if (config.transB()) checkMatrix("B (transposed)", b, n, k, ldb); else checkMatrix("B", b, k, n, ldb);
         checkMatrix("C", c, m, n, ldc);
         if ((flags & GemmFlags.BIAS_COLUMNS) != 0) checkVector(bias, n);
         if ((flags & GemmFlags.BIAS_ROWS) != 0) checkVector(bias, m);
@@ -137,14 +146,22 @@ public final class Gemm implements AutoCloseable {
                       MemorySegment b, long ldb, MemorySegment c, long ldc, int flags, MemorySegment bias) {
         boolean rowBias = (flags & GemmFlags.BIAS_ROWS) != 0, colBias = (flags & GemmFlags.BIAS_COLUMNS) != 0;
         if (byRows) {
-            call(slot, len, n, k, at(a, start * lda), lda, at(b, 0), ldb, at(c, start * ldc), ldc, flags, at(bias, rowBias ? start : 0));
+            call(slot, len, n, k, at(a, config.transA() ? start : start * lda), lda, at(b, 0), ldb, at(c, start * ldc), ldc, flags,
+                    at(bias, rowBias ? start : 0));
         } else {
-            call(slot, m, len, k, at(a, 0), lda, at(b, start), ldb, at(c, start), ldc, flags, at(bias, colBias ? start : 0));
+            call(slot, m, len, k, at(a, 0), lda, at(b, config.transB() ? start * ldb : start), ldb, at(c, start), ldc, flags,
+                    at(bias, colBias ? start : 0));
         }
     }
 
     private static MemorySegment at(MemorySegment s, long floatOffset) {
         return s.address() == 0 ? MemorySegment.NULL : MemorySegment.ofAddress(s.address() + floatOffset * 4);
+    }
+
+    /** One single-threaded call with the packing buffers of {@code slot} (0 ≤ slot < threads); callers on different threads use different slots. */
+    void multiplyOnSlot(int slot, long m, long n, long k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                        MemorySegment c, long ldc, int flags, MemorySegment bias) {
+        call(slot, m, n, k, a, lda, b, ldb, c, ldc, flags, bias);
     }
 
     private void call(int slot, long m, long n, long k, MemorySegment a, long lda, MemorySegment b, long ldb,
@@ -170,6 +187,6 @@ public final class Gemm implements AutoCloseable {
     @Override public void close() {
         if (pool != null) pool.shutdownNow();
         arena.close();
-        jit.close();
+        if (ownsJit) jit.close();
     }
 }

@@ -21,6 +21,9 @@ public record Dataset(String name, NdArray features, NdArray labels, List<String
             throw new IllegalArgumentException(name + ": " + features.dim(0) + " samples but " + labels.dim(0) + " labels");
     }
 
+    /** A data set without a source name or class names. */
+    public Dataset(NdArray features, NdArray labels) { this("data", features, labels, List.of()); }
+
     public int size() { return (int) features.dim(0); }
 
     /** Samples {@code [from, to)} as a new data set. */
