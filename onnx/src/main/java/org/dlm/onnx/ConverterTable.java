@@ -17,6 +17,8 @@ public final class ConverterTable {
         ReductionConverters.register(DEFAULT);
         ShapeConverters.register(DEFAULT);
         NnConverters.register(DEFAULT);
+        QuantizeConverters.register(DEFAULT);
+        SignalConverters.register(DEFAULT);
     }
 
     public static ConverterTable standard() { return DEFAULT; }

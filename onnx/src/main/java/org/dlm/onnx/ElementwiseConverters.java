@@ -107,6 +107,23 @@ final class ElementwiseConverters {
             Node x = cx.in(0), one = cx.scalar(x.dtype(), 1);
             return cx.op("mul", cx.scalar(x.dtype(), 0.5), cx.op("log", cx.op("div", cx.op("add", one, x), cx.op("sub", one, x))));
         });
+        t.one("Shrink", cx -> {
+            Node x = cx.in(0);
+            double lambd = cx.attrFloat("lambd", 0.5), bias = cx.attrFloat("bias", 0);
+            Node b = cx.scalar(x.dtype(), bias), zero = cx.scalar(x.dtype(), 0);
+            Node hi = cx.op("where", cx.op("gt", x, cx.scalar(x.dtype(), lambd)), cx.op("sub", x, b), zero);
+            return cx.op("where", cx.op("lt", x, cx.scalar(x.dtype(), -lambd)), cx.op("add", x, b), hi);
+        });
+        t.one("BitShift", cx -> {
+            // shifts as multiplication/division by 2^y in i64, wrapped back to the operand type
+            Node x = cx.in(0), y = cx.in(1);
+            String dir = cx.attrString("direction", "");
+            if (!dir.equals("LEFT") && !dir.equals("RIGHT")) throw cx.error("direction must be LEFT or RIGHT");
+            Node x64 = cx.op("cast", List.of(x), "dtype", DType.I64), y64 = cx.op("cast", List.of(y), "dtype", DType.I64);
+            Node p = cx.op("pow", cx.scalar(DType.I64, 2), y64);
+            Node r = dir.equals("LEFT") ? cx.op("mul", x64, p) : cx.op("div", x64, p);
+            return cx.op("cast", List.of(r), "dtype", x.dtype());
+        });
         t.one("IsInf", cx -> {
             Node x = cx.in(0);
             boolean pos = cx.attrInt("detect_positive", 1) != 0, neg = cx.attrInt("detect_negative", 1) != 0;

@@ -34,9 +34,18 @@ final class NnConverters {
         t.put("BatchNormalization", cx -> {
             if (cx.attrInt("spatial", 1) == 0) throw cx.unsupported("spatial=0 (per-activation statistics)");
             boolean training = cx.attrInt("training_mode", 0) != 0;
-            for (int k = 1; k < 5; k++) if (cx.outputUsed(k)) throw cx.unsupported("with running-statistics outputs (training)");
-            return List.of(cx.op("batch_norm", List.of(cx.in(0), cx.in(1), cx.in(2), cx.in(3), cx.in(4)),
-                    "eps", cx.attrFloat("epsilon", 1e-5), "training", training));
+            Node x = cx.in(0), mean = cx.in(3), var = cx.in(4);
+            Node y = cx.op("batch_norm", List.of(x, cx.in(1), cx.in(2), mean, var), "eps", cx.attrFloat("epsilon", 1e-5), "training", training);
+            if (!training) {
+                for (int k = 1; k < 5; k++) if (cx.outputUsed(k)) throw cx.unsupported("with statistics outputs outside training mode");
+                return List.of(y);
+            }
+            if (cx.outputUsed(3) || cx.outputUsed(4)) throw cx.unsupported("with saved mean/variance outputs (opset < 14)");
+            // running statistics: momentum · old + (1 − momentum) · batch statistic (biased variance)
+            Node m = cx.scalar(x.dtype(), cx.attrFloat("momentum", 0.9)), rest = cx.scalar(x.dtype(), 1 - cx.attrFloat("momentum", 0.9));
+            Node runMean = cx.op("add", cx.op("mul", mean, m), cx.op("mul", cx.op("batch_mean", x), rest));
+            Node runVar = cx.op("add", cx.op("mul", var, m), cx.op("mul", cx.op("batch_var", x), rest));
+            return List.of(y, runMean, runVar);
         });
         t.one("InstanceNormalization", cx -> {
             Node x = cx.in(0);
@@ -45,10 +54,22 @@ final class NnConverters {
             return cx.op("group_norm", List.of(x, cx.in(1), cx.in(2)), "groups", c.value(), "eps", cx.attrFloat("epsilon", 1e-5));
         });
         t.put("LayerNormalization", cx -> {
-            if (cx.outputUsed(1) || cx.outputUsed(2)) throw cx.unsupported("with Mean/InvStdDev outputs");
-            List<Node> in = new ArrayList<>(List.of(cx.in(0), cx.in(1)));
+            Node x = cx.in(0);
+            long axis = cx.attrInt("axis", -1);
+            double eps = cx.attrFloat("epsilon", 1e-5);
+            List<Node> in = new ArrayList<>(List.of(x, cx.in(1)));
             if (cx.hasInput(2)) in.add(cx.in(2));
-            return List.of(cx.op("layer_norm", in, "axis", cx.attrInt("axis", -1), "eps", cx.attrFloat("epsilon", 1e-5)));
+            Node y = cx.op("layer_norm", in, "axis", axis, "eps", eps);
+            if (!cx.outputUsed(1) && !cx.outputUsed(2)) return List.of(y);
+            // Mean and InvStdDev keep the normalized dims as 1s
+            int r = x.shape().rank(), a = cx.axis(axis, r);
+            long[] axes = new long[r - a];
+            for (int i = a; i < r; i++) axes[i - a] = i;
+            Node mean = cx.op("reduce_mean", List.of(x), "axes", axes, "keepdims", true);
+            Node d = cx.op("sub", x, mean);
+            Node var = cx.op("reduce_mean", List.of(cx.op("mul", d, d)), "axes", axes, "keepdims", true);
+            Node inv = cx.op("rsqrt", cx.op("add", var, cx.scalar(x.dtype(), eps)));
+            return List.of(y, mean, inv);
         });
         t.one("GroupNormalization", NnConverters::groupNorm);
         t.one("Softmax", cx -> softmax(cx, "softmax"));
@@ -161,7 +182,11 @@ final class NnConverters {
                 if (!d.isConst()) throw cx.unsupported("output_shape/SAME padding with symbolic spatial dim " + d);
                 long target = outShape != null ? outShape[i] : d.value() * strides[i];
                 long total = strides[i] * (d.value() - 1) + outPad[i] + (kernel[i] - 1) * dil[i] + 1 - target;
-                if (total < 0) throw cx.unsupported("output_shape larger than the full transposed convolution");
+                if (total < 0) {
+                    // a larger output_shape than the full result: the extra rows/cols are output padding
+                    outPad[i] -= total;
+                    total = 0;
+                }
                 boolean upper = autoPad.equals("SAME_UPPER");
                 pads[i] = upper ? total / 2 : total - total / 2;
                 pads[i + s] = upper ? total - total / 2 : total / 2;
@@ -187,16 +212,39 @@ final class NnConverters {
         long[] strides = ints(cx, "strides", s, 1), dil = ints(cx, "dilations", s, 1);
         long[] pads = pads2d(cx, x, s, kernel, strides, dil);
         boolean ceil = cx.attrInt("ceil_mode", 0) != 0;
+        boolean max = op.equals("max_pool2d");
+        if (!max) for (long d : dil) if (d != 1) throw cx.unsupported("dilations " + Arrays.toString(dil));
         Node in = s == 1 ? lift(cx, x) : x;
+        // integer max pooling runs in f64, which holds every 32-bit value exactly
+        DType dt = in.dtype();
+        if (max && !dt.isFloating()) in = cx.op("cast", List.of(in), "dtype", DType.F64);
+        long[] k2 = to2d(kernel, 1), d2 = to2d(dil, 1), s2 = to2d(strides, 1);
+        boolean wide = false;
+        for (int i = 0; i < 4; i++) wide |= pads[i] > ((k2[i % 2] - 1) * d2[i % 2] + 1) / 2;
         Node y;
-        if (op.equals("max_pool2d")) {
-            y = cx.op(op, List.of(in), "kernel", to2d(kernel, 1), "stride", to2d(strides, 1), "padding", pads,
-                    "dilation", to2d(dil, 1), "ceil_mode", ceil);
+        if (wide) {
+            // pads wider than half the window: pad explicitly, then pool without padding
+            long[] full = {0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]};
+            long[] none = new long[4];
+            Node padded = cx.op("pad", List.of(in), "pads", full, "mode", "constant", "value", max ? Double.NEGATIVE_INFINITY : 0.0);
+            if (max) {
+                y = cx.op(op, List.of(padded), "kernel", k2, "stride", s2, "padding", none, "dilation", d2, "ceil_mode", ceil);
+            } else {
+                y = cx.op(op, List.of(padded), "kernel", k2, "stride", s2, "padding", none, "ceil_mode", ceil, "count_include_pad", true);
+                if (cx.attrInt("count_include_pad", 0) == 0) {
+                    Node ones = cx.op("expand", List.of(cx.scalar(in.dtype(), 1)), "shape", in.shape());
+                    Node count = cx.op(op, List.of(cx.op("pad", List.of(ones), "pads", full, "mode", "constant", "value", 0.0)),
+                            "kernel", k2, "stride", s2, "padding", none, "ceil_mode", ceil, "count_include_pad", true);
+                    y = cx.op("div", y, count);
+                }
+            }
+        } else if (max) {
+            y = cx.op(op, List.of(in), "kernel", k2, "stride", s2, "padding", pads, "dilation", d2, "ceil_mode", ceil);
         } else {
-            for (long d : dil) if (d != 1) throw cx.unsupported("dilations " + Arrays.toString(dil));
-            y = cx.op(op, List.of(in), "kernel", to2d(kernel, 1), "stride", to2d(strides, 1), "padding", pads,
+            y = cx.op(op, List.of(in), "kernel", k2, "stride", s2, "padding", pads,
                     "ceil_mode", ceil, "count_include_pad", cx.attrInt("count_include_pad", 0) != 0);
         }
+        if (y.dtype() != dt) y = cx.op("cast", List.of(y), "dtype", dt);
         return s == 1 ? cx.op("squeeze", List.of(y), "axes", List.of(2L)) : y;
     }
 

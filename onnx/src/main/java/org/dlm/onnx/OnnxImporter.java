@@ -24,6 +24,7 @@ import org.dlm.ir.OpDef;
 import org.dlm.ir.Shape;
 import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
+import org.dlm.ir.interp.Interpreter;
 import org.dlm.ir.interp.NdArray;
 import org.dlm.onnx.proto.OnnxProto.GraphProto;
 import org.dlm.onnx.proto.OnnxProto.ModelProto;
@@ -64,10 +65,23 @@ public final class OnnxImporter {
     /**
      * @param inputShapes concrete shapes for some graph inputs (by ONNX name), replacing symbolic
      *                    or unknown dims; the runner passes the shapes of the arrays it was given
+     * @param inputValues values of some graph inputs, used only where a converter needs an operand
+     *                    at import time (a shape, axes, pads computed from inputs); the graph is then
+     *                    specialized to those values, which is right for a single run
      */
-    public record Options(Map<String, long[]> inputShapes) {
-        public static final Options DEFAULT = new Options(Map.of());
-        public Options { inputShapes = Map.copyOf(inputShapes); }
+    public record Options(Map<String, long[]> inputShapes, Map<String, NdArray> inputValues) {
+        public static final Options DEFAULT = new Options(Map.of(), Map.of());
+        public Options {
+            inputShapes = Map.copyOf(inputShapes);
+            inputValues = Map.copyOf(inputValues);
+        }
+
+        /** Shapes and values of the arrays a single run will use. */
+        public static Options specializedTo(Map<String, NdArray> inputs) {
+            Map<String, long[]> shapes = new java.util.HashMap<>();
+            inputs.forEach((k, v) -> shapes.put(k, v.shape()));
+            return new Options(shapes, inputs);
+        }
     }
 
     private OnnxImporter() {}
@@ -314,14 +328,34 @@ public final class OnnxImporter {
             return n;
         }
 
-        /** The value of {@code n} when known at import time: a constant, or a param's initializer. */
+        private final Map<Node, NdArray> known = new HashMap<>();
+
+        /**
+         * The value of {@code n} when known at import time: a constant, a param's initializer, a
+         * graph input whose value the options give, or a small pure computation on such values.
+         */
         NdArray staticValue(Node n) {
-            if (n.opName().equals("const")) {
-                Constant c = (Constant) n.attrs().get("value");
-                return new NdArray(c.type().dtype(), c.type().shape().sizes(), c.values());
-            }
-            if (n.opName().equals("param")) return weights.get(n.attrs().getString("name"));
-            return null;
+            if (known.containsKey(n)) return known.get(n);
+            NdArray v = switch (n.opName()) {
+                case "const" -> {
+                    Constant c = (Constant) n.attrs().get("value");
+                    yield new NdArray(c.type().dtype(), c.type().shape().sizes(), c.values());
+                }
+                case "param" -> weights.get(n.attrs().getString("name"));
+                case "input" -> options.inputValues().get(n.attrs().getString("name"));
+                default -> {
+                    if (n.op().isStateful() || !n.shape().isStatic() || n.shape().numel().value() > FOLD_LIMIT) yield null;
+                    List<NdArray> args = new ArrayList<>();
+                    for (Node i : n.inputs()) {
+                        NdArray a = staticValue(i);
+                        if (a == null) yield null;
+                        args.add(a);
+                    }
+                    yield Interpreter.evalNode(n, args, n.type(), "import-time evaluation of " + n.opName());
+                }
+            };
+            known.put(n, v);
+            return v;
         }
 
         Node constant(NdArray a) {
@@ -340,7 +374,7 @@ public final class OnnxImporter {
             }
             if (in.isEmpty() || !in.stream().allMatch(OpContext::isConst)) return n;
             List<NdArray> args = in.stream().map(this::staticValue).toList();
-            return constant(def.kernel().eval(args, n.attrs(), n.type()));
+            return constant(Interpreter.evalNode(n, args, n.type(), "constant folding of " + def.name()));
         }
 
         private List<Node> reachableParams(List<Graph.Output> outputs) {

@@ -2,19 +2,20 @@ package org.dlm.onnx;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.dlm.ir.Shape;
+import org.dlm.ir.interp.Interpreter;
 import org.dlm.ir.interp.NdArray;
 import org.dlm.onnx.proto.OnnxProto.ModelProto;
 
 /**
  * Runs an ONNX model on given arrays through the importer and the reference interpreter. The graph
- * is imported with the inputs' concrete shapes, so every shape computation in the model folds.
+ * is imported specialized to the inputs' concrete shapes (so every shape computation folds), and
+ * operands the converters need at import time (shapes, axes, pads) may be computed from input values.
  *
  * <pre>{@code
  * Map<String, NdArray> out = OnnxRunner.run(Path.of("model.onnx"), Map.of("x", x));
@@ -25,6 +26,11 @@ import org.dlm.onnx.proto.OnnxProto.ModelProto;
 public final class OnnxRunner {
     private OnnxRunner() {}
 
+    /** {@code java org.dlm.onnx.OnnxRunner MODEL --input-dir IN --output-dir OUT ...}; see {@link OnnxRunCommand}. */
+    public static void main(String[] args) {
+        System.exit(OnnxRunCommand.run(args));
+    }
+
     public static Map<String, NdArray> run(Path model, Map<String, NdArray> inputs) {
         ModelProto m = OnnxImporter.load(model);
         return run(m, model.toAbsolutePath().getParent(), inputs);
@@ -32,9 +38,7 @@ public final class OnnxRunner {
 
     /** @param inputs by ONNX input name; every graph input (initializers excluded) must be given */
     public static Map<String, NdArray> run(ModelProto m, Path modelDir, Map<String, NdArray> inputs) {
-        Map<String, long[]> shapes = new HashMap<>();
-        inputs.forEach((k, v) -> shapes.put(k, v.shape()));
-        ImportedModel im = OnnxImporter.importModel(m, modelDir, new OnnxImporter.Options(shapes));
+        ImportedModel im = OnnxImporter.importModel(m, modelDir, OnnxImporter.Options.specializedTo(inputs));
         return evaluate(im, inputs);
     }
 
@@ -64,7 +68,7 @@ public final class OnnxRunner {
                 throw OnnxException.error("input", "'" + name + "' has shape " + Arrays.toString(a.shape()) + " but the model expects " + in.shape());
         }
         try {
-            return StaticEvaluator.run(g, inputs, im.weights());
+            return Interpreter.run(g, inputs, im.weights());
         } catch (OnnxException e) {
             throw e;
         } catch (RuntimeException e) {

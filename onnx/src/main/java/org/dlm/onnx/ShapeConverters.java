@@ -125,18 +125,50 @@ final class ShapeConverters {
             long depth = (long) cx.constIn(1, "depth").get(0);
             NdArray values = cx.constIn(2, "values");
             if (values.size() != 2) throw cx.error("values must hold [off, on]");
-            long axis = cx.attrInt("axis", -1);
             int outRank = idx.shape().rank() + 1;
-            if (axis != -1 && axis != outRank - 1) throw cx.unsupported("axis " + axis + " (only the last axis is supported)");
+            int axis = cx.axis(cx.attrInt("axis", -1), outRank);
             DType dt = values.dtype();
-            // ONNX wraps negative indices: i < 0 means i + depth
-            Node i = idx;
-            if (idx.dtype() != DType.I64) i = cx.op("cast", List.of(idx), "dtype", DType.I64);
-            Node wrapped = cx.op("where", cx.op("lt", i, cx.scalar(DType.I64, 0)), cx.op("add", i, cx.scalar(DType.I64, depth)), i);
-            Node hot = cx.op("one_hot", List.of(wrapped), "depth", depth, "dtype", dt);
+            Node i = idx.dtype().isInteger() ? idx : cx.op("cast", List.of(idx), "dtype", DType.I64);
+            Node hot = cx.op("one_hot", List.of(i), "depth", depth, "dtype", dt);   // negative indices count from depth
             double off = values.get(0), on = values.get(1);
-            if (off == 0 && on == 1) return hot;
-            return cx.op("add", cx.op("mul", hot, cx.scalar(dt, on - off)), cx.scalar(dt, off));
+            if (off != 0 || on != 1) hot = cx.op("add", cx.op("mul", hot, cx.scalar(dt, on - off)), cx.scalar(dt, off));
+            if (axis == outRank - 1) return hot;
+            long[] perm = new long[outRank];
+            for (int k = 0, src = 0; k < outRank; k++) perm[k] = k == axis ? outRank - 1 : src++;
+            return cx.op("transpose", List.of(hot), "perm", perm);
+        });
+        t.one("GatherElements", ShapeConverters::gatherElements);
+        t.one("Compress", cx -> {
+            Node x = cx.in(0);
+            NdArray cond = cx.constIn(1, "condition");
+            List<Long> idx = new ArrayList<>();
+            Node src = x;
+            long len;
+            long axis;
+            if (cx.hasAttr("axis")) {
+                axis = cx.axis(cx.attrInt("axis", 0), x.shape().rank());
+                Dim d = x.shape().dim((int) axis);
+                if (!d.isConst()) throw cx.unsupported("along symbolic dim " + d);
+                len = d.value();
+            } else {
+                axis = 0;
+                if (!x.shape().isStatic()) throw cx.unsupported("without axis on a symbolic shape");
+                len = x.shape().numel().value();
+                src = cx.op("reshape", List.of(x), "shape", Shape.of(len));
+            }
+            for (int k = 0; k < Math.min(len, cond.size()); k++) if (cond.get(k) != 0) idx.add((long) k);
+            return cx.op("gather", List.of(src, cx.longs(idx.stream().mapToLong(Long::longValue).toArray())), "axis", axis);
+        });
+        t.one("NonZero", cx -> {
+            NdArray x = cx.staticIn(0);
+            if (x == null) throw cx.unsupported("on a computed operand (its result size depends on the data)");
+            long[] shape = x.shape(), strides = NdArray.strides(shape);
+            List<Integer> hits = new ArrayList<>();
+            for (int f = 0; f < x.size(); f++) if (x.get(f) != 0) hits.add(f);
+            double[] r = new double[shape.length * hits.size()];
+            for (int h = 0; h < hits.size(); h++)
+                for (int d = 0; d < shape.length; d++) r[d * hits.size() + h] = (hits.get(h) / strides[d]) % shape[d];
+            return cx.constant(new NdArray(DType.I64, new long[] {shape.length, hits.size()}, r));
         });
         t.one("Trilu", cx -> {
             Node x = cx.in(0);
@@ -153,6 +185,37 @@ final class ShapeConverters {
             Node mask = cx.constant(new NdArray(DType.BOOL, new long[] {rows, cols}, m));
             return cx.op("where", mask, x, cx.scalar(x.dtype(), 0));
         });
+    }
+
+    /**
+     * GatherElements as a one-hot contraction: out[p] = Σ_k x[p with axis=k] · [idx[p] = k], with x
+     * first cut to idx's extent in the other dims.
+     */
+    private static Node gatherElements(OpContext cx) {
+        Node x = cx.in(0), idx = cx.in(1);
+        int r = x.shape().rank();
+        if (idx.shape().rank() != r) throw cx.error("indices " + idx.shape() + " must have the rank of data " + x.shape());
+        int a = cx.axis(cx.attrInt("axis", 0), r);
+        Dim depth = x.shape().dim(a);
+        if (!depth.isConst()) throw cx.unsupported("along symbolic dim " + depth);
+        Node xs = x;
+        for (int i = 0; i < r; i++) {
+            if (i == a || idx.shape().dim(i).equals(x.shape().dim(i))) continue;
+            Dim want = idx.shape().dim(i);
+            if (!want.isConst()) throw cx.unsupported("with symbolic index dims " + idx.shape());
+            xs = cx.op("slice", List.of(xs), "starts", List.of(0L), "ends", List.of(want.value()), "axes", List.of((long) i), "steps", List.of(1L));
+        }
+        DType dt = x.dtype() == DType.BOOL ? DType.I32 : x.dtype();
+        if (dt != x.dtype()) xs = cx.op("cast", List.of(xs), "dtype", dt);
+        long[] perm = new long[r];
+        for (int k = 0, src = 0; k < r; k++) {
+            if (src == a) src++;
+            perm[k] = k == r - 1 ? a : src++;
+        }
+        Node moved = cx.op("unsqueeze", List.of(cx.op("transpose", List.of(xs), "perm", perm)), "axes", List.of((long) a));
+        Node hot = cx.op("one_hot", List.of(idx), "depth", depth.value(), "dtype", dt);
+        Node out = cx.op("reduce_sum", List.of(cx.op("mul", hot, moved)), "axes", List.of(-1L), "keepdims", false);
+        return dt == x.dtype() ? out : cx.op("cast", List.of(out), "dtype", x.dtype());
     }
 
     private static Node constant(OpContext cx) {

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class OnnxNodeConformanceTest {
     /** Tests that must pass; the suite prints the actual count. */
-    static final int PASS_FLOOR = 0;
+    static final int PASS_FLOOR = 725;
     static final long TIMEOUT_SECONDS = 30;
 
     enum Outcome { PASS, MISMATCH, UNSUPPORTED, ERROR, CRASH, TIMEOUT }
@@ -98,7 +98,10 @@ class OnnxNodeConformanceTest {
     }
 
     static NdArray readPb(Path p) throws IOException {
-        return new TensorDecoder(p.getParent()).decode(TensorProto.parseFrom(Files.readAllBytes(p)), p.getFileName().toString());
+        TensorProto t = TensorProto.parseFrom(Files.readAllBytes(p));
+        // numpy has no bfloat16: ONNX's generator stores bf16 test data as uint16 bit patterns
+        if (t.getDataType() == TensorProto.DataType.UINT16_VALUE) t = t.toBuilder().setDataType(TensorProto.DataType.BFLOAT16_VALUE).build();
+        return new TensorDecoder(p.getParent()).decode(t, p.getFileName().toString());
     }
 
     /** ONNX's backend test tolerance (rtol 1e-3, atol 1e-7), looser for 16-bit floats, exact dtype and shape; NaN equals NaN. */

@@ -16,6 +16,7 @@ import org.dlm.ir.OpTable;
 import org.dlm.ir.Shape;
 import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
+import org.dlm.ir.interp.InterpreterException;
 import org.dlm.ir.interp.NdArray;
 
 /**
@@ -108,7 +109,7 @@ public final class ElementwiseOps implements OpTable.Family {
         l.add(OpDef.builder("cast").inputs(1).attr("dtype", DTYPE, null, "target dtype")
                 .shape((in, a) -> in.get(0).withDType(a.getDType("dtype", null)))
                 .kernel((in, a, out) -> in.get(0).cast(a.getDType("dtype", null)))
-                .grad((f, g) -> List.of(f.input(0).dtype().isFloating() && g.dtype().isFloating()
+                .grad((f, g) -> Arrays.asList(f.input(0).dtype().isFloating() && g.dtype().isFloating()
                         ? Node.of("cast", List.of(g), Attrs.of("dtype", f.input(0).dtype())) : null))
                 .doc("converts elements: float to int truncates toward zero, ints wrap, nonzero (and NaN) to bool is true").build());
 
@@ -213,7 +214,7 @@ public final class ElementwiseOps implements OpTable.Family {
                     DType d = in.get(0).dtype();
                     if (!d.isInteger()) return broadcast2(in.get(0), in.get(1), d, (x, y) -> x / y);
                     return broadcast2(in.get(0), in.get(1), d, (x, y) -> {
-                        if (y == 0) throw new ArithmeticException("integer division by zero in div");
+                        if (y == 0) throw new InterpreterException("integer division by zero");
                         return truncDiv(x, y);
                     });
                 })
@@ -231,7 +232,7 @@ public final class ElementwiseOps implements OpTable.Family {
                     boolean fm = a.getBool("fmod", false);
                     boolean integer = in.get(0).dtype().isInteger();
                     return broadcast2(in.get(0), in.get(1), in.get(0).dtype(), (x, y) -> {
-                        if (integer && y == 0) throw new ArithmeticException("integer modulo by zero in mod");
+                        if (integer && y == 0) throw new InterpreterException("integer modulo by zero");
                         return fm ? x % y : floorMod(x, y);
                     });
                 })
@@ -324,6 +325,12 @@ public final class ElementwiseOps implements OpTable.Family {
 
     /** Applies {@code f} over the numpy broadcast of {@code a} and {@code b}. */
     static NdArray broadcast2(NdArray a, NdArray b, DType out, DoubleBinaryOperator f) {
+        if (Arrays.equals(a.shape(), b.shape()) || b.size() == 1 && b.rank() <= a.rank()) {
+            // same shape, or b a scalar-like operand: no index maps needed
+            double[] r = new double[a.size()];
+            for (int i = 0; i < r.length; i++) r[i] = f.applyAsDouble(a.get(i), b.get(b.size() == 1 ? 0 : i));
+            return new NdArray(out, a.shape(), r);
+        }
         long[] s = Broadcast.sizes(a.shape(), b.shape());
         int[] ma = Broadcast.indexMap(a.shape(), s), mb = Broadcast.indexMap(b.shape(), s);
         double[] r = new double[ma.length];

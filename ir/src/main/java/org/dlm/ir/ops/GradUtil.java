@@ -8,6 +8,7 @@ import org.dlm.ir.DType;
 import org.dlm.ir.Dim;
 import org.dlm.ir.Node;
 import org.dlm.ir.Shape;
+import org.dlm.ir.TensorType;
 
 /**
  * Small node builders for gradient rules. Gradients are ordinary graph nodes built with
@@ -70,5 +71,35 @@ public final class GradUtil {
         for (int a : axes) keep.set(a, Dim.of(1));
         Node k = g.shape().equals(new Shape(keep)) ? g : reshape(g, new Shape(keep));
         return Node.of("expand", List.of(k), Attrs.of("shape", xShape));
+    }
+
+    /** A constant i64 vector. */
+    public static Node indices(long... v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) d[i] = v[i];
+        return Node.of("const", List.of(), Attrs.of("value", new Constant(TensorType.of(DType.I64, v.length), d)));
+    }
+
+    /**
+     * The adjoint of {@code gather(x, idx, axis)} for an operand with {@code n} entries on
+     * {@code axis}: adds each slice of {@code g} into the row its index names. Built from
+     * {@code one_hot}, a broadcast multiply and a sum, so it needs no scatter op (its cost is
+     * |g|·n; indices outside [-n, n) contribute nothing).
+     */
+    public static Node scatterAlong(Node g, int axis, Node idx, long n) {
+        int ir = idx.shape().rank();
+        int post = g.shape().rank() - axis - ir;
+        Node oh = Node.of("one_hot", List.of(idx), Attrs.of("depth", n, "dtype", g.dtype()));
+        List<Dim> ohShape = new ArrayList<>();
+        for (int i = 0; i < axis; i++) ohShape.add(Dim.of(1));
+        ohShape.addAll(idx.shape().dims());
+        ohShape.add(Dim.of(n));
+        for (int i = 0; i < post; i++) ohShape.add(Dim.of(1));
+        Node gu = Node.of("unsqueeze", List.of(g), Attrs.of("axes", List.of((long) (axis + ir))));
+        Node prod = mul(gu, reshape(oh, new Shape(ohShape)));
+        if (ir == 0) return prod;
+        List<Long> axes = new ArrayList<>();
+        for (int i = 0; i < ir; i++) axes.add((long) (axis + i));
+        return Node.of("reduce_sum", List.of(prod), Attrs.of("axes", axes, "keepdims", false));
     }
 }

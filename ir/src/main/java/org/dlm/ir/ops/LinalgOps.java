@@ -14,13 +14,22 @@ import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
 import org.dlm.ir.interp.NdArray;
 
-/** Matrix products: numpy {@code matmul}, ONNX {@code gemm}, PyTorch {@code linear}. */
+/**
+ * Matrix products: numpy {@code matmul}, ONNX {@code gemm}, PyTorch {@code linear}.
+ *
+ * <pre>{@code
+ * Node y = Node.of("linear", List.of(x, w, b), Attrs.EMPTY);   // x f32[B, 400], w f32[120, 400] -> f32[B, 120]
+ * // x f32[B, 16, 5, 5] instead: ShapeException "linear expects f32[..., 400], got f32[B, 16, 5, 5]",
+ * // hint "flatten the input first"
+ * }</pre>
+ */
 public final class LinalgOps implements OpTable.Family {
     @Override public List<OpDef> ops() {
         return List.of(
             OpDef.builder("matmul").inputs(2)
                 .shape((in, a) -> matmulType(in.get(0), in.get(1)))
                 .kernel((in, a, out) -> matmul(in.get(0), in.get(1), out))
+                .grad(LinalgGrads::matmul)
                 .doc("numpy matmul: 1-D operands are promoted (and the added dim removed), batch dims broadcast.")
                 .build(),
             OpDef.builder("gemm").inputs(2, 3)
@@ -30,11 +39,13 @@ public final class LinalgOps implements OpTable.Family {
                 .attr("trans_b", BOOL, false, "use bᵀ")
                 .shape(LinalgOps::gemmType)
                 .kernel(LinalgOps::gemm)
+                .grad(LinalgGrads::gemm)
                 .doc("ONNX Gemm: alpha·op(a)·op(b) + beta·c, c broadcast to [M, N].")
                 .build(),
             OpDef.builder("linear").inputs(2, 3)
                 .shape((in, a) -> linearType(in))
                 .kernel((in, a, out) -> linear(in, out))
+                .grad(LinalgGrads::linear)
                 .doc("PyTorch Linear: x[..., in] @ w[out, in]ᵀ + b[out].")
                 .build());
     }

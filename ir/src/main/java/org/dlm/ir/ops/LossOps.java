@@ -17,14 +17,26 @@ import org.dlm.ir.interp.NdArray;
 /**
  * Loss functions with PyTorch semantics. Each returns the mean over elements (or over
  * non-ignored targets) unless {@code reduction} is "sum" or "none".
+ *
+ * <pre>{@code
+ * Node loss = Node.of("cross_entropy", List.of(logits, labels), Attrs.of("label_smoothing", 0.1));
+ * // logits f32[B, 10], labels i64[B] -> f32[]
+ * }</pre>
  */
 public final class LossOps implements OpTable.Family {
     @Override public List<OpDef> ops() {
+        List<OpDef> all = new ArrayList<>(forward());
+        all.addAll(LossGradOps.ops());
+        return List.copyOf(all);
+    }
+
+    private static List<OpDef> forward() {
         return List.of(
             OpDef.builder("cross_entropy").inputs(2)
                 .attr("label_smoothing", FLOAT, 0.0, "mix the target with the uniform distribution")
                 .attr("reduction", STRING, "mean", "mean, sum or none")
                 .attr("ignore_index", INT, -100L, "class id that contributes nothing (class-id targets only)")
+                .grad(LossGrads::crossEntropy)
                 .shape((in, a) -> classLossType("cross_entropy", in, a, true))
                 .kernel(LossOps::crossEntropy)
                 .doc("log_softmax over the class axis (1, or 0 for unbatched [C]) and the negative log-likelihood of "
@@ -33,6 +45,7 @@ public final class LossOps implements OpTable.Family {
             OpDef.builder("nll_loss").inputs(2)
                 .attr("reduction", STRING, "mean", "mean, sum or none")
                 .attr("ignore_index", INT, -100L, "class id that contributes nothing")
+                .grad(LossGrads::nllLoss)
                 .shape((in, a) -> classLossType("nll_loss", in, a, false))
                 .kernel(LossOps::nllLoss)
                 .doc("-logp[n, target[n], ...]; the mean is over non-ignored targets.")
@@ -46,6 +59,7 @@ public final class LossOps implements OpTable.Family {
             OpDef.builder("huber_loss").inputs(2)
                 .attr("delta", FLOAT, 1.0, "switch point between quadratic and linear")
                 .attr("reduction", STRING, "mean", "mean, sum or none")
+                .grad(LossGrads::elementwise)
                 .shape((in, a) -> {
                     if (!(a.getDouble("delta") > 0)) throw new ShapeException("huber_loss delta must be positive, got " + a.getDouble("delta"));
                     return pointwiseType("huber_loss", in, a);
@@ -66,6 +80,7 @@ public final class LossOps implements OpTable.Family {
     private static OpDef pointwise(String name, String formula, DoubleBinaryOperator f) {
         return OpDef.builder(name).inputs(2)
                 .attr("reduction", STRING, "mean", "mean, sum or none")
+                .grad(LossGrads::elementwise)
                 .shape((in, a) -> pointwiseType(name, in, a))
                 .kernel((in, a, out) -> reducePointwise(in, a, out, f))
                 .doc(formula + " per element, then the reduction.")
@@ -188,7 +203,7 @@ public final class LossOps implements OpTable.Family {
             for (int j = 0; j < s; j++) {
                 long cls = (long) t.data()[i * s + j];
                 if (cls == ignore) continue;
-                checkClass("cross_entropy", cls, c);
+                checkClass(cls, c);
                 count++;
                 double smooth = 0;
                 for (int k = 0; k < c; k++) smooth -= lp[i * c * s + k * s + j];
@@ -207,14 +222,14 @@ public final class LossOps implements OpTable.Family {
             for (int j = 0; j < s; j++) {
                 long cls = (long) t.data()[i * s + j];
                 if (cls == ignore) continue;
-                checkClass("nll_loss", cls, c);
+                checkClass(cls, c);
                 count++;
                 loss[i * s + j] = -lp.data()[i * c * s + (int) cls * s + j];
             }
         return reduce(loss, count, a, out);
     }
 
-    private static void checkClass(String op, long cls, int c) {
-        if (cls < 0 || cls >= c) throw new IllegalArgumentException(op + ": target class " + cls + " is out of range for " + c + " classes");
+    private static void checkClass(long cls, int c) {
+        if (cls < 0 || cls >= c) throw new org.dlm.ir.interp.InterpreterException("target class " + cls + " is out of range for " + c + " classes");
     }
 }

@@ -14,17 +14,33 @@ import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
 import org.dlm.ir.interp.NdArray;
 
-/** Neural-network ops: convolution, pooling, normalization, softmax, dropout, embedding, attention. */
+/**
+ * Neural-network ops: convolution, pooling, normalization, softmax, dropout, embedding, attention,
+ * plus the backward ops their gradient rules emit ({@link NnGradOps}). Layout is NCHW; spatial
+ * sizes stay symbolic where they can.
+ *
+ * <pre>{@code
+ * Node y = Node.of("conv2d", List.of(x, w), Attrs.of("stride", new long[] {2, 2}, "padding", new long[] {1, 1, 1, 1}));
+ * // x f32[B, 3, H, W], w f32[8, 3, 3, 3] -> f32[B, 8, (H+1)/2, (W+1)/2]
+ * }</pre>
+ */
 public final class NnOps implements OpTable.Family {
     private static final List<Long> PAD0 = List.of(0L, 0L, 0L, 0L), ONES = List.of(1L, 1L), ZEROS2 = List.of(0L, 0L);
 
     @Override public List<OpDef> ops() {
+        List<OpDef> all = new ArrayList<>(forward());
+        all.addAll(NnGradOps.ops());
+        return List.copyOf(all);
+    }
+
+    private static List<OpDef> forward() {
         return List.of(
             OpDef.builder("conv2d").inputs(2, 3)
                 .attr("stride", INTS, ONES, "height, width")
                 .attr("padding", INTS, PAD0, "top, left, bottom, right")
                 .attr("dilation", INTS, ONES, "height, width")
                 .attr("groups", INT, 1L, "channel groups; groups = C is depthwise")
+                .grad(NnGrads::conv2d)
                 .shape(NnOps::conv2dType)
                 .kernel((in, a, out) -> ConvKernels.conv2d(in.get(0), in.get(1), in.size() > 2 ? in.get(2) : null,
                         conv2dWindow("conv2d", in.get(1).dim(2), in.get(1).dim(3), a), (int) a.getLong("groups"), out))
@@ -36,6 +52,7 @@ public final class NnOps implements OpTable.Family {
                 .attr("output_padding", INTS, ZEROS2, "extra rows/columns at the bottom/right")
                 .attr("dilation", INTS, ONES, "height, width")
                 .attr("groups", INT, 1L, "channel groups")
+                .grad(NnGrads::convTranspose2d)
                 .shape(NnOps::convTranspose2dType)
                 .kernel((in, a, out) -> ConvKernels.convTranspose2d(in.get(0), in.get(1), in.size() > 2 ? in.get(2) : null,
                         conv2dWindow("conv_transpose2d", in.get(1).dim(2), in.get(1).dim(3), a), (int) a.getLong("groups"), out))
@@ -48,6 +65,7 @@ public final class NnOps implements OpTable.Family {
                 .attr("padding", INTS, PAD0, "top, left, bottom, right; pads are -inf")
                 .attr("dilation", INTS, ONES, "height, width")
                 .attr("ceil_mode", BOOL, false, "round the output size up")
+                .grad(NnGrads::maxPool2d)
                 .shape((in, a) -> poolType("max_pool2d", in.get(0), a, true))
                 .kernel((in, a, out) -> PoolKernels.maxPool2d(in.get(0), poolWindow("max_pool2d", a, true), out))
                 .doc("2-D max pooling, NCHW (PyTorch MaxPool2d).")
@@ -58,6 +76,7 @@ public final class NnOps implements OpTable.Family {
                 .attr("padding", INTS, PAD0, "top, left, bottom, right")
                 .attr("ceil_mode", BOOL, false, "round the output size up")
                 .attr("count_include_pad", BOOL, false, "divide by the window size including padding")
+                .grad(NnGrads::avgPool2d)
                 .shape((in, a) -> poolType("avg_pool2d", in.get(0), a, false))
                 .kernel((in, a, out) -> PoolKernels.avgPool2d(in.get(0), poolWindow("avg_pool2d", a, false),
                         a.getBool("count_include_pad", false), out))
@@ -65,12 +84,14 @@ public final class NnOps implements OpTable.Family {
                 .build(),
             OpDef.builder("global_avg_pool").inputs(1)
                 .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
+                .grad((f, g) -> NnGrads.globalPool(f, g, "avg"))
                 .shape((in, a) -> globalPoolType("global_avg_pool", in.get(0), a))
                 .kernel((in, a, out) -> globalPool(in.get(0), false, out))
                 .doc("Mean over every spatial dim of x[N, C, ...].")
                 .build(),
             OpDef.builder("global_max_pool").inputs(1)
                 .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
+                .grad((f, g) -> NnGrads.globalPool(f, g, "max"))
                 .shape((in, a) -> globalPoolType("global_max_pool", in.get(0), a))
                 .kernel((in, a, out) -> globalPool(in.get(0), true, out))
                 .doc("Max over every spatial dim of x[N, C, ...].")
@@ -78,6 +99,7 @@ public final class NnOps implements OpTable.Family {
             OpDef.builder("batch_norm").inputs(5)
                 .attr("eps", FLOAT, 1e-5, "added to the variance")
                 .attr("training", BOOL, false, "normalize with batch statistics instead of mean/var")
+                .grad(NnGrads::batchNorm)
                 .shape(NnOps::batchNormType)
                 .kernel((in, a, out) -> {
                     NdArray x = in.get(0);
@@ -89,11 +111,13 @@ public final class NnOps implements OpTable.Family {
                 .doc("Batch normalization of x[N, C, ...] with gamma, beta, running mean, running var (all [C]).")
                 .build(),
             OpDef.builder("batch_mean").inputs(1)
+                .grad(NnGrads::batchMean)
                 .shape((in, a) -> channelStatType("batch_mean", in.get(0)))
                 .kernel((in, a, out) -> new NdArray(out.dtype(), out.shape().sizes(), NormKernels.channelMean(in.get(0))))
                 .doc("Per-channel mean of x[N, C, ...]: [C].")
                 .build(),
             OpDef.builder("batch_var").inputs(1)
+                .grad(NnGrads::batchVar)
                 .shape((in, a) -> channelStatType("batch_var", in.get(0)))
                 .kernel((in, a, out) -> new NdArray(out.dtype(), out.shape().sizes(), NormKernels.channelVar(in.get(0))))
                 .doc("Per-channel biased variance of x[N, C, ...]: [C].")
@@ -101,6 +125,7 @@ public final class NnOps implements OpTable.Family {
             OpDef.builder("layer_norm").inputs(1, 3)
                 .attr("axis", INT, -1L, "normalize over dims axis..end")
                 .attr("eps", FLOAT, 1e-5, "added to the variance")
+                .grad(NnGrads::layerNorm)
                 .shape(NnOps::layerNormType)
                 .kernel((in, a, out) -> {
                     NdArray x = in.get(0);
@@ -115,6 +140,7 @@ public final class NnOps implements OpTable.Family {
             OpDef.builder("group_norm").inputs(3)
                 .attr("groups", INT, null, "number of channel groups")
                 .attr("eps", FLOAT, 1e-5, "added to the variance")
+                .grad(NnGrads::groupNorm)
                 .shape(NnOps::groupNormType)
                 .kernel((in, a, out) -> {
                     NdArray x = in.get(0);
@@ -126,12 +152,14 @@ public final class NnOps implements OpTable.Family {
                 .build(),
             OpDef.builder("softmax").inputs(1)
                 .attr("axis", INT, -1L, "the normalized axis")
+                .grad((f, g) -> NnGrads.softmax(f, g, false))
                 .shape((in, a) -> softmaxType("softmax", in.get(0), a))
                 .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), false, out))
                 .doc("exp(x - max) / Σ exp(x - max) along axis.")
                 .build(),
             OpDef.builder("log_softmax").inputs(1)
                 .attr("axis", INT, -1L, "the normalized axis")
+                .grad((f, g) -> NnGrads.softmax(f, g, true))
                 .shape((in, a) -> softmaxType("log_softmax", in.get(0), a))
                 .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), true, out))
                 .doc("x - max - log Σ exp(x - max) along axis.")
@@ -141,11 +169,13 @@ public final class NnOps implements OpTable.Family {
                 .attr("training", BOOL, false, "identity when false")
                 .attr("seed", INT, 0L, "mask seed, see DropoutMask")
                 .stateful()
+                .grad(NnGrads::dropout)
                 .shape(NnOps::dropoutType)
                 .kernel((in, a, out) -> dropout(in.get(0), a, out))
                 .doc("Training: zero element i unless DropoutMask.keep(seed, i, p), scale survivors by 1/(1-p). Else identity.")
                 .build(),
             OpDef.builder("embedding").inputs(2)
+                .grad(NnGrads::embedding)
                 .shape(NnOps::embeddingType)
                 .kernel((in, a, out) -> embedding(in.get(0), in.get(1), out))
                 .doc("Rows of table[V, D] picked by integer ids[...]: [..., D].")
@@ -153,6 +183,7 @@ public final class NnOps implements OpTable.Family {
             OpDef.builder("attention").inputs(3, 4)
                 .attr("scale", FLOAT, 0.0, "score scale; 0 = 1/sqrt(d)")
                 .attr("causal", BOOL, false, "query i sees keys j <= i only")
+                .grad(NnGrads::attention)
                 .shape(NnOps::attentionType)
                 .kernel(AttentionKernel::eval)
                 .doc("softmax(q kᵀ · scale, masked) v; mask is bool, true = keep; a row with every key masked gives zeros.")
@@ -166,10 +197,23 @@ public final class NnOps implements OpTable.Family {
     }
 
     private static void checkImage(String op, TensorType x) {
+        checkImageRank(op, x);
+        OpChecks.requireFloat(op, "input", x);
+    }
+
+    private static void checkImageRank(String op, TensorType x) {
         if (x.rank() != 4)
             throw new ShapeException(op + " expects an input of rank 4 ([N, C, H, W]), got " + x,
                     x.rank() == 3 ? "add a batch dimension with unsqueeze(x, axes = [0])" : "reshape the input to [N, C, H, W]");
-        OpChecks.requireFloat(op, "input", x);
+    }
+
+    /** Max pooling compares, so any number type works (ONNX MaxPool takes u8/i8); averaging needs floats. */
+    private static void checkPoolDType(String op, TensorType x, boolean max) {
+        if (max) {
+            if (x.dtype() == DType.BOOL) throw new ShapeException(op + " needs a numeric input, got " + x, "insert cast(x, dtype = f32)");
+        } else {
+            OpChecks.requireFloat(op, "input", x);
+        }
     }
 
     private static long staticDim(String op, String what, TensorType t, int i) {
@@ -248,11 +292,14 @@ public final class NnOps implements OpTable.Family {
     }
 
     static TensorType poolType(String op, TensorType x, Attrs a, boolean hasDilation) {
-        checkImage(op, x);
+        checkImageRank(op, x);
+        checkPoolDType(op, x, op.startsWith("max"));
         Window2d win = poolWindow(op, a, hasDilation);
+        // every window must touch the input (PyTorch is stricter: pad <= extent/2; ONNX allows this much)
         for (int i = 0; i < 4; i++)
-            if (win.pad()[i] > win.extent(i % 2) / 2)
-                throw new ShapeException(op + " padding " + a.getLongs("padding") + " must be at most half the kernel " + win.kernelText(),
+            if (win.pad()[i] >= win.extent(i % 2))
+                throw new ShapeException(op + " padding " + a.getLongs("padding") + " must be smaller than the kernel " + win.kernelText()
+                        + (hasDilation && (win.dilation()[0] > 1 || win.dilation()[1] > 1) ? " (dilated)" : ""),
                         "pad the input with pad(...) first if you need more");
         boolean ceil = a.getBool("ceil_mode", false);
         Dim oh = win.outSize(op, 0, x.shape().dim(2), ceil), ow = win.outSize(op, 1, x.shape().dim(3), ceil);
@@ -261,7 +308,7 @@ public final class NnOps implements OpTable.Family {
 
     static TensorType globalPoolType(String op, TensorType x, Attrs a) {
         if (x.rank() < 3) throw new ShapeException(op + " expects an input [N, C, spatial...] of rank 3 or more, got " + x);
-        OpChecks.requireFloat(op, "input", x);
+        checkPoolDType(op, x, op.equals("global_max_pool"));
         List<Dim> out = new ArrayList<>(x.shape().dims().subList(0, 2));
         if (a.getBool("keepdims", true)) for (int i = 2; i < x.rank(); i++) out.add(Dim.of(1));
         return new TensorType(x.dtype(), new Shape(out));
@@ -402,7 +449,7 @@ public final class NnOps implements OpTable.Family {
         double[] r = new double[ids.size() * d];
         for (int i = 0; i < ids.size(); i++) {
             long id = (long) ids.data()[i];
-            if (id < 0 || id >= v) throw new IllegalArgumentException("embedding id " + id + " is out of range for a table of " + v + " rows");
+            if (id < 0 || id >= v) throw new org.dlm.ir.interp.InterpreterException("embedding id " + id + " is out of range for a table of " + v + " rows");
             System.arraycopy(table.data(), (int) id * d, r, i * d, d);
         }
         return new NdArray(out.dtype(), out.shape().sizes(), r);

@@ -70,14 +70,41 @@ final class PadOp {
                         return f;
                     }, a.getDouble("value"));
                 })
-                .grad((f, g) -> {
-                    if (!f.attrs().getString("mode").equals("constant"))
-                        throw new ShapeException("the gradient of pad is only defined here for mode constant, got " + f.attrs().getString("mode"));
-                    long[] p = pads(f.attrs(), f.input(0).shape().rank());
-                    for (int i = 0; i < p.length; i++) p[i] = -p[i];
-                    return List.of(Node.of("pad", List.of(g), Attrs.of("pads", p)));
-                })
+                .grad((f, g) -> List.of(grad(f, g)))
                 .doc("pads (or with negative pads crops) every dim").build();
+    }
+
+    /**
+     * Constant mode: pad by the negated pads (crops what was added, zero-fills what was cropped).
+     * Reflect and edge: each padded axis is a gather of source indices, so its adjoint is a
+     * scatter of those indices (static dims only).
+     */
+    private static Node grad(Node f, Node g) {
+        TensorType x = f.input(0).type();
+        int r = x.rank();
+        long[] p = pads(f.attrs(), r);
+        String mode = f.attrs().getString("mode");
+        if (mode.equals("constant")) {
+            long[] neg = new long[p.length];
+            for (int i = 0; i < p.length; i++) neg[i] = -p[i];
+            return Node.of("pad", List.of(g), Attrs.of("pads", neg));
+        }
+        Node out = g;
+        for (int ax = 0; ax < r; ax++) {
+            if (p[ax] == 0 && p[r + ax] == 0) continue;
+            Dim d = x.shape().dim(ax);
+            if (!d.isConst())
+                throw new ShapeException("the gradient of " + mode + " padding needs a static size on axis " + ax + ", got " + x);
+            long n = d.value();
+            long[] idx = new long[(int) (n + p[ax] + p[r + ax])];
+            for (int o = 0; o < idx.length; o++) {
+                long j = o - p[ax];
+                if (j < 0 || j >= n) j = mode.equals("edge") ? (j < 0 ? 0 : n - 1) : (j < 0 ? -j : 2 * (n - 1) - j);
+                idx[o] = j;
+            }
+            out = GradUtil.scatterAlong(out, ax, GradUtil.indices(idx), n);
+        }
+        return out;
     }
 
     private static long[] pads(Attrs a, int rank) {

@@ -14,6 +14,7 @@ import org.dlm.ir.OpTable;
 import org.dlm.ir.Shape;
 import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
+import org.dlm.ir.interp.InterpreterException;
 import org.dlm.ir.interp.NdArray;
 
 /**
@@ -22,34 +23,37 @@ import org.dlm.ir.interp.NdArray;
  * the reduction (sum 0, prod 1, max -inf, min +inf, mean NaN), as in ONNX.
  */
 public final class ReductionOps implements OpTable.Family {
+    /** Operand dtypes a reduction accepts (ANY includes bool). */
+    private enum Accepts { FLOAT, NUMERIC, ANY }
+
     /** Folds the values of one reduced group into one value. */
     @FunctionalInterface
     private interface Fold { double apply(double[] values, DType dtype); }
 
     @Override public List<OpDef> ops() {
         List<OpDef> l = new ArrayList<>();
-        l.add(reduce("reduce_sum", false, (v, d) -> { double s = 0; for (double x : v) s += x; return s; },
+        l.add(reduce("reduce_sum", Accepts.NUMERIC, (v, d) -> { double s = 0; for (double x : v) s += x; return s; },
                 (f, g, axes) -> expandReduced(g, f.input(0).shape(), axes), "sum"));
-        l.add(reduce("reduce_mean", false, (v, d) -> {
+        l.add(reduce("reduce_mean", Accepts.NUMERIC, (v, d) -> {
                     double s = 0; for (double x : v) s += x;
                     return d.isInteger() ? (v.length == 0 ? 0 : ElementwiseOps.truncDiv(s, v.length)) : s / v.length; },
                 ReductionOps::meanGrad, "arithmetic mean (integers truncate)"));
-        l.add(reduce("reduce_max", false, (v, d) -> { double m = lowest(d); for (double x : v) m = Math.max(m, x); return m; },
+        l.add(reduce("reduce_max", Accepts.ANY, (v, d) -> { double m = lowest(d); for (double x : v) m = Math.max(m, x); return m; },
                 ReductionOps::extremumGrad, "maximum; NaN propagates"));
-        l.add(reduce("reduce_min", false, (v, d) -> { double m = highest(d); for (double x : v) m = Math.min(m, x); return m; },
+        l.add(reduce("reduce_min", Accepts.ANY, (v, d) -> { double m = highest(d); for (double x : v) m = Math.min(m, x); return m; },
                 ReductionOps::extremumGrad, "minimum; NaN propagates"));
-        l.add(reduce("reduce_prod", false, (v, d) -> { double p = 1; for (double x : v) p *= x; return p; },
+        l.add(reduce("reduce_prod", Accepts.NUMERIC, (v, d) -> { double p = 1; for (double x : v) p *= x; return p; },
                 (f, g, axes) -> mul(expandReduced(g, f.input(0).shape(), axes),
                         div(expandReduced(f, f.input(0).shape(), axes), f.input(0))),
                 "product (gradient y/x is undefined where x = 0)"));
-        l.add(reduce("reduce_l2", true, (v, d) -> { double s = 0; for (double x : v) s += x * x; return Math.sqrt(s); },
+        l.add(reduce("reduce_l2", Accepts.FLOAT, (v, d) -> { double s = 0; for (double x : v) s += x * x; return Math.sqrt(s); },
                 (f, g, axes) -> {
                     Node x = f.input(0);
                     Node y = expandReduced(f, x.shape(), axes);
                     Node r = op("where", op("eq", y, scalar(0, f)), scalar(0, f), div(x, y));
                     return mul(expandReduced(g, x.shape(), axes), r);
                 }, "Euclidean norm sqrt(sum x^2)"));
-        l.add(reduce("reduce_logsumexp", true, (v, d) -> {
+        l.add(reduce("reduce_logsumexp", Accepts.FLOAT, (v, d) -> {
                     double m = Double.NEGATIVE_INFINITY;
                     for (double x : v) m = Math.max(m, x);
                     if (Double.isInfinite(m) || Double.isNaN(m)) return m; // empty, all -inf, some +inf, or NaN
@@ -70,14 +74,17 @@ public final class ReductionOps implements OpTable.Family {
     @FunctionalInterface
     private interface ReduceGrad { Node grad(Node forward, Node g, int[] axes); }
 
-    private static OpDef reduce(String name, boolean floatOnly, Fold fold, ReduceGrad grad, String doc) {
+    private static OpDef reduce(String name, Accepts accepts, Fold fold, ReduceGrad grad, String doc) {
         return OpDef.builder(name).inputs(1)
                 .attr("axes", INTS, List.of(), "axes to reduce; empty = all")
                 .attr("keepdims", BOOL, false, "keep reduced axes as size 1")
                 .shape((in, a) -> {
                     TensorType t = in.get(0);
-                    if (floatOnly) OpChecks.requireFloat(name, t);
-                    else if (!name.equals("reduce_max") && !name.equals("reduce_min")) OpChecks.requireNumeric(name, t);
+                    switch (accepts) {
+                        case FLOAT -> OpChecks.requireFloat(name, t);
+                        case NUMERIC -> OpChecks.requireNumeric(name, t);
+                        case ANY -> { }
+                    }
                     int[] axes = axes(name, a, t.rank());
                     return t.withShape(reducedShape(t.shape(), axes, a.getBool("keepdims", false)));
                 })
@@ -206,7 +213,7 @@ public final class ReductionOps implements OpTable.Family {
                 .kernel((in, a, out) -> {
                     NdArray x = in.get(0);
                     int ax = OpChecks.axis(name, a.getLong("axis"), x.rank());
-                    if (x.dim(ax) == 0) throw new ShapeException(name + " over an empty axis");
+                    if (x.dim(ax) == 0) throw new InterpreterException(name + " over an empty axis");
                     NdArray r = reduceKernel(x, new int[] {ax}, a.getBool("keepdims", false), (v, d) -> {
                         int best = 0;
                         for (int i = 1; i < v.length; i++) {

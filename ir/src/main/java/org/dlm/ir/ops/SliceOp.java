@@ -10,6 +10,7 @@ import org.dlm.ir.Node;
 import org.dlm.ir.OpDef;
 import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
+import org.dlm.ir.interp.InterpreterException;
 import org.dlm.ir.interp.NdArray;
 
 /**
@@ -57,6 +58,12 @@ final class SliceOp {
                         os[s.axes[i]] = r[1];
                         step[s.axes[i]] = s.steps[i];
                     }
+                    long[] want = out.shape().sizes();
+                    for (int d = 0; d < os.length; d++)
+                        if (os[d] != want[d])
+                            throw new InterpreterException("slice " + a.getLongs("starts") + ":" + a.getLongs("ends")
+                                    + " gives " + os[d] + " elements on axis " + d + " of size " + xs[d] + ", but its symbolic type promised "
+                                    + want[d] + " (indices on a symbolic dim are assumed to lie inside it)");
                     return ShapeOps.mapIndex(x, os, o -> {
                         long f = 0;
                         for (int d = 0; d < o.length; d++) f += (first[d] + o[d] * step[d]) * st[d];
@@ -128,20 +135,42 @@ final class SliceOp {
 
     private static Dim nonNegative(Dim d) { return d.isConst() && d.value() < 0 ? Dim.of(0) : d; }
 
-    /** Zero-pads the gradient back to the operand's shape; needs step 1 and static sliced dims. */
+    /**
+     * Puts the gradient back where the slice took it from, one sliced axis at a time: zero
+     * padding for step 1, a scatter of the taken indices for other steps.
+     */
     private static Node grad(Node f, Node g) {
         TensorType x = f.input(0).type();
-        Spec s = spec(f.attrs(), x.rank());
-        long[] pads = new long[2 * x.rank()];
+        int r = x.rank();
+        Spec s = spec(f.attrs(), r);
+        Node out = g;
         for (int i = 0; i < s.axes.length; i++) {
             int ax = s.axes[i];
             Dim d = x.shape().dim(ax);
-            if (s.steps[i] != 1 || !d.isConst())
-                throw new ShapeException("the gradient of slice needs step 1 and a static size on axis " + ax + ", got " + x);
-            long[] r = range(d.value(), s.starts[i], s.ends[i], 1);
-            pads[ax] = r[0];
-            pads[x.rank() + ax] = d.value() - r[0] - r[1];
+            long[] pads = new long[2 * r];
+            if (d.isConst()) {
+                long n = d.value();
+                long[] rg = range(n, s.starts[i], s.ends[i], s.steps[i]);
+                if (s.steps[i] != 1) {
+                    long[] idx = new long[(int) rg[1]];
+                    for (int k = 0; k < idx.length; k++) idx[k] = rg[0] + k * s.steps[i];
+                    out = GradUtil.scatterAlong(out, ax, GradUtil.indices(idx), n);
+                    continue;
+                }
+                pads[ax] = rg[0];
+                pads[r + ax] = n - rg[0] - rg[1];
+            } else if (s.steps[i] == 1 && s.starts[i] < HUGE && (s.starts[i] >= 0 || s.starts[i] <= -HUGE)
+                    && (s.ends[i] >= HUGE || (s.ends[i] < 0 && s.ends[i] > -HUGE))) {
+                // x[k:], x[:-k], x[k:-m] on a symbolic dim: both pads are constants
+                pads[ax] = Math.max(s.starts[i], 0);
+                pads[r + ax] = s.ends[i] >= HUGE ? 0 : -s.ends[i];
+            } else {
+                throw new ShapeException("the gradient of slice on symbolic axis " + ax + " of " + x
+                        + " needs step 1, a start counted from the beginning and an end counted from the end",
+                        "slice a static dim, or write the slice as x[k:] or x[k:-m]");
+            }
+            out = Node.of("pad", List.of(out), Attrs.of("pads", pads));
         }
-        return Node.of("pad", List.of(g), Attrs.of("pads", pads));
+        return out;
     }
 }

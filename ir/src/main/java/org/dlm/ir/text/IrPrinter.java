@@ -38,9 +38,18 @@ public final class IrPrinter {
         decls(sb, names.inputDecls());
         sb.append(')');
         if (!names.paramDecls().isEmpty()) {
-            sb.append(" params(");
-            decls(sb, names.paramDecls());
-            sb.append(')');
+            StringBuilder ps = new StringBuilder();
+            decls(ps, names.paramDecls());
+            // a long parameter list reads better one declaration per line
+            if (ps.length() > 100) {
+                ps.setLength(0);
+                for (ValueNames.Decl d : names.paramDecls()) {
+                    ps.append(ps.isEmpty() ? "\n    " : ",\n    ");
+                    decls(ps, List.of(d));
+                }
+                ps.append('\n');
+            }
+            sb.append(" params(").append(ps).append(')');
         }
         if (!g.meta().isEmpty()) {
             sb.append(" meta {");
@@ -86,14 +95,13 @@ public final class IrPrinter {
                 if (!extra.isEmpty()) attrs(sb.append(' '), extra.asMap());
             } else {
                 if (!n.inputs().isEmpty())
-                    throw new IllegalArgumentException("cannot print graph " + g(n) + ": a declared input or parameter has operands");
+                    throw new IllegalArgumentException("cannot print a declared input or parameter that has operands (a "
+                            + n.opName() + " node); the verifier rejects such graphs");
                 sb.append(" = ").append(n.opName()).append(' ');
                 attrs(sb, n.attrs().asMap());
             }
         }
     }
-
-    private static String g(Node n) { return n.opName() + " node"; }
 
     static void attrs(StringBuilder sb, Map<String, Object> m) {
         sb.append('{');

@@ -50,6 +50,9 @@ class PassManagerTest {
     @Test void disabledPassesAreSkipped() {
         Graph out = new PassManager(List.of(new Rename("first", "A"), new Rename("second", "B"))).disable("second").run(g, new PassContext());
         assertEquals("A", out.name());
+        var pm = new PassManager(List.of(new Rename("first", "A"), new Rename("second", "B"))).disable("first");
+        pm.run(g, new PassContext());
+        assertEquals(List.of("second"), List.copyOf(pm.timings().keySet()));
         var e = assertThrows(IllegalArgumentException.class, () -> new PassManager(List.of(new Rename("first", "A"))).disable("frist"));
         assertEquals("no pass named 'frist'; passes are: first", e.getMessage());
     }
@@ -73,5 +76,25 @@ class PassManagerTest {
         PassContext cx = new PassContext();
         assertSame(g, new ConstantFolding().run(g, cx));
         assertEquals(List.of(), cx.remarks());
+    }
+
+    @Test void constantFoldingPreservesResults() {
+        Graph g2 = org.dlm.ir.text.IrParser.parseChecked("""
+                graph F(%x: f32[B, 3]) {
+                  %c = const {value = dense<f32[3]>[1.0, -2.0, 0.5]} : f32[3]
+                  %e = exp(%c) : f32[3]
+                  %n = neg(%e) : f32[3]
+                  %s = mul(%x, %n) : f32[B, 3]
+                  return %y = %s
+                }""");
+        PassContext cx = new PassContext();
+        Graph folded = new PassManager(List.of(new ConstantFolding())).verifyEach(true).run(g2, cx);
+        assertEquals(List.of("constant-folding: folded 2 nodes"), cx.remarks());
+        assertEquals("const", folded.output("y").input(1).opName());
+        var x = org.dlm.ir.interp.NdArray.of(DType.F32, new long[] {2, 3}, 1, 2, 3, 4, 5, 6);
+        assertEquals(org.dlm.ir.interp.Interpreter.run(g2, java.util.Map.of("x", x), java.util.Map.of()),
+                org.dlm.ir.interp.Interpreter.run(folded, java.util.Map.of("x", x), java.util.Map.of()));
+        // a lower limit leaves everything in place
+        assertSame(g2, new ConstantFolding().run(g2, new PassContext().set("fold.max-elements", "2")));
     }
 }

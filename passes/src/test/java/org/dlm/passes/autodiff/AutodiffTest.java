@@ -3,6 +3,7 @@ package org.dlm.passes.autodiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,7 +23,7 @@ import org.dlm.ir.TensorType;
 import org.dlm.ir.interp.NdArray;
 import org.junit.jupiter.api.Test;
 
-class AutodiffTest {
+public class AutodiffTest {
     static Node param(String name, long... shape) {
         return Node.of("param", List.of(), Attrs.of("name", name, "dtype", DType.F64, "shape", Shape.of(shape)));
     }
@@ -37,15 +38,24 @@ class AutodiffTest {
         return new NdArray(DType.F64, shape, d);
     }
 
-    /** Two-layer MLP with MSE loss; the hidden activation is used twice (relu and a skip sum). */
+    /** {@code x @ wᵀ} from broadcasting and a sum, so the test needs no linear-algebra op: [n, i] x [o, i] -> [n, o]. */
+    public static Node dense(Node x, Node w, Node b) {
+        long n = x.shape().dim(0).value(), i = x.shape().dim(1).value(), o = w.shape().dim(0).value();
+        Node x3 = Node.of("reshape", List.of(x), Attrs.of("shape", Shape.of(n, 1, i)));
+        Node prod = Node.of("mul", x3, w);                           // [n, o, i]
+        return Node.of("add", Node.of("reduce_sum", List.of(prod), Attrs.of("axes", List.of(2L))), b);
+    }
+
+    /** Two-layer MLP with MSE loss; the hidden activation is used three times. */
     static Graph mlp() {
         Node x = input("x", 4, 3), y = input("y", 4, 2);
         Node w1 = param("fc1.weight", 5, 3), b1 = param("fc1.bias", 5);
         Node w2 = param("fc2.weight", 2, 5), b2 = param("fc2.bias", 2);
-        Node h = Node.of("linear", x, w1, b1);
+        Node h = dense(x, w1, b1);
         Node a = Node.of("tanh", h);
-        Node out = Node.of("linear", Node.of("add", a, Node.of("mul", a, h)), w2, b2);
-        Node loss = Node.of("mse_loss", out, y);
+        Node out = dense(Node.of("add", a, Node.of("mul", a, h)), w2, b2);
+        Node d = Node.of("sub", out, y);
+        Node loss = Node.of("reduce_mean", Node.of("mul", d, d));
         return new Graph("mlp", List.of(x, y), List.of(w1, b1, w2, b2),
                 List.of(new Graph.Output("loss", loss), new Graph.Output("out", out)));
     }
@@ -80,7 +90,7 @@ class AutodiffTest {
     static Map<String, NdArray> values(Graph g, long seed) {
         Random r = new Random(seed);
         Map<String, NdArray> v = new LinkedHashMap<>();
-        for (Node n : g.inputs()) v.put(n.attrs().getString("name"), rand(r, n.shape().sizes()));
+        for (Node n : g.inputs()) if (n.dtype().isFloating()) v.put(n.attrs().getString("name"), rand(r, n.shape().sizes()));
         for (Node n : g.params()) v.put(n.attrs().getString("name"), rand(r, n.shape().sizes()));
         return v;
     }
@@ -95,12 +105,42 @@ class AutodiffTest {
         assertGradientsMatch(g, dg, values(g, 3));
     }
 
+    /** A small LeNet-shaped network: conv, relu, max pool, flatten, linear, cross-entropy with class ids. */
+    @Test
+    void convNetGradientsMatchFiniteDifferences() {
+        Node x = input("x", 2, 1, 6, 6);
+        Node y = Node.of("input", List.of(), Attrs.of("name", "labels", "dtype", DType.I64, "shape", Shape.of(2)));
+        Node cw = param("conv.weight", 2, 1, 3, 3), cb = param("conv.bias", 2), fw = param("fc.weight", 3, 8), fb = param("fc.bias", 3);
+        Node h = Node.of("conv2d", List.of(x, cw, cb), Attrs.EMPTY);
+        Node p = Node.of("max_pool2d", List.of(Node.of("relu", h)), Attrs.of("kernel", List.of(2L, 2L)));
+        Node logits = Node.of("linear", Node.of("flatten", p), fw, fb);
+        Node loss = Node.of("cross_entropy", logits, y);
+        Graph g = new Graph("lenet_small", List.of(x, y), List.of(cw, cb, fw, fb),
+                List.of(new Graph.Output("loss", loss), new Graph.Output("logits", logits)));
+        Map<String, NdArray> v = values(g, 11);
+        v.put("labels", NdArray.of(DType.I64, new long[] {2}, 2, 0));
+        assertGradientsMatch(g, Autodiff.differentiate(g, "loss", Set.of()), v);
+    }
+
+    @Test
+    void runsAsAVerifiedPassAndPrintsAsText() {
+        var cx = new org.dlm.ir.pass.PassContext().set("autodiff.frozen", "fc2.bias, fc1.bias");
+        Graph dg = new org.dlm.ir.pass.PassManager(List.of(new AutodiffPass())).verifyEach(true).run(mlp(), cx);
+        assertEquals(List.of("loss", "out", "grad/fc1.weight", "grad/fc2.weight"), dg.outputs().stream().map(Graph.Output::name).toList());
+        assertEquals(List.of("autodiff: added 2 gradient outputs for loss 'loss'"), cx.remarks());
+        String text = org.dlm.ir.text.IrPrinter.print(dg);
+        Graph back = org.dlm.ir.text.IrParser.parseChecked(text);
+        assertEquals(text, org.dlm.ir.text.IrPrinter.print(back));
+        assertSame(dg.output("grad/fc1.weight"), back.output("grad/fc1.weight"));   // hash-consed: same nodes
+    }
+
     @Test
     void frozenAndNonTrainableParamsGetNoGradient() {
         Node x = input("x", 2, 3);
         Node w = param("w", 3, 3), v = param("v", 3, 3);
         Node buf = Node.of("param", List.of(), Attrs.of("name", "buf", "dtype", DType.F64, "shape", Shape.of(3), "trainable", false));
-        Node loss = Node.of("reduce_sum", Node.of("add", Node.of("matmul", Node.of("matmul", x, w), v), buf));
+        Node xw = Node.of("tanh", dense(x, w, buf));
+        Node loss = Node.of("reduce_sum", Node.of("add", dense(xw, v, buf), buf));
         Graph g = new Graph("m", List.of(x), List.of(w, v, buf), List.of(new Graph.Output("loss", loss)));
         Graph dg = Autodiff.differentiate(g, "loss", Set.of("w"));
         assertNull(dg.output("grad/w"));

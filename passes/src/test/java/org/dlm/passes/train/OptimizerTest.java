@@ -32,7 +32,8 @@ class OptimizerTest {
         Node y = Node.of("input", List.of(), Attrs.of("name", "y", "dtype", DType.F32, "shape", Shape.of(rows, 2)));
         Node w = Node.of("param", List.of(), Attrs.of("name", "w", "dtype", DType.F32, "shape", Shape.of(2, 3)));
         Node b = Node.of("param", List.of(), Attrs.of("name", "b", "dtype", DType.F32, "shape", Shape.of(2)));
-        Node loss = Node.of("mse_loss", Node.of("linear", x, w, b), y);
+        Node d = Node.of("sub", org.dlm.passes.autodiff.AutodiffTest.dense(x, w, b), y);   // linear(x, w, b) - y
+        Node loss = Node.of("reduce_mean", Node.of("mul", d, d));                           // mse_loss
         return new Graph("lin", List.of(x, y), List.of(w, b), List.of(new Graph.Output("loss", loss)));
     }
 
@@ -49,6 +50,7 @@ class OptimizerTest {
 
     static double[] train(Optimizer opt, GradPolicy policy, double lr, int steps) {
         Graph step = TrainStep.fused(model(4), "loss", Set.of(), opt, policy);
+        assertEquals(List.of(), org.dlm.ir.Verifier.verify(step));
         StepRunner r = runner();
         for (int t = 1; t <= steps; t++) r.run(step, data(0, 4), opt.scalars(t, lr));
         return concat(r.params.get("w"), r.params.get("b"));
@@ -140,6 +142,8 @@ class OptimizerTest {
         Optimizer opt = Adam.adam(0.9, 0.999, 1e-8, 0);
         Graph acc = TrainStep.accumulate(model(2), "loss", Set.of());
         Graph apply = TrainStep.apply(model(2), Set.of(), opt, GradPolicy.NONE, 2);
+        assertEquals(List.of(), org.dlm.ir.Verifier.verify(acc));
+        assertEquals(List.of(), org.dlm.ir.Verifier.verify(apply));
         StepRunner r = runner();
         for (int t = 1; t <= 3; t++) {
             r.run(acc, data(0, 2), Map.of());

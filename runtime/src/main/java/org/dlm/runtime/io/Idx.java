@@ -155,7 +155,7 @@ public final class Idx {
                 if (es > 1) reverseEach(chunk, k, es); // little-endian in memory, big-endian on disk
                 out.write(chunk, 0, k);
             }
-            if (gz) ((GZIPOutputStream) out).finish();
+            if (gz) out.close(); // ends the deflater; AtomicFiles keeps the file itself open for fsync
         });
     }
 

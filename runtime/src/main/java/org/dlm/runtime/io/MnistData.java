@@ -1,5 +1,6 @@
 package org.dlm.runtime.io;
 
+import org.dlm.runtime.data.Dataset;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -48,6 +48,13 @@ public final class Safetensors {
         String where = file.toString();
         if (!Files.exists(file)) throw new DataFormatException(where, "no such file");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return read(where, ch);
+        }
+    }
+
+    /** Reads from an open channel (e.g. a copy of a class-path resource); {@code where} names it in messages. */
+    public static Contents read(String where, FileChannel ch) throws IOException {
+        {
             long size = ch.size();
             if (size < 8) throw new DataFormatException(where, "file of " + size + " bytes is too short to be a safetensors file");
             ByteBuffer lb = readFully(ch, 0, 8, where).order(ByteOrder.LITTLE_ENDIAN);
