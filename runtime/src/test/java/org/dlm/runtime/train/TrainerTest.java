@@ -156,6 +156,15 @@ class TrainerTest {
                         () -> odd.fit(new BatchLoader(train, 8, false, false, 0, null, 2), null, List.of())).getMessage());
     }
 
+    @Test void plateauScheduleIsFedTheValidationMetricEvenBehindAWarmup() throws Exception {
+        Graph model = mlp();
+        var plateau = new org.dlm.runtime.train.schedule.ReduceOnPlateau(0.05, org.dlm.runtime.train.schedule.ReduceOnPlateau.Mode.MAX, 0.5, 0, 0, 0, 0);
+        var cfg = new Trainer.Config(3, "x", "labels", "loss", "logits", new Warmup(2, plateau), "val.accuracy", null, "adam");
+        Trainer t = new Trainer(model, TrainStep.fused(model, "loss", Set.of(), ADAM, GradPolicy.NONE), Interpreter::run, ADAM::scalars, cfg, init(model, 1));
+        List<Map<String, Double>> h = t.fit(loader(data().train(), true), loader(data().validation(), false), List.of());
+        assertEquals(h.stream().mapToDouble(m -> m.get("val.accuracy")).max().orElseThrow(), plateau.best());
+    }
+
     @Test void earlyStoppingRestoresTheBestEpoch() throws Exception {
         Graph model = mlp();
         Trainer t = trainer(model, 30, null);
