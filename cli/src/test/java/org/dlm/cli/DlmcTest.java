@@ -140,6 +140,19 @@ class DlmcTest {
         assertEquals("output: f32[2, 3] = [1.5, 1.0, 10.0, -0.5, -3.0, -10.0]\n", r.out);
     }
 
+    @Test void runTakesInputsFromAnNpz() throws IOException {
+        Path in = tmp.resolve("in.npz");
+        Npz.writeArrays(in, Map.of("x", X), false);
+        Result r = dlmc("run", tiny().toString(), "--params", weights().toString(), "--inputs", in.toString());
+        assertEquals(0, r.code, r.err);
+        assertEquals("output: f32[2, 3] = [1.5, 1.0, 10.0, -0.5, -3.0, -10.0]\n", r.out);
+        Path bad = tmp.resolve("bad.npz");
+        Npz.writeArrays(bad, Map.of("x", X, "z", X), false);
+        r = dlmc("run", tiny().toString(), "--params", weights().toString(), "--inputs", bad.toString());
+        assertEquals(1, r.code);
+        assertEquals("error: " + bad + ": tensor 'z' is not an input of model Tiny\n  hint: its inputs: x\n", r.err);
+    }
+
     @Test void runConvertsFloatInputsWithANote() throws IOException {
         Path x = tmp.resolve("x64.npy");
         Npy.write(x, X.cast(DType.F64));
@@ -189,6 +202,9 @@ class DlmcTest {
         assertEquals(1, r.code);
         assertTrue(r.err.startsWith("error: ") && r.err.contains("x"), r.err);
         r.assertNoStackTrace();
+        r = dlmc("run", tiny().toString(), "--params", weights().toString(), x.toString(), "-o", x.toString());
+        assertEquals(1, r.code);
+        assertEquals("error: " + x + ": exists and is not a directory\n  hint: give --output-dir a directory (it is created if missing)\n", r.err);
         r = dlmc("run", tiny().toString(), "--backend", "llvm");
         assertEquals(3, r.code);
         assertEquals("error: backend 'llvm' is not available in this build yet\n  hint: use --backend interp\n", r.err);

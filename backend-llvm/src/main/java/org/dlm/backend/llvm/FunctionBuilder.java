@@ -97,9 +97,12 @@ public final class FunctionBuilder implements AutoCloseable {
         call(mb.intrinsic("llvm.masked.store", LLVMTypeOf(value), mb.ptr()), value, ptr, i32(align), mask);
     }
 
-    /** Hints the cache to fetch {@code ptr} for reading or writing (locality 3 = keep in all levels). */
-    public void prefetch(LLVMValueRef ptr, boolean forWrite) {
-        call(mb.intrinsic("llvm.prefetch", mb.ptr()), ptr, i32(forWrite ? 1 : 0), i32(3), i32(1));
+    /**
+     * Hints the cache to fetch {@code ptr}: for reading or writing, into every level
+     * ({@code locality} 3, x86 prefetcht0/prefetchw) down to only the outer ones (1-2: prefetcht2/t1).
+     */
+    public void prefetch(LLVMValueRef ptr, boolean forWrite, int locality) {
+        call(mb.intrinsic("llvm.prefetch", mb.ptr()), ptr, i32(forWrite ? 1 : 0), i32(locality), i32(1));
     }
 
     // ---- vectors

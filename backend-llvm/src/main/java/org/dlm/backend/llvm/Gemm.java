@@ -29,23 +29,23 @@ import org.dlm.runtime.HugePages;
  */
 public final class Gemm implements AutoCloseable {
     static final String SYMBOL = "dlm_sgemm";
-    private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(
+    static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(
             JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG,
             JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
 
     private final GemmConfig config;
     private final int threads;
-    private final Jit jit;
+    private final KernelCache owned;   // null when the code belongs to a shared cache
     private final MethodHandle kernel;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment[] packA, packB;
     private final ExecutorService pool;
     private final long compileNanos;
 
-    private Gemm(GemmConfig config, int threads, Jit jit, MethodHandle kernel, long compileNanos) {
+    private Gemm(GemmConfig config, int threads, KernelCache owned, MethodHandle kernel, long compileNanos) {
         this.config = config;
         this.threads = threads;
-        this.jit = jit;
+        this.owned = owned;
         this.kernel = kernel;
         this.compileNanos = compileNanos;
         packA = new MemorySegment[threads];
@@ -66,36 +66,45 @@ public final class Gemm implements AutoCloseable {
         return compile(target, GemmConfig.forTarget(target), threads);
     }
 
+    /** Compiles a GEMM with the given blocking; the returned object owns its machine code. */
     public static Gemm compile(HostTarget target, GemmConfig config, int threads) {
-        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-        long t0 = System.nanoTime();
-        Jit jit = new Jit();
-        try (ModuleBuilder mb = new ModuleBuilder("dlm_sgemm", target)) {
-            new GemmGenerator(mb, config).emit(SYMBOL);
-            mb.optimize();
-            jit.add(mb);
-            MethodHandle kernel = jit.function(SYMBOL, SIGNATURE);
-            return new Gemm(config, threads, jit, kernel, System.nanoTime() - t0);
+        checkThreads(threads);
+        KernelCache own = new KernelCache(target);
+        try {
+            KernelCache.Compiled c = own.gemm(config);
+            return new Gemm(config, threads, own, c.function(), c.compileNanos());
         } catch (RuntimeException e) {
-            jit.close();
+            own.close();
             throw e;
         }
     }
 
+    /** A GEMM whose machine code comes from (and stays owned by) {@code cache}. */
+    public static Gemm from(KernelCache cache, GemmConfig config, int threads) {
+        checkThreads(threads);
+        KernelCache.Compiled c = cache.gemm(config);
+        return new Gemm(config, threads, null, c.function(), c.compileNanos());
+    }
+
+    private static void checkThreads(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    }
+
     public GemmConfig config() { return config; }
     public int threads() { return threads; }
-    /** Time from IR generation to a callable kernel (optimization and machine code included). */
+    /** Time from IR generation to a callable kernel (optimization and machine code included; the first compile when cached). */
     public long compileNanos() { return compileNanos; }
 
     /**
-     * {@code C[m×n] = epilogue(A[m×k]·B[k×n] (+ C))}; leading dimensions in elements; {@code flags}
+     * {@code C[m×n] = epilogue(A[m×k]·B[k×n] (+ C))}, where A is stored k×m and B n×k when the
+     * config says they are transposed; leading dimensions in elements; {@code flags}
      * from {@link GemmFlags}; {@code bias} has n (BIAS_COLUMNS) or m (BIAS_ROWS) floats, else is
      * {@link MemorySegment#NULL}.
      */
     public void multiply(long m, long n, long k, MemorySegment a, long lda, MemorySegment b, long ldb,
                          MemorySegment c, long ldc, int flags, MemorySegment bias) {
-        checkMatrix("A", a, m, k, lda);
-        checkMatrix("B", b, k, n, ldb);
+        if (config.transA()) checkMatrix("A (transposed)", a, k, m, lda); else checkMatrix("A", a, m, k, lda);
+        if (config.transB()) checkMatrix("B (transposed)", b, n, k, ldb); else checkMatrix("B", b, k, n, ldb);
         checkMatrix("C", c, m, n, ldc);
         if ((flags & GemmFlags.BIAS_COLUMNS) != 0) checkVector(bias, n);
         if ((flags & GemmFlags.BIAS_ROWS) != 0) checkVector(bias, m);
@@ -137,14 +146,22 @@ public final class Gemm implements AutoCloseable {
                       MemorySegment b, long ldb, MemorySegment c, long ldc, int flags, MemorySegment bias) {
         boolean rowBias = (flags & GemmFlags.BIAS_ROWS) != 0, colBias = (flags & GemmFlags.BIAS_COLUMNS) != 0;
         if (byRows) {
-            call(slot, len, n, k, at(a, start * lda), lda, at(b, 0), ldb, at(c, start * ldc), ldc, flags, at(bias, rowBias ? start : 0));
+            call(slot, len, n, k, at(a, config.transA() ? start : start * lda), lda, at(b, 0), ldb, at(c, start * ldc), ldc, flags,
+                    at(bias, rowBias ? start : 0));
         } else {
-            call(slot, m, len, k, at(a, 0), lda, at(b, start), ldb, at(c, start), ldc, flags, at(bias, colBias ? start : 0));
+            call(slot, m, len, k, at(a, 0), lda, at(b, config.transB() ? start * ldb : start), ldb, at(c, start), ldc, flags,
+                    at(bias, colBias ? start : 0));
         }
     }
 
     private static MemorySegment at(MemorySegment s, long floatOffset) {
         return s.address() == 0 ? MemorySegment.NULL : MemorySegment.ofAddress(s.address() + floatOffset * 4);
+    }
+
+    /** One single-threaded call with the packing buffers of {@code slot} (0 ≤ slot < threads); callers on different threads use different slots. */
+    void multiplyOnSlot(int slot, long m, long n, long k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                        MemorySegment c, long ldc, int flags, MemorySegment bias) {
+        call(slot, m, n, k, a, lda, b, ldb, c, ldc, flags, bias);
     }
 
     private void call(int slot, long m, long n, long k, MemorySegment a, long lda, MemorySegment b, long ldb,
@@ -170,6 +187,6 @@ public final class Gemm implements AutoCloseable {
     @Override public void close() {
         if (pool != null) pool.shutdownNow();
         arena.close();
-        jit.close();
+        if (owned != null) owned.close();
     }
 }

@@ -5,15 +5,38 @@ package org.dlm.backend.llvm;
  * register tile of {@code lanes}-wide vectors, {@code kc} deep panels, {@code mc} rows of A per
  * packed block (L2) and {@code nc} columns of B per packed block (L3).
  */
-public record GemmConfig(int mr, int nr, int lanes, int kc, int mc, int nc, boolean bPanelInL1) {
+public record GemmConfig(int mr, int nr, int lanes, int kc, int mc, int nc, boolean bPanelInL1, boolean transA, boolean transB) {
     public GemmConfig {
         if (mr < 1 || lanes < 1 || nr < lanes || nr % lanes != 0) throw new IllegalArgumentException("bad register tile " + mr + "x" + nr + " for " + lanes + " lanes");
         if (mc % mr != 0 || nc % nr != 0 || kc < 1) throw new IllegalArgumentException("mc must be a multiple of mr, nc of nr: " + this);
     }
 
-    public GemmConfig(int mr, int nr, int lanes, int kc, int mc, int nc) { this(mr, nr, lanes, kc, mc, nc, true); }
+    public GemmConfig(int mr, int nr, int lanes, int kc, int mc, int nc) { this(mr, nr, lanes, kc, mc, nc, true, false, false); }
 
-    public GemmConfig withBlocks(int kc, int mc, int nc, boolean bPanelInL1) { return new GemmConfig(mr, nr, lanes, kc, mc, nc, bPanelInL1); }
+    public GemmConfig withBlocks(int kc, int mc, int nc, boolean bPanelInL1) { return new GemmConfig(mr, nr, lanes, kc, mc, nc, bPanelInL1, transA, transB); }
+
+    /** The same blocking for A stored transposed (K×M) and/or B stored transposed (N×K, e.g. a linear layer's weight). */
+    public GemmConfig withTransposes(boolean transA, boolean transB) { return new GemmConfig(mr, nr, lanes, kc, mc, nc, bPanelInL1, transA, transB); }
+
+    /**
+     * The same configuration with the register tile's height chosen for a known, small M (such as
+     * a convolution's output channels): a 14-row tile on M = 16 would leave 12 of 28 rows idle.
+     * Minimizes estimated issue slots: each row costs nv FMAs + one broadcast, each k step nv loads
+     * and loop overhead.
+     */
+    public GemmConfig forRows(int m) {
+        int nv = vectorsPerRow(), best = mr;
+        double bestCost = Double.MAX_VALUE;
+        for (int h = 1; h <= mr; h++) {
+            double perStep = h * (nv + 1) + nv + 3;
+            double cost = Math.ceil(m / (double) h) * perStep;
+            if (cost < bestCost - 1e-9) {
+                bestCost = cost;
+                best = h;
+            }
+        }
+        return best == mr ? this : new GemmConfig(best, nr, lanes, kc, best * Math.max(1, mc / mr), nc, bPanelInL1, transA, transB);
+    }
 
     /** Vectors per tile row. */
     public int vectorsPerRow() { return nr / lanes; }

@@ -33,11 +33,12 @@ public final class X86Microkernels {
             LLVMValueRef kc = b.param(0), a = b.param(1), bp = b.param(2), c = b.param(3), ldc = b.param(4);
             LLVMValueRef rows = b.param(5), cols = b.param(6), flags = b.param(7), bias = b.param(8);
 
-            // Fetch the C tile while the k loop runs: its rows are ldc apart and would otherwise
-            // miss one after another in the epilogue.
+            // Fetch the C tile into L2 while the k loop runs: its rows are ldc apart and would
+            // otherwise miss one after another in the epilogue. Not into L1: with a power-of-two
+            // ldc all rows share one L1 set and would evict the B micro-panel kept there.
             for (int i = 0; i < mr; i++) {
                 LLVMValueRef cRow = b.gep(f32, c, b.mul(b.smin(b.i64(i), b.sub(rows, b.i64(1))), ldc));
-                for (int line = 0; line < (nr * 4 + 63) / 64; line++) b.prefetch(b.gep(f32, cRow, b.i64(line * 16L)), true);
+                for (int line = 0; line < (nr * 4 + 63) / 64; line++) b.prefetch(b.gep(f32, cRow, b.i64(line * 16L)), false, 2);
             }
             List<LLVMValueRef> init = new ArrayList<>();
             for (int i = 0; i < mr * nv; i++) init.add(b.zero(vec));

@@ -36,12 +36,14 @@ class GemmTest {
 
     /** Plain reference in double precision, then the same epilogue. */
     static double[] reference(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
-                              MemorySegment c, int ldc, int flags, MemorySegment bias) {
+                              MemorySegment c, int ldc, int flags, MemorySegment bias, boolean transA, boolean transB) {
         double[] out = new double[m * n];
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) {
                 double s = (flags & GemmFlags.ACCUMULATE) != 0 ? c.getAtIndex(JAVA_FLOAT, (long) i * ldc + j) : 0;
-                for (int p = 0; p < k; p++) s += (double) a.getAtIndex(JAVA_FLOAT, (long) i * lda + p) * b.getAtIndex(JAVA_FLOAT, (long) p * ldb + j);
+                for (int p = 0; p < k; p++)
+                    s += (double) a.getAtIndex(JAVA_FLOAT, transA ? (long) p * lda + i : (long) i * lda + p)
+                            * b.getAtIndex(JAVA_FLOAT, transB ? (long) j * ldb + p : (long) p * ldb + j);
                 if ((flags & GemmFlags.BIAS_COLUMNS) != 0) s += bias.getAtIndex(JAVA_FLOAT, j);
                 if ((flags & GemmFlags.BIAS_ROWS) != 0) s += bias.getAtIndex(JAVA_FLOAT, i);
                 if ((flags & GemmFlags.RELU) != 0) s = Math.max(s, 0);
@@ -53,12 +55,13 @@ class GemmTest {
     static void check(Gemm gemm, int m, int n, int k, int pad, int flags, long seed) {
         Random rnd = new Random(seed);
         try (Arena arena = Arena.ofConfined()) {
-            int lda = k + pad, ldb = n + pad, ldc = n + pad;
-            MemorySegment a = random(arena, rnd, (long) m * lda), b = random(arena, rnd, (long) k * ldb);
+            boolean ta = gemm.config().transA(), tb = gemm.config().transB();
+            int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+            MemorySegment a = random(arena, rnd, (long) (ta ? k : m) * lda), b = random(arena, rnd, (long) (tb ? n : k) * ldb);
             MemorySegment c = random(arena, rnd, (long) m * ldc);
             MemorySegment bias = (flags & GemmFlags.BIAS_COLUMNS) != 0 ? random(arena, rnd, n)
                     : (flags & GemmFlags.BIAS_ROWS) != 0 ? random(arena, rnd, m) : MemorySegment.NULL;
-            double[] want = reference(m, n, k, a, lda, b, ldb, c, ldc, flags, bias);
+            double[] want = reference(m, n, k, a, lda, b, ldb, c, ldc, flags, bias, ta, tb);
             float[] padding = new float[m * ldc];
             for (int i = 0; i < padding.length; i++) padding[i] = c.getAtIndex(JAVA_FLOAT, i);
             gemm.multiply(m, n, k, a, lda, b, ldb, c, ldc, flags, bias);
@@ -117,6 +120,23 @@ class GemmTest {
             check(dual, 50, 29, 13, 2, f, seed++);
             check(dual, 9, 70, 13, 0, f, seed++);   // split by columns
         }
+    }
+
+    @Test
+    void transposedOperands() {
+        GemmConfig def = single.config();
+        GemmConfig small = new GemmConfig(def.mr(), def.nr(), def.lanes(), 24, def.mr() * 2, def.nr() * 2);
+        Random rnd = new Random(11);
+        for (boolean ta : new boolean[] {false, true})
+            for (boolean tb : new boolean[] {false, true}) {
+                if (!ta && !tb) continue;
+                for (GemmConfig cfg : new GemmConfig[] {def.withTransposes(ta, tb), small.withTransposes(ta, tb)})
+                    try (Gemm g = Gemm.compile(host, cfg, 2)) {
+                        for (int t = 0; t < 4; t++)
+                            check(g, 1 + rnd.nextInt(90), 1 + rnd.nextInt(90), 1 + rnd.nextInt(90), t % 2,
+                                    t % 2 == 0 ? 0 : GemmFlags.ACCUMULATE | GemmFlags.BIAS_COLUMNS, t * 7 + 1);
+                    }
+            }
     }
 
     @Test

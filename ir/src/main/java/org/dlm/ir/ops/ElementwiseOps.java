@@ -325,6 +325,12 @@ public final class ElementwiseOps implements OpTable.Family {
 
     /** Applies {@code f} over the numpy broadcast of {@code a} and {@code b}. */
     static NdArray broadcast2(NdArray a, NdArray b, DType out, DoubleBinaryOperator f) {
+        if (Arrays.equals(a.shape(), b.shape()) || b.size() == 1 && b.rank() <= a.rank()) {
+            // same shape, or b a scalar-like operand: no index maps needed
+            double[] r = new double[a.size()];
+            for (int i = 0; i < r.length; i++) r[i] = f.applyAsDouble(a.get(i), b.get(b.size() == 1 ? 0 : i));
+            return new NdArray(out, a.shape(), r);
+        }
         long[] s = Broadcast.sizes(a.shape(), b.shape());
         int[] ma = Broadcast.indexMap(a.shape(), s), mb = Broadcast.indexMap(b.shape(), s);
         double[] r = new double[ma.length];

@@ -176,36 +176,63 @@ public final class ShapeOps implements OpTable.Family {
                     return new TensorType(dt, in.get(0).shape().with(ax, sum));
                 })
                 .kernel((in, a, out) -> {
+                    // row-major: for each index before the axis, the operands' blocks follow each other
                     int ax = OpChecks.axis("concat", a.getLong("axis"), in.get(0).rank());
                     long[] os = in.get(0).shape();
                     os[ax] = 0;
                     for (NdArray x : in) os[ax] += x.dim(ax);
+                    long outer = 1;
+                    for (int i = 0; i < ax; i++) outer *= os[i];
                     double[] r = new double[(int) NdArray.numel(os)];
-                    long[] idx = new long[os.length];
-                    for (int f = 0; f < r.length; f++) {
-                        long k = idx[ax];
-                        int which = 0;
-                        while (k >= in.get(which).dim(ax)) k -= in.get(which++).dim(ax);
-                        long[] src = idx.clone();
-                        src[ax] = k;
-                        r[f] = in.get(which).get(src);
-                        ReductionOps.increment(idx, os);
-                    }
+                    int p = 0;
+                    for (long o = 0; o < outer; o++)
+                        for (NdArray x : in) {
+                            int block = (int) (x.size() / Math.max(outer, 1));
+                            if (block == 0) continue;
+                            System.arraycopy(x.data(), (int) (o * block), r, p, block);
+                            p += block;
+                        }
                     return new NdArray(in.get(0).dtype(), os, r);
                 })
-                .grad((f, g) -> {
-                    int ax = OpChecks.axis("concat", f.attrs().getLong("axis"), f.shape().rank());
-                    List<Node> gs = new ArrayList<>();
-                    long off = 0;
-                    for (Node x : f.inputs()) {
-                        Dim d = x.shape().dim(ax);
-                        if (!d.isConst()) throw new ShapeException("the gradient of concat needs static sizes on axis " + ax + ", got " + x.type());
-                        gs.add(Node.of("slice", List.of(g), Attrs.of("starts", List.of(off), "ends", List.of(off + d.value()), "axes", List.of((long) ax))));
-                        off += d.value();
-                    }
-                    return gs;
-                })
+                .grad((f, g) -> concatGrad(f, g))
                 .doc("joins operands along axis").build();
+    }
+
+    /**
+     * Slices the gradient into the operands' pieces. Offsets before a symbolic operand count from
+     * the start and offsets after it from the end, so one operand may have a symbolic size on the
+     * axis ({@code concat([x[.., 3], y[.., T]])} works).
+     */
+    private static List<Node> concatGrad(Node f, Node g) {
+        int ax = OpChecks.axis("concat", f.attrs().getLong("axis"), f.shape().rank());
+        List<Node> xs = f.inputs();
+        int symbolic = -1;
+        for (int i = 0; i < xs.size(); i++)
+            if (!xs.get(i).shape().dim(ax).isConst()) {
+                if (symbolic >= 0)
+                    throw new ShapeException("the gradient of concat allows one operand with a symbolic size on axis " + ax
+                            + ", got " + xs.get(symbolic).type() + " and " + xs.get(i).type());
+                symbolic = i;
+            }
+        long total = 0;
+        for (Node x : xs) if (x.shape().dim(ax).isConst()) total += x.shape().dim(ax).value();
+        List<Node> gs = new ArrayList<>();
+        long before = 0, after = total;
+        for (int i = 0; i < xs.size(); i++) {
+            Dim d = xs.get(i).shape().dim(ax);
+            long start, end;
+            if (i == symbolic) {
+                start = before;
+                end = after == 0 ? Long.MAX_VALUE : -after;
+            } else {
+                long n = d.value();
+                after -= n;
+                if (symbolic < 0 || i < symbolic) { start = before; end = before + n; before += n; }
+                else { start = -(after + n); end = after == 0 ? Long.MAX_VALUE : -after; }
+            }
+            gs.add(Node.of("slice", List.of(g), Attrs.of("starts", List.of(start), "ends", List.of(end), "axes", List.of((long) ax))));
+        }
+        return gs;
     }
 
     // ---------------------------------------------------------------- gather

@@ -159,11 +159,15 @@ final class SliceOp {
                 }
                 pads[ax] = rg[0];
                 pads[r + ax] = n - rg[0] - rg[1];
-            } else if (s.steps[i] == 1 && s.starts[i] >= 0 && s.starts[i] < HUGE && s.ends[i] >= HUGE) {
-                pads[ax] = s.starts[i]; // x[k:] on a symbolic dim
+            } else if (s.steps[i] == 1 && s.starts[i] < HUGE && (s.starts[i] >= 0 || s.starts[i] <= -HUGE)
+                    && (s.ends[i] >= HUGE || (s.ends[i] < 0 && s.ends[i] > -HUGE))) {
+                // x[k:], x[:-k], x[k:-m] on a symbolic dim: both pads are constants
+                pads[ax] = Math.max(s.starts[i], 0);
+                pads[r + ax] = s.ends[i] >= HUGE ? 0 : -s.ends[i];
             } else {
-                throw new ShapeException("the gradient of slice on symbolic axis " + ax + " of " + x + " needs step 1 and a slice to the end",
-                        "slice a static dim, or slice from a fixed start to the end");
+                throw new ShapeException("the gradient of slice on symbolic axis " + ax + " of " + x
+                        + " needs step 1, a start counted from the beginning and an end counted from the end",
+                        "slice a static dim, or write the slice as x[k:] or x[k:-m]");
             }
             out = Node.of("pad", List.of(out), Attrs.of("pads", pads));
         }

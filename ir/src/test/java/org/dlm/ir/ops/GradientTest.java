@@ -156,13 +156,35 @@ class GradientTest {
         Node g = GradCheck.gradients(un("reduce_sum", Attrs.EMPTY, y), List.of(x)).get(0);
         assertEquals(tt(DType.F64, "B", "T"), g.type());
         assertValues(eval(g, Map.of(x, f64(s(2, 3), new double[6]))), s(2, 3), 0, 1, 1, 0, 1, 1);
+        Node y2 = un("slice", Attrs.of("starts", s(1), "ends", s(-1), "axes", s(1)), x);
+        assertEquals(tt(DType.F64, "B", "T-2"), y2.type());
+        Node g2 = GradCheck.gradients(un("reduce_sum", Attrs.EMPTY, y2), List.of(x)).get(0);
+        assertValues(eval(g2, Map.of(x, f64(s(1, 4), new double[4]))), s(1, 4), 0, 1, 1, 0);
+    }
+
+    @Test void concatGradientWithOneSymbolicOperand() {
+        Node a = input("ca", DType.F64, "B", 3), b = input("cb", DType.F64, "B", "T"), c = input("cc", DType.F64, "B", 2);
+        Node w = input("cw", DType.F64, "B", "T+5");
+        Node cat = Node.of("concat", List.of(a, b, c), Attrs.of("axis", 1));
+        assertEquals(w.type(), cat.type());
+        List<Node> gs = GradCheck.gradients(un("reduce_sum", Attrs.EMPTY, Node.of("mul", cat, w)), List.of(a, b, c));
+        assertEquals(List.of(a.type(), b.type(), c.type()), gs.stream().map(Node::type).toList());
+        double[] wv = new double[9];
+        for (int i = 0; i < 9; i++) wv[i] = i;
+        Map<Node, NdArray> bind = Map.of(a, f64(s(1, 3), 0, 0, 0), b, f64(s(1, 4), 0, 0, 0, 0), c, f64(s(1, 2), 0, 0), w, f64(s(1, 9), wv));
+        assertValues(eval(gs.get(0), bind), s(1, 3), 0, 1, 2);
+        assertValues(eval(gs.get(1), bind), s(1, 4), 3, 4, 5, 6);
+        assertValues(eval(gs.get(2), bind), s(1, 2), 7, 8);
+        Node two = Node.of("concat", List.of(b, b), Attrs.of("axis", 1));
+        ShapeException e = assertThrows(ShapeException.class, () -> two.op().gradRule().grad(two, input("cg", DType.F64, "B", "2*T")));
+        assertTrue(e.getMessage().contains("one operand with a symbolic size"), e.getMessage());
     }
 
     @Test void unsupportedGradientsSayWhy() {
         Node x = input("ux", DType.F64, "T");
         Node sl = un("slice", Attrs.of("starts", s(0), "ends", s(4), "steps", s(2)), x);
         ShapeException e = assertThrows(ShapeException.class, () -> sl.op().gradRule().grad(sl, input("ug3", DType.F64, 2)));
-        assertTrue(e.getMessage().contains("needs step 1 and a slice to the end"), e.getMessage());
+        assertTrue(e.getMessage().contains("needs step 1, a start counted from the beginning and an end counted from the end"), e.getMessage());
         Node p = un("pad", Attrs.of("pads", s(1, 1), "mode", "edge"), x);
         e = assertThrows(ShapeException.class, () -> p.op().gradRule().grad(p, input("ug4", DType.F64, "T+2")));
         assertTrue(e.getMessage().contains("needs a static size on axis 0"), e.getMessage());
