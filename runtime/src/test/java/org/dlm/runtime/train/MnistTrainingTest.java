@@ -22,7 +22,8 @@ import org.dlm.passes.train.Adam;
 import org.dlm.passes.train.GradPolicy;
 import org.dlm.passes.train.TrainStep;
 import org.dlm.runtime.data.BatchLoader;
-import org.dlm.runtime.data.Dataset;
+import org.dlm.runtime.data.Subsets;
+import org.dlm.runtime.io.Dataset;
 import org.dlm.runtime.data.RandomCrop;
 import org.dlm.runtime.io.MnistData;
 import org.dlm.runtime.train.schedule.Schedule;
@@ -76,7 +77,7 @@ class MnistTrainingTest {
     @Test void lossCurveMatchesPyTorch() throws Exception {
         double[] torch = {2.307079315185547, 2.291476011276245, 2.2939536571502686, 2.2931807041168213,
                           2.1830835342407227, 2.1872293949127197, 2.18660044670105, 2.181856870651245};
-        Dataset train = MnistData.load(MNIST, "train").select(IntStream.range(0, 256).toArray());
+        Dataset train = Subsets.select(MnistData.load(MNIST, "train"), IntStream.range(0, 256).toArray());
         Graph model = mlp();
         Map<String, NdArray> init = new LinkedHashMap<>();
         int k = 1;
@@ -99,8 +100,8 @@ class MnistTrainingTest {
     }
 
     @Test void mlpLearnsDigits() throws Exception {
-        Dataset train = MnistData.load(MNIST, "train").select(IntStream.range(0, 2000).toArray());
-        Dataset test = MnistData.load(MNIST, "t10k").select(IntStream.range(0, 1000).toArray());
+        Dataset train = Subsets.select(MnistData.load(MNIST, "train"), IntStream.range(0, 2000).toArray());
+        Dataset test = Subsets.select(MnistData.load(MNIST, "t10k"), IntStream.range(0, 1000).toArray());
         Graph model = mlp();
         var adam = Adam.adam(0.9, 0.999, 1e-8, 0);
         Graph step = TrainStep.fused(model, "loss", Set.of(), adam, GradPolicy.NONE);

@@ -24,7 +24,8 @@ import org.dlm.passes.train.Optimizer;
 import org.dlm.passes.train.TrainStep;
 import org.dlm.runtime.data.BatchLoader;
 import org.dlm.runtime.data.GaussianNoise;
-import org.dlm.runtime.data.Dataset;
+import org.dlm.runtime.data.Subsets;
+import org.dlm.runtime.io.Dataset;
 import org.dlm.runtime.train.schedule.Cosine;
 import org.dlm.runtime.train.schedule.Warmup;
 import org.junit.jupiter.api.Test;
@@ -68,7 +69,7 @@ class TrainerTest {
             x[2 * i] = c + 0.6 * r.nextGaussian();
             x[2 * i + 1] = c + 0.6 * r.nextGaussian();
         }
-        return new Dataset(NdArray.of(DType.F32, new long[] {n, 2}, x), NdArray.of(DType.I64, new long[] {n}, y));
+        return new Dataset("blobs", NdArray.of(DType.F32, new long[] {n, 2}, x), NdArray.of(DType.I64, new long[] {n}, y), List.of());
     }
 
     static Map<String, NdArray> init(Graph g, long seed) {
@@ -92,7 +93,7 @@ class TrainerTest {
         return new Trainer(model, step, Interpreter::run, ADAM::scalars, cfg, init(model, 1));
     }
 
-    static Dataset.Split data() { return blobs(160, 3).split(0.75, 4); }
+    static Subsets.Split data() { return Subsets.split(blobs(160, 3), 0.75, 4); }
 
     static BatchLoader loader(Dataset d, boolean train) {
         return new BatchLoader(d, 16, train, false, 9, train ? new GaussianNoise(0.05) : null, 2);

@@ -2,41 +2,37 @@ package org.dlm.runtime.data;
 
 import java.util.Arrays;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.runtime.io.Dataset;
 
 /**
- * An in-memory data set: {@code features[N, ...]} and {@code labels[N, ...]}, one sample per
- * leading index. Immutable; splitting and normalizing return new data sets.
+ * Subsets of a {@link Dataset} (as read by {@code org.dlm.runtime.io}): samples by index and a
+ * seeded train/validation split.
  *
  * <pre>{@code
- * Dataset all = new Dataset(images, labels);
- * Dataset.Split s = all.split(0.9, 42);     // seeded shuffle, 90 % train
+ * Subsets.Split s = Subsets.split(MnistData.load(dir, "train"), 0.9, 42);   // 90 % train
  * }</pre>
  */
-public record Dataset(NdArray features, NdArray labels) {
-    public Dataset {
-        if (features.rank() < 1 || labels.rank() < 1 || features.dim(0) != labels.dim(0))
-            throw new IllegalArgumentException("features " + Arrays.toString(features.shape()) + " and labels "
-                    + Arrays.toString(labels.shape()) + " must have the same number of samples (first dimension)");
-    }
+public final class Subsets {
+    private Subsets() {}
 
     /** A training and a validation part. */
     public record Split(Dataset train, Dataset validation) {}
 
-    public int size() { return (int) features.dim(0); }
-
     /** The samples at {@code indices}, in that order. */
-    public Dataset select(int[] indices) { return new Dataset(rows(features, indices), rows(labels, indices)); }
+    public static Dataset select(Dataset d, int[] indices) {
+        return new Dataset(d.name(), rows(d.features(), indices), rows(d.labels(), indices), d.classes());
+    }
 
     /**
      * Shuffles with {@code seed} and puts the first {@code round(trainFraction · N)} samples in
      * the training part, the rest in the validation part.
      */
-    public Split split(double trainFraction, long seed) {
+    public static Split split(Dataset d, double trainFraction, long seed) {
         if (!(trainFraction > 0 && trainFraction < 1))
             throw new IllegalArgumentException("train fraction must be in (0, 1), got " + trainFraction);
-        int[] perm = Shuffle.permutation(size(), seed);
-        int n = (int) Math.round(trainFraction * size());
-        return new Split(select(Arrays.copyOfRange(perm, 0, n)), select(Arrays.copyOfRange(perm, n, perm.length)));
+        int[] perm = Shuffle.permutation(d.size(), seed);
+        int n = (int) Math.round(trainFraction * d.size());
+        return new Split(select(d, Arrays.copyOfRange(perm, 0, n)), select(d, Arrays.copyOfRange(perm, n, perm.length)));
     }
 
     /** Rows {@code indices} of {@code a} along its first axis. */
@@ -57,7 +53,6 @@ public record Dataset(NdArray features, NdArray labels) {
     static NdArray row(NdArray a, int i) {
         long[] shape = a.shape();
         int row = (int) (a.size() / shape[0]);
-        return new NdArray(a.dtype(), Arrays.copyOfRange(shape, 1, shape.length),
-                Arrays.copyOfRange(a.data(), i * row, (i + 1) * row));
+        return new NdArray(a.dtype(), Arrays.copyOfRange(shape, 1, shape.length), Arrays.copyOfRange(a.data(), i * row, (i + 1) * row));
     }
 }
