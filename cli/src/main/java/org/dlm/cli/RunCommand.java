@@ -16,17 +16,17 @@ import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.dlm.ir.interp.Interpreter;
 import org.dlm.ir.interp.NdArray;
-import org.dlm.runtime.io.Dataset;
+import org.dlm.runtime.data.Dataset;
 import org.dlm.runtime.io.MnistData;
 import org.dlm.runtime.io.Npy;
 import org.dlm.runtime.io.Npz;
 import org.dlm.runtime.io.ParamStore;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine;
 
 /** {@code dlmc run}: run a model on .npy inputs (or shipped MNIST digits) and write its outputs. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,

@@ -224,6 +224,30 @@ class DlmcTest {
         assertEquals("error: --digits must be between 1 and 2000, got 0\n", r.err);
     }
 
+    /** Random argument soup: every outcome is a clean exit code 0-3, never a stack trace. */
+    @Test void randomCommandLinesNeverCrash() throws IOException {
+        Path x = tmp.resolve("x.npy");
+        Npy.write(x, X);
+        Path garbage = tmp.resolve("garbage.npy");
+        Files.write(garbage, new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) 0xff, (byte) 0xff, '{'});
+        Path badDlm = tmp.resolve("bad.dlm");
+        Files.writeString(badDlm, "model { forward( -> }");
+        String[] words = {"check", "ir", "run", "help", "--help", "--model", "Tiny", "Nope", "--params", weights().toString(),
+            garbage.toString(), x.toString(), "--input", "x=" + x, "x=" + garbage, "--inputs", "--backend", "interp", "llvm",
+            "-o", tmp.resolve("o").toString(), tiny().toString(), badDlm.toString(), "--digits", "3", "-1", "", "=", "--debug",
+            tmp.toString(), "missing.dlm", "lenet"};
+        java.util.Random rnd = new java.util.Random(5);
+        for (int i = 0; i < 150; i++) {
+            String[] args = new String[rnd.nextInt(6)];
+            for (int k = 0; k < args.length; k++) args[k] = words[rnd.nextInt(words.length)];
+            Result r = dlmc(args);
+            String cmd = String.join(" ", args);
+            assertTrue(r.code >= 0 && r.code <= 3, cmd + " -> " + r.code + "\n" + r.err);
+            r.assertNoStackTrace();
+            if (r.code == 1) assertTrue(r.err.contains("error"), cmd + ": " + r.err);
+        }
+    }
+
     @Test void internalErrorsHideTheTraceUnlessDebugging() {
         StringWriter err = new StringWriter();
         assertEquals(70, Dlmc.report(new IllegalStateException("boom"), new PrintWriter(err, true), false));

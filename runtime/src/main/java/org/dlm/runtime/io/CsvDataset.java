@@ -12,24 +12,40 @@ import java.util.List;
 import java.util.TreeSet;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.runtime.data.Dataset;
 
 /**
  * CSV data sets: a header row naming the columns, then one sample per row. Every column but the
  * label column must be numeric and becomes a feature (f32[N, C]). The label column, chosen by
  * name, becomes i64 class indices when it holds integers or names (names are numbered in sorted
- * order and kept as {@link Dataset#classes()}), or f32 targets when it holds other numbers.
+ * order and kept as {@link Table#classes()}), or f32 targets when it holds other numbers.
  * Quoted fields ({@code "a,b"}, {@code ""} for a quote) are understood.
  *
  * <pre>{@code
- * Dataset iris = CsvDataset.read(Path.of("iris.csv"), "species");
+ * CsvDataset.Table iris = CsvDataset.read(Path.of("iris.csv"), "species");
+ * Dataset data = iris.data();            // f32[150, 4] features, i64[150] labels
  * }</pre>
  */
 public final class CsvDataset {
     private CsvDataset() {}
 
+    /**
+     * A parsed CSV data set.
+     *
+     * @param data     features f32[N, C] and labels i64[N] (or f32[N] targets)
+     * @param features the feature column names, in order
+     * @param classes  class names by label index; empty when the label column held numbers
+     */
+    public record Table(Dataset data, List<String> features, List<String> classes) {
+        public Table {
+            features = List.copyOf(features);
+            classes = List.copyOf(classes);
+        }
+    }
+
     private static final long MAX_BYTES = 1L << 30;
 
-    public static Dataset read(Path file, String labelColumn) throws IOException {
+    public static Table read(Path file, String labelColumn) throws IOException {
         String where = file.toString();
         long size;
         try {
@@ -49,7 +65,7 @@ public final class CsvDataset {
     }
 
     /** Parses CSV text; {@code where} names it in messages. */
-    public static Dataset parse(String where, String text, String labelColumn) throws DataFormatException {
+    public static Table parse(String where, String text, String labelColumn) throws DataFormatException {
         if (text.startsWith("\uFEFF")) text = text.substring(1);
         List<List<String>> rows = new ArrayList<>();
         List<Integer> lineOf = new ArrayList<>();
@@ -74,7 +90,11 @@ public final class CsvDataset {
                 x[r * c + j++] = number(v, where + ":" + line, header.get(k));
             }
         }
-        return new Dataset(where, new NdArray(DType.F32, new long[] {n, c}, x), labels(where, labelText, lineOf, labelColumn), classNames(labelText));
+        List<String> names = new ArrayList<>(header);
+        names.remove(label);
+        List<String> classes = classNames(labelText);
+        Dataset d = new Dataset(where, new NdArray(DType.F32, new long[] {n, c}, x), labels(where, labelText, lineOf, labelColumn), classes);
+        return new Table(d, names, classes);
     }
 
     private static double number(String v, String where, String column) throws DataFormatException {

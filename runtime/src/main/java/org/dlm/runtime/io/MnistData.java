@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.runtime.data.Dataset;
 
 /**
  * MNIST-style IDX data sets: {@code <split>-images-idx3-ubyte[.gz]} and
@@ -26,13 +27,13 @@ public final class MnistData {
     public static Dataset load(Path dir, String split) throws IOException {
         Path images = pick(dir, split + "-images-idx3-ubyte");
         Path labels = pick(dir, split + "-labels-idx1-ubyte");
-        return of(dir + "/" + split, Idx.read(images), images.toString(), Idx.read(labels), labels.toString());
+        return of(Idx.read(images), images.toString(), Idx.read(labels), labels.toString());
     }
 
     /** The subset shipped in dlm-test-models (8,000 "train", 2,000 "t10k" digits); needs that jar on the class path. */
     public static Dataset shipped(String split) throws IOException {
         String img = RESOURCE_DIR + split + "-images-idx3-ubyte.gz", lab = RESOURCE_DIR + split + "-labels-idx1-ubyte.gz";
-        return of("mnist/" + split, Idx.read(img, resource(img)), img, Idx.read(lab, resource(lab)), lab);
+        return of(Idx.read(img, resource(img)), img, Idx.read(lab, resource(lab)), lab);
     }
 
     private static byte[] resource(String name) throws IOException {
@@ -51,7 +52,7 @@ public final class MnistData {
         throw new DataFormatException(plain.toString(), "no such file (nor " + gz.getFileName() + ")");
     }
 
-    private static Dataset of(String name, RawTensor images, String imagesWhere, RawTensor labels, String labelsWhere) throws DataFormatException {
+    private static Dataset of(RawTensor images, String imagesWhere, RawTensor labels, String labelsWhere) throws DataFormatException {
         long[] s = images.shape();
         if (images.dtype() != DType.U8 || s.length != 3)
             throw new DataFormatException(imagesWhere, "expected u8 images [N, rows, cols], got " + images);
@@ -65,6 +66,6 @@ public final class MnistData {
         NdArray lab = labels.toNdArray();
         for (int i = 0; i < lab.size(); i++)
             if (lab.get(i) > 9) throw new DataFormatException(labelsWhere, "label " + (int) lab.get(i) + " at index " + i + " is not a digit 0-9");
-        return new Dataset(name, new NdArray(DType.F32, new long[] {s[0], 1, s[1], s[2]}, x), lab.cast(DType.I64), java.util.List.of());
+        return new Dataset(new NdArray(DType.F32, new long[] {s[0], 1, s[1], s[2]}, x), lab.cast(DType.I64));
     }
 }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.runtime.data.Dataset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,19 +16,23 @@ class DatasetsTest {
     @TempDir Path tmp;
 
     @Test void csvWithNamedClasses() throws IOException {
-        Dataset d = CsvDataset.read(Fixtures.file("iris-mini.csv"), "species");
-        assertEquals(List.of("setosa", "versicolor", "virginica"), d.classes());
+        CsvDataset.Table t = CsvDataset.read(Fixtures.file("iris-mini.csv"), "species");
+        assertEquals(List.of("setosa", "versicolor", "virginica"), t.classes());
+        assertEquals(List.of("sepal_length", "sepal_width", "petal_length"), t.features());
+        Dataset d = t.data();
         assertEquals(NdArray.of(DType.I64, new long[] {4}, 0, 1, 2, 0), d.labels());
         assertEquals(NdArray.of(DType.F32, new long[] {4, 3}, 5.1, 3.5, 1.4, 7.0, 3.2, 4.7, 6.3, 3.3, 6.0, 4.9, 3.0, 1.4), d.features());
-        assertEquals(NdArray.of(DType.F32, new long[] {1, 3}, 6.3, 3.3, 6.0), d.slice(2, 3).features());
+        assertEquals(NdArray.of(DType.F32, new long[] {1, 3}, 6.3, 3.3, 6.0), d.select(new int[] {2}).features());
     }
 
     @Test void csvNumericLabelsAndQuoting() throws IOException {
-        Dataset d = CsvDataset.parse("a.csv", "x,\"y, quoted\",label\r\n1,2,3\r\n\r\n4,\"5\",0\r\n", "label");
+        CsvDataset.Table t = CsvDataset.parse("a.csv", "x,\"y, quoted\",label\r\n1,2,3\r\n\r\n4,\"5\",0\r\n", "label");
+        assertEquals(List.of("x", "y, quoted"), t.features());
+        Dataset d = t.data();
         assertEquals(NdArray.of(DType.I64, new long[] {2}, 3, 0), d.labels());
         assertEquals(NdArray.of(DType.F32, new long[] {2, 2}, 1, 2, 4, 5), d.features());
-        assertTrue(d.classes().isEmpty());
-        Dataset r = CsvDataset.parse("r.csv", "x,t\n1,0.5\n2,1.5\n", "t");
+        assertTrue(t.classes().isEmpty());
+        Dataset r = CsvDataset.parse("r.csv", "x,t\n1,0.5\n2,1.5\n", "t").data();
         assertEquals(DType.F32, r.labels().dtype());
         assertEquals(0.5, r.labels().get(0));
     }
