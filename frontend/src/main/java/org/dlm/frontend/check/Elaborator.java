@@ -44,6 +44,7 @@ final class Elaborator {
     private final Reporter reporter;
     private final PrimCalls prims;
     private final TypeMatcher types;
+    private final Operators operators;
     private long steps;
     private int depth;
 
@@ -56,6 +57,7 @@ final class Elaborator {
         this.reporter = reporter;
         this.prims = new PrimCalls(reporter);
         this.types = new TypeMatcher(reporter, this);
+        this.operators = new Operators(reporter, prims);
     }
 
     // ------------------------------------------------------------------ models
@@ -429,7 +431,7 @@ final class Elaborator {
             case Expr.Member m -> member(m, env);
             case Expr.Call c -> call(c, env);
             case Expr.Index i -> Indexing.index(this, reporter, prims, i, eval(i.target(), env), env);
-            case Expr.Unary u -> unary(u, eval(u.operand(), env));
+            case Expr.Unary u -> operators.unary(u, eval(u.operand(), env));
             case Expr.Binary b -> binary(b, env);
             case Expr.If i -> {
                 Boolean c = condition(i.cond(), env);
@@ -483,13 +485,6 @@ final class Elaborator {
         };
     }
 
-    /** Text of a compile-time value for string concatenation. */
-    private static String show(Object v) {
-        return v instanceof Values.Tensor t ? t.node().type().toString() : v instanceof Values.None ? "none"
-                : v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Dim || v instanceof DType ? String.valueOf(v)
-                : Values.typeName(v);
-    }
-
     static String hint(String near) { return near == null ? null : "did you mean '" + near + "'?"; }
 
     private Object listComp(Expr.ListComp lc, Env env) {
@@ -529,29 +524,6 @@ final class Elaborator {
         return java.util.Collections.unmodifiableList(out);
     }
 
-    private Object unary(Expr.Unary u, Object v) {
-        if (v == POISON) return POISON;
-        switch (u.op()) {
-            case "+":
-                if (Arith.isNumber(v) || v instanceof Values.Tensor) return v;
-                break;
-            case "-":
-                if (Arith.isNumber(v)) return v instanceof Double d ? (Object) (-d) : Arith.numbers("-", 0L, v, u.span(), reporter);
-                if (v instanceof Values.Tensor t) return prims.node("neg", List.of(t.node()), Attrs.EMPTY, u.span());
-                break;
-            default:
-                if (v instanceof Boolean b) return !b;
-                if (v instanceof Values.Tensor t) return prims.node("not", List.of(t.node()), Attrs.EMPTY, u.span());
-        }
-        reporter.error(u.span(), "cannot apply '" + u.op() + "' to " + Values.typeName(v));
-        return POISON;
-    }
-
-    private static final Map<String, String> TENSOR_OPS = Map.ofEntries(
-            Map.entry("+", "add"), Map.entry("-", "sub"), Map.entry("*", "mul"), Map.entry("/", "div"), Map.entry("**", "pow"),
-            Map.entry("%", "mod"), Map.entry("@", "matmul"), Map.entry("==", "eq"), Map.entry("!=", "ne"), Map.entry("<", "lt"),
-            Map.entry("<=", "le"), Map.entry(">", "gt"), Map.entry(">=", "ge"), Map.entry("and", "and"), Map.entry("or", "or"));
-
     private Object binary(Expr.Binary b, Env env) {
         Object l = eval(b.left(), env);
         String op = b.op();
@@ -563,47 +535,7 @@ final class Elaborator {
             reporter.error(b.right().span(), "'" + op + "' needs bools, got " + Values.typeName(r));
             return POISON;
         }
-        Object r = eval(b.right(), env);
-        if (l == POISON || r == POISON) return POISON;
-        if ((op.equals("==") || op.equals("!=")) && (l == Values.None.NONE || r == Values.None.NONE))
-            return op.equals("==") == (l == r);
-        if (l instanceof Values.Tensor || r instanceof Values.Tensor) {
-            if (l instanceof Dim || r instanceof Dim) {
-                reporter.error(b.span(), "a symbolic dimension cannot be used as a tensor value", "only known integers mix with tensors");
-                return POISON;
-            }
-            DType dt = l instanceof Values.Tensor t ? t.node().dtype() : ((Values.Tensor) r).node().dtype();
-            Node a = PrimCalls.operand(l, dt), c = PrimCalls.operand(r, dt);
-            if (a == null || c == null) {
-                reporter.error(b.span(), "cannot apply '" + op + "' to " + Values.typeName(l) + " and " + Values.typeName(r));
-                return POISON;
-            }
-            if (op.equals("@") && (a.shape().rank() == 0 || c.shape().rank() == 0)) {
-                reporter.error(b.span(), "'@' needs tensors of rank 1 or more, got " + a.type() + " and " + c.type(), "use * to scale");
-                return POISON;
-            }
-            return prims.node(TENSOR_OPS.get(op), List.of(a, c), Attrs.EMPTY, b.span());
-        }
-        if (Arith.isNumber(l) && Arith.isNumber(r) && !op.equals("@") && !op.equals("and") && !op.equals("or"))
-            return Arith.numbers(op, l, r, b.span(), reporter);
-        if (l instanceof Boolean x && r instanceof Boolean y && (op.equals("==") || op.equals("!="))) return op.equals("==") == (x.equals(y));
-        if (op.equals("+") && (l instanceof String || r instanceof String) && !(l instanceof List) && !(r instanceof List))
-            return show(l) + show(r);
-        if (l instanceof String x && r instanceof String y) {
-            if (op.equals("==") || op.equals("!=")) return op.equals("==") == x.equals(y);
-        }
-        if (l instanceof List<?> x && r instanceof List<?> y && op.equals("+")) {
-            if ((long) x.size() + y.size() > MAX_LIST) {
-                reporter.error(b.span(), "list longer than " + MAX_LIST + " elements");
-                return POISON;
-            }
-            List<Object> out = new ArrayList<>(x);
-            out.addAll(y);
-            return java.util.Collections.unmodifiableList(out);
-        }
-        if (l instanceof DType && r instanceof DType && (op.equals("==") || op.equals("!="))) return op.equals("==") == (l == r);
-        reporter.error(b.span(), "cannot apply '" + op + "' to " + Values.typeName(l) + " and " + Values.typeName(r));
-        return POISON;
+        return operators.binary(b, l, eval(b.right(), env));
     }
 
     // ------------------------------------------------------------------ calls
