@@ -210,4 +210,21 @@ class DiagnosticsTest {
         assertTrue(lines[1].length() < 200, lines[1]);
         assertEquals(lines[1].indexOf("zzz"), lines[2].indexOf('^'));
     }
+
+    @Test
+    void unusedLayersAndParamsAreWarnings() {
+        Compilation c = Frontend.compile("unused.dlm", LINEAR + """
+                model M {
+                    fc = Linear(4, 2)
+                    extra = Linear(4, 4)
+                    param spare: f32[3] = zeros()
+                    forward(x: f32[B, 4]) { return fc(x) }
+                }
+                """);
+        assertTrue(c.ok());
+        assertEquals(List.of("WARNING 8:13 'extra' is never used by the forward of model M",
+                        "WARNING 9:11 parameter 'spare' is never used by the forward of model M"),
+                c.diagnostics().stream().map(d -> d.severity() + " " + d.line() + ":" + d.column() + " " + d.message()).toList());
+        assertEquals(5, c.models().get("M").params().size());
+    }
 }

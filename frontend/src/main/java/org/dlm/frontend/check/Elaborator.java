@@ -49,6 +49,8 @@ final class Elaborator {
     private int depth;
 
     private List<Node> params;
+    /** Spans of the model's own params and fields, for warnings about unused ones. */
+    private Map<String, Span> modelMembers;
     private Set<String> paramNames;
     private long paramBytes;
     private String modelName;
@@ -66,6 +68,7 @@ final class Elaborator {
     Graph model(Values.FnRef ref) {
         Decl.Fn d = ref.decl();
         params = new ArrayList<>();
+        modelMembers = new LinkedHashMap<>();
         paramNames = new HashSet<>();
         paramBytes = 0;
         modelName = d.name();
@@ -94,6 +97,7 @@ final class Elaborator {
             if (f.result() != null && !types.match(f.result(), out, env, "forward of model " + d.name() + " declared to return", resultSpan(f), null, null, true))
                 return null;
             if (reporter.errorCount() > before) return null;
+            warnUnused(t.node());
             String outName = f.resultName() != null ? f.resultName() : "output";
             if (inputs.stream().anyMatch(n -> n.attrs().getString("name").equals(outName))) {
                 reporter.error(resultSpan(f), "the output is named '" + outName + "' like an input", "give the result another name");
@@ -103,6 +107,27 @@ final class Elaborator {
                     Map.of("source", d.span().source().name()));
         } catch (Abort a) {
             return null;
+        }
+    }
+
+    /** Warns once per place about parameters the output does not depend on (a layer declared but never called). */
+    private void warnUnused(Node output) {
+        Set<Node> used = new HashSet<>();
+        java.util.ArrayDeque<Node> todo = new java.util.ArrayDeque<>(List.of(output));
+        while (!todo.isEmpty()) {
+            Node n = todo.pop();
+            if (used.add(n)) todo.addAll(n.inputs());
+        }
+        // one warning per member of the model: a whole field (layer) or a param declared in the model
+        Set<String> reported = new HashSet<>();
+        for (Node p : params) {
+            if (used.contains(p)) continue;
+            String name = p.attrs().getString("name");
+            int dot = name.indexOf('.');
+            String member = dot < 0 ? name : name.substring(0, dot);
+            if (!reported.add(member) || !modelMembers.containsKey(member)) continue;
+            reporter.warning(modelMembers.get(member), (dot < 0 ? "parameter '" : "'") + member + "' is never used by the forward of model " + modelName,
+                    "unused parameters stay in the graph and the state_dict but get no gradient");
         }
     }
 
@@ -182,6 +207,7 @@ final class Elaborator {
                 case Stmt.Assign a -> {
                     member(a.name(), a.nameSpan(), declared);
                     Object v = eval(a.value(), env);
+                    if (path.isEmpty()) modelMembers.put(a.name(), a.value().span());
                     env.define(a.name(), place(v, join(path, a.name()), a.value().span()));
                 }
                 case Stmt.If i -> {
@@ -271,6 +297,7 @@ final class Elaborator {
         }
         Node n = Node.of("param", List.of(), Attrs.of("name", name, "dtype", dt, "shape", new Shape(dims), "init", init, "trainable", !p.buffer()));
         params.add(n);
+        if (path.isEmpty()) modelMembers.put(p.name(), p.nameSpan());
         return new Values.Tensor(n);
     }
 
