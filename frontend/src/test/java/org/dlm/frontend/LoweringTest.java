@@ -6,6 +6,7 @@ import java.util.List;
 import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Layer placement and parameter naming (PyTorch state_dict paths), checked without tensor ops. */
 class LoweringTest {
@@ -151,5 +152,34 @@ class LoweringTest {
         Graph g = c.models().get("M");
         assertEquals("f32[B*T, 2]", g.outputs().get(0).node().type().toString());
         assertEquals("f32[B, T, 4]", g.inputs().get(0).type().toString());
+    }
+
+    @Test
+    void importsResolveRelativeToTheFile(@TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("layers"));
+        java.nio.file.Files.writeString(dir.resolve("layers/blocks.dlm"), """
+                fn Affine(n: int) {
+                    param w: f32[n] = ones()
+                    forward(x: f32[B, n]) { return x }
+                }
+                fn helper(x) = x
+                """);
+        java.nio.file.Files.writeString(dir.resolve("main.dlm"), """
+                import layers.blocks.{Affine as A}
+                import layers.blocks
+                model M {
+                    a = A(3)
+                    forward(x: f32[B, 3]) { return blocks.helper(a(x)) }
+                }
+                """);
+        Compilation c = Frontend.compile(dir.resolve("main.dlm"));
+        assertTrue(c.ok(), DiagnosticsTest.render(c));
+        assertEquals(List.of("a.w"), c.models().get("M").params().stream().map(p -> p.attrs().getString("name")).toList());
+
+        java.nio.file.Files.writeString(dir.resolve("bad.dlm"), "import layers.missing\nimport layers.blocks.{Afine}\nmodel M { forward(x: f32[B]) { return x } }\n");
+        Compilation bad = Frontend.compile(dir.resolve("bad.dlm"));
+        assertEquals(List.of("module 'layers.missing' not found", "module 'layers.blocks' has no 'Afine'"),
+                bad.diagnostics().stream().map(Diagnostic::message).toList());
+        assertEquals("did you mean 'Affine'?", bad.diagnostics().get(1).hint());
     }
 }
