@@ -48,12 +48,8 @@ final class Elaborator {
     private long steps;
     private int depth;
 
-    private List<Node> params;
-    /** Spans of the model's own params and fields, for warnings about unused ones. */
-    private Map<String, Span> modelMembers;
-    private Set<String> paramNames;
-    private long paramBytes;
-    private String modelName;
+    /** The params of the model being lowered. */
+    private ModelParams params;
 
     Elaborator(Reporter reporter) {
         this.reporter = reporter;
@@ -67,11 +63,7 @@ final class Elaborator {
     /** Lowers model {@code ref} to a graph, or null when it has errors (reported). */
     Graph model(Values.FnRef ref) {
         Decl.Fn d = ref.decl();
-        params = new ArrayList<>();
-        modelMembers = new LinkedHashMap<>();
-        paramNames = new HashSet<>();
-        paramBytes = 0;
-        modelName = d.name();
+        params = new ModelParams(reporter, this, d.name());
         int before = reporter.errorCount();
         try {
             Env args = bindArgs(d.name(), d.params(), ref.module(), List.of(), Map.of(), d.nameSpan());
@@ -97,37 +89,16 @@ final class Elaborator {
             if (f.result() != null && !types.match(f.result(), out, env, "forward of model " + d.name() + " declared to return", resultSpan(f), null, null, true))
                 return null;
             if (reporter.errorCount() > before) return null;
-            warnUnused(t.node());
+            params.warnUnused(t.node());
             String outName = f.resultName() != null ? f.resultName() : "output";
             if (inputs.stream().anyMatch(n -> n.attrs().getString("name").equals(outName))) {
                 reporter.error(resultSpan(f), "the output is named '" + outName + "' like an input", "give the result another name");
                 return null;
             }
-            return new Graph(d.name(), inputs, params, List.of(new Graph.Output(outName, t.node())),
+            return new Graph(d.name(), inputs, params.nodes(), List.of(new Graph.Output(outName, t.node())),
                     Map.of("source", d.span().source().name()));
         } catch (Abort a) {
             return null;
-        }
-    }
-
-    /** Warns once per place about parameters the output does not depend on (a layer declared but never called). */
-    private void warnUnused(Node output) {
-        Set<Node> used = new HashSet<>();
-        java.util.ArrayDeque<Node> todo = new java.util.ArrayDeque<>(List.of(output));
-        while (!todo.isEmpty()) {
-            Node n = todo.pop();
-            if (used.add(n)) todo.addAll(n.inputs());
-        }
-        // one warning per member of the model: a whole field (layer) or a param declared in the model
-        Set<String> reported = new HashSet<>();
-        for (Node p : params) {
-            if (used.contains(p)) continue;
-            String name = p.attrs().getString("name");
-            int dot = name.indexOf('.');
-            String member = dot < 0 ? name : name.substring(0, dot);
-            if (!reported.add(member) || !modelMembers.containsKey(member)) continue;
-            reporter.warning(modelMembers.get(member), (dot < 0 ? "parameter '" : "'") + member + "' is never used by the forward of model " + modelName,
-                    "unused parameters stay in the graph and the state_dict but get no gradient");
         }
     }
 
@@ -202,12 +173,12 @@ final class Elaborator {
                 }
                 case Stmt.ParamDecl p -> {
                     member(p.name(), p.nameSpan(), declared);
-                    env.define(p.name(), param(p, env, path));
+                    env.define(p.name(), params.declare(p, env, path));
                 }
                 case Stmt.Assign a -> {
                     member(a.name(), a.nameSpan(), declared);
                     Object v = eval(a.value(), env);
-                    if (path.isEmpty()) modelMembers.put(a.name(), a.value().span());
+                    if (path.isEmpty()) params.noteField(a.name(), a.value().span());
                     env.define(a.name(), place(v, join(path, a.name()), a.value().span()));
                 }
                 case Stmt.If i -> {
@@ -225,7 +196,7 @@ final class Elaborator {
         if (!declared.add(name)) reporter.error(span, "'" + name + "' is already declared in this layer");
     }
 
-    private static String join(String path, String name) { return path.isEmpty() ? name : path + "." + name; }
+    static String join(String path, String name) { return path.isEmpty() ? name : path + "." + name; }
 
     /** Gives layer constructors their place: {@code fc1 = Linear(...)} becomes the instance at path {@code fc1}. */
     private Object place(Object v, String path, Span span) {
@@ -246,107 +217,6 @@ final class Elaborator {
             }
             default -> v;
         };
-    }
-
-    private Object param(Stmt.ParamDecl p, Env env, String path) {
-        String name = join(path, p.name());
-        TypeExpr t = p.type();
-        DType dt = DType.fromText(t.name());
-        if (!t.isTensor() || dt == null) {
-            reporter.error(t.span(), (p.buffer() ? "buffer" : "param") + " '" + p.name() + "' needs a tensor type", "e.g. f32[out, in]");
-            return POISON;
-        }
-        List<Dim> dims = new ArrayList<>();
-        long numel = 1;
-        boolean overflow = false;
-        for (Expr e : t.dims()) {
-            if (e == null) {
-                reporter.error(t.span(), "a parameter's shape must be complete, not '...'");
-                return POISON;
-            }
-            Object v = eval(e, env);
-            if (v == POISON) return POISON;
-            if (!(v instanceof Long n)) {
-                reporter.error(e.span(), "a parameter's dimension must be a known integer, got " + (v instanceof Dim ? "symbolic " + v : Values.typeName(v)),
-                        "parameter shapes may depend on layer arguments, not on input sizes");
-                return POISON;
-            }
-            if (n < 0) {
-                reporter.error(e.span(), "dimension " + n + " is negative");
-                return POISON;
-            }
-            dims.add(Dim.of(n));
-            try {
-                numel = Math.multiplyExact(numel, n);
-            } catch (ArithmeticException ex) {
-                overflow = true;
-            }
-        }
-        long bytes = overflow ? Long.MAX_VALUE : numel > Long.MAX_VALUE / dt.byteSize() ? Long.MAX_VALUE : numel * dt.byteSize();
-        if (bytes > MAX_PARAM_BYTES - paramBytes) {
-            reporter.error(p.span(), "parameters of model " + modelName + " would take more than " + (MAX_PARAM_BYTES >> 30) + " GiB ('"
-                    + name + "' alone: " + t.name() + new Shape(dims) + ")", "reduce the layer sizes");
-            return POISON;
-        }
-        paramBytes += bytes;
-        String init = p.init() == null ? "zeros()" : initSpec(p.init(), env);
-        if (init == null) return POISON;
-        if (!paramNames.add(name)) {
-            reporter.error(p.nameSpan(), "parameter '" + name + "' is declared twice");
-            return POISON;
-        }
-        Node n = Node.of("param", List.of(), Attrs.of("name", name, "dtype", dt, "shape", new Shape(dims), "init", init, "trainable", !p.buffer()));
-        params.add(n);
-        if (path.isEmpty()) modelMembers.put(p.name(), p.nameSpan());
-        return new Values.Tensor(n);
-    }
-
-    private String initSpec(Expr e, Env env) {
-        if (!(e instanceof Expr.Call c) || !(c.callee() instanceof Expr.Name fn)) {
-            reporter.error(e.span(), "a parameter initializer must be a call such as zeros() or kaiming_uniform(fan_in = 400)",
-                    "initializers: " + String.join(", ", InitSpecs.names()));
-            return null;
-        }
-        LinkedHashMap<String, Object> sig = InitSpecs.SIGNATURES.get(fn.name());
-        if (sig == null) {
-            String near = Names.closest(fn.name(), InitSpecs.names());
-            reporter.error(fn.span(), "unknown initializer '" + fn.name() + "'",
-                    near != null ? "did you mean '" + near + "'?" : "initializers: " + String.join(", ", InitSpecs.names()));
-            return null;
-        }
-        List<String> names = new ArrayList<>(sig.keySet());
-        Map<String, Object> vals = new LinkedHashMap<>();
-        int pos = 0;
-        for (Expr.Arg a : c.args()) {
-            String key = a.name();
-            if (key == null) {
-                if (pos >= names.size()) {
-                    reporter.error(a.span(), fn.name() + " takes " + names.size() + " argument" + (names.size() == 1 ? "" : "s"));
-                    return null;
-                }
-                key = names.get(pos++);
-            } else if (!sig.containsKey(key)) {
-                reporter.error(a.span(), fn.name() + " has no parameter '" + key + "'", names.isEmpty() ? fn.name() + " takes no arguments" : "parameters: " + String.join(", ", names));
-                return null;
-            }
-            Object v = eval(a.value(), env);
-            if (v == POISON) return null;
-            if (!(v instanceof Long) && !(v instanceof Double)) {
-                reporter.error(a.value().span(), "initializer arguments must be numbers, got " + Values.typeName(v));
-                return null;
-            }
-            vals.put(key, v);
-        }
-        Map<String, Object> full = new LinkedHashMap<>();
-        for (var en : sig.entrySet()) {
-            Object v = vals.containsKey(en.getKey()) ? vals.get(en.getKey()) : en.getValue();
-            if (v == null) {
-                reporter.error(c.span(), fn.name() + " needs argument '" + en.getKey() + "'");
-                return null;
-            }
-            full.put(en.getKey(), v);
-        }
-        return InitSpecs.render(fn.name(), full);
     }
 
     // ------------------------------------------------------------------ statements
