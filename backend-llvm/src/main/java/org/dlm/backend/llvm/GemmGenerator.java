@@ -39,7 +39,9 @@ public final class GemmGenerator {
         GemmPacking packing = new GemmPacking(mb, cfg.lanes());
         LLVMValueRef packA = cfg.transA() ? packing.copy(name + "_pack_a", cfg.mr()) : packing.transpose(name + "_pack_a", cfg.mr());
         LLVMValueRef packB = cfg.transB() ? packing.transpose(name + "_pack_b", cfg.nr()) : packing.copy(name + "_pack_b", cfg.nr());
-        LLVMValueRef direct = cfg.transA() || cfg.transB() ? null : X86Microkernels.sgemmDirect(mb, cfg, DIRECT_TILE_ROWS, name + "_direct");
+        boolean unpacked = !cfg.transA() && !cfg.transB();
+        LLVMValueRef direct = unpacked ? X86Microkernels.sgemmDirect(mb, cfg, DIRECT_TILE_ROWS, cfg.vectorsPerRow(), name + "_direct") : null;
+        LLVMValueRef vector = unpacked ? X86Microkernels.sgemmDirect(mb, cfg, 1, 4 * cfg.vectorsPerRow(), name + "_row") : null;
         LLVMTypeRef i64 = mb.i64(), ptr = mb.ptr(), f32 = mb.f32();
         LLVMValueRef fn = mb.function(name, mb.voidType(), i64, i64, i64, ptr, i64, ptr, i64, ptr, i64, mb.i32(), ptr, ptr, ptr);
         try (FunctionBuilder b = mb.body(fn)) {
@@ -87,8 +89,11 @@ public final class GemmGenerator {
             if (direct == null) {
                 packed.run();
             } else {   // a few rows: no packing (see X86Microkernels.sgemmDirect)
-                b.ifThenElse(b.icmp(LLVMIntSLE, m, b.i64(DIRECT_MAX_ROWS)),
-                        () -> b.call(mb.callee(direct), m, n, k, a, lda, bm, ldb, c, ldc, flags, bias), packed);
+                // One row over many columns gets the wide tile; over few columns it would compute masked-off lanes.
+                b.ifThenElse(b.and(b.icmp(LLVMIntEQ, m, b.i64(1)), b.icmp(LLVMIntSGT, n, b.i64(2L * cfg.nr()))),
+                        () -> b.call(mb.callee(vector), m, n, k, a, lda, bm, ldb, c, ldc, flags, bias),
+                        () -> b.ifThenElse(b.icmp(LLVMIntSLE, m, b.i64(DIRECT_MAX_ROWS)),
+                                () -> b.call(mb.callee(direct), m, n, k, a, lda, bm, ldb, c, ldc, flags, bias), packed));
             }
             b.retVoid();
         }

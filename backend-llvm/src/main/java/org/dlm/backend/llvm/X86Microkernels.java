@@ -115,12 +115,14 @@ public final class X86Microkernels {
     /**
      * {@code void(i64 M, i64 N, i64 K, ptr A, i64 lda, ptr B, i64 ldb, ptr C, i64 ldc, i32 flags, ptr bias)}
      * for a few rows (M below the packed tile's height, e.g. batch-1 inference): no packing, A and
-     * B read in place, {@code rows × nr} tiles. Packing B would cost as much as the product itself.
+     * B read in place, {@code rowsPerTile × vectorsPerRow·lanes} tiles. Packing B would cost as
+     * much as the product itself. One row needs a wide tile: its FMA chains are the only
+     * independent work, and an FMA takes 4 cycles.
      */
-    public static LLVMValueRef sgemmDirect(ModuleBuilder mb, GemmConfig cfg, int rowsPerTile, String name) {
+    public static LLVMValueRef sgemmDirect(ModuleBuilder mb, GemmConfig cfg, int rowsPerTile, int vectorsPerRow, String name) {
         LLVMTypeRef i64 = mb.i64(), ptr = mb.ptr(), f32 = mb.f32();
         LLVMValueRef fn = mb.internalFunction(name, mb.voidType(), i64, i64, i64, ptr, i64, ptr, i64, ptr, i64, mb.i32(), ptr);
-        int lanes = cfg.lanes(), nv = cfg.vectorsPerRow(), nr = cfg.nr(), rt = rowsPerTile;
+        int lanes = cfg.lanes(), nv = vectorsPerRow, nr = nv * lanes, rt = rowsPerTile;
         LLVMTypeRef vec = mb.vector(f32, lanes);
         try (FunctionBuilder b = mb.body(fn)) {
             LLVMValueRef m = b.param(0), n = b.param(1), k = b.param(2), a = b.param(3), lda = b.param(4);
