@@ -16,7 +16,7 @@ import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.dlm.ir.interp.Interpreter;
 import org.dlm.ir.interp.NdArray;
-import org.dlm.runtime.io.Dataset;
+import org.dlm.runtime.data.Dataset;
 import org.dlm.runtime.io.MnistData;
 import org.dlm.runtime.io.Npy;
 import org.dlm.runtime.io.Npz;

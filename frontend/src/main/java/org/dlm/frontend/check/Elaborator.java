@@ -92,7 +92,12 @@ final class Elaborator {
             if (f.result() != null && !types.match(f.result(), out, env, "forward of model " + d.name() + " declared to return", resultSpan(f), null, null, true))
                 return null;
             if (reporter.errorCount() > before) return null;
-            return new Graph(d.name(), inputs, params, List.of(new Graph.Output("output", t.node())),
+            String outName = f.resultName() != null ? f.resultName() : "output";
+            if (inputs.stream().anyMatch(n -> n.attrs().getString("name").equals(outName))) {
+                reporter.error(resultSpan(f), "the output is named '" + outName + "' like an input", "give the result another name");
+                return null;
+            }
+            return new Graph(d.name(), inputs, params, List.of(new Graph.Output(outName, t.node())),
                     Map.of("source", d.span().source().name()));
         } catch (Abort a) {
             return null;

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.TreeSet;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.runtime.data.Dataset;
 
 /**
  * CSV data sets: a header row naming the columns, then one sample per row. Every column but the
