@@ -10,7 +10,7 @@ model LeNet {
     fc2 = Linear(120, 84)
     fc3 = Linear(84, 10)
 
-    forward(x: f32[B, 1, 28, 28]) -> logits: f32[B, 10] {
+    forward(x: f32[B, 1, 28, 28]) -> f32[B, 10] {
         let h = max_pool2d(relu(conv1(x)), 2)
         let h2 = max_pool2d(relu(conv2(h)), 2)
         return fc3(relu(fc2(relu(fc1(flatten(h2))))))

@@ -7,7 +7,7 @@ model MLP {
     fc2 = Linear(512, 512)
     fc3 = Linear(512, 10)
 
-    forward(x: f32[B, 784]) -> logits: f32[B, 10] {
+    forward(x: f32[B, 784]) -> f32[B, 10] {
         let h = relu(fc1(x))
         let h2 = relu(fc2(h))
         return fc3(h2)

@@ -16,7 +16,7 @@ model MobileNet {
     blocks = Sequential([dw_separable(c[0], c[1], c[2]) for c in cfg])
     fc = Linear(512, 10)
 
-    forward(x: f32[B, 3, 32, 32]) -> logits: f32[B, 10] {
+    forward(x: f32[B, 3, 32, 32]) -> f32[B, 10] {
         return fc(flatten(global_avg_pool(blocks(stem(x)))))
     }
 }

@@ -33,7 +33,7 @@ model ResNet20 {
     layers = Sequential(stage(16, 16, 1, 3) + stage(16, 32, 2, 3) + stage(32, 64, 2, 3))
     fc = Linear(64, 10)
 
-    forward(x: f32[B, 3, 32, 32]) -> logits: f32[B, 10] {
+    forward(x: f32[B, 3, 32, 32]) -> f32[B, 10] {
         let h = relu(bn1(conv1(x)))
         return fc(flatten(global_avg_pool(layers(h))))
     }

@@ -30,7 +30,7 @@ model Transformer {
     layers = [EncoderLayer(256, 4, 1024) for i in 0..2]
     head = Linear(256, 10)
 
-    forward(x: f32[B, 128, 256]) -> logits: f32[B, 10] {
+    forward(x: f32[B, 128, 256]) -> f32[B, 10] {
         for layer in layers {
             x = layer(x)
         }

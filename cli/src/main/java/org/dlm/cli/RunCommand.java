@@ -21,12 +21,12 @@ import org.dlm.runtime.io.MnistData;
 import org.dlm.runtime.io.Npy;
 import org.dlm.runtime.io.Npz;
 import org.dlm.runtime.io.ParamStore;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine;
 
 /** {@code dlmc run}: run a model on .npy inputs (or shipped MNIST digits) and write its outputs. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,

@@ -19,6 +19,7 @@ public final class ConverterTable {
         NnConverters.register(DEFAULT);
         QuantizeConverters.register(DEFAULT);
         SignalConverters.register(DEFAULT);
+        ResizeConverters.register(DEFAULT);
     }
 
     public static ConverterTable standard() { return DEFAULT; }

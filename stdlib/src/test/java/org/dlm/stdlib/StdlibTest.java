@@ -153,4 +153,23 @@ class StdlibTest {
         Compilation c = Frontend.compile("m.dlm", "model M { forward(x: f32[B, 4]) { return relu(x) } }");
         assertEquals("import it: import std.ops.{relu}", c.diagnostics().get(0).hint());
     }
+
+    @Test
+    void errorsInsideTheStdLibraryAreShownAtTheUsersCall() {
+        Compilation c = Frontend.compile("sm.dlm", """
+                import std.ops.{softmax}
+                model M {
+                    forward(y: f32[B, 10]) {
+                        return softmax(y, axis = 3)
+                    }
+                }
+                """);
+        assertEquals(1, c.diagnostics().size(), render(c));
+        Diagnostic d = c.diagnostics().get(0);
+        assertEquals("sm.dlm", d.file());
+        assertEquals(4, d.line());
+        assertEquals(16, d.column());
+        assertEquals("softmax(y, axis = 3)".length(), d.length());
+        assertTrue(d.hint().endsWith("(in std/ops.dlm:19)"), d.hint());
+    }
 }

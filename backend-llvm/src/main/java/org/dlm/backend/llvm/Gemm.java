@@ -86,6 +86,15 @@ public final class Gemm implements AutoCloseable {
         return new Gemm(config, threads, null, c.function(), c.compileNanos());
     }
 
+    /**
+     * A GEMM emitted by {@link GemmGenerator} with {@code config} into a module of the caller's,
+     * at {@code address} (from {@link Jit#address}); the caller keeps the code alive until this closes.
+     */
+    public static Gemm bind(MemorySegment address, GemmConfig config, int threads) {
+        checkThreads(threads);
+        return new Gemm(config, threads, null, java.lang.foreign.Linker.nativeLinker().downcallHandle(address, SIGNATURE), 0);
+    }
+
     private static void checkThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }

@@ -48,7 +48,7 @@ public record Normalizer(double[] mean, double[] std) {
         return new NdArray(x.dtype(), x.shape(), out);
     }
 
-    public Dataset apply(Dataset d) { return new Dataset(apply(d.features()), d.labels()); }
+    public Dataset apply(Dataset d) { return d.withFeatures(apply(d.features())); }
 
     @Override public double[] mean() { return mean.clone(); }
     @Override public double[] std() { return std.clone(); }
