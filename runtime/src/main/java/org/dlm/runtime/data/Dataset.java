@@ -32,12 +32,6 @@ public record Dataset(String name, NdArray features, NdArray labels, List<String
 
     public int size() { return (int) features.dim(0); }
 
-    /** Samples {@code [from, to)}, in order. */
-    public Dataset slice(int from, int to) {
-        if (from < 0 || to > size() || from > to) throw new IndexOutOfBoundsException("slice [" + from + ", " + to + ") of " + size() + " samples");
-        return select(java.util.stream.IntStream.range(from, to).toArray());
-    }
-
     /** The samples at {@code indices}, in that order. */
     public Dataset select(int[] indices) { return new Dataset(name, rows(features, indices), rows(labels, indices), classes); }
 
