@@ -90,7 +90,7 @@ class DlmcTest {
         assertEquals("Tiny: x: f32[B, 4] -> output: f32[B, 3]; 15 parameters in 2 tensors\n", r.out);
         r = dlmc("check", "lenet");
         assertEquals(0, r.code, r.err);
-        assertEquals("LeNet: x: f32[B, 1, 28, 28] -> logits: f32[B, 10]; 61706 parameters in 10 tensors\n", r.out);
+        assertEquals("LeNet: x: f32[B, 1, 28, 28] -> output: f32[B, 10]; 61706 parameters in 10 tensors\n", r.out);
         assertEquals(r.out, dlmc("check", "test-models:lenet").out);
     }
 

@@ -28,7 +28,7 @@ class ReadmeApiTest {
         Graph lenet = Frontend.compile(repo.resolve("test-models/src/main/resources/models/lenet.dlm")).models().get("LeNet");
         Map<String, NdArray> params = ParamStore.load(lenet, weights);
         Dataset test = MnistData.shipped("t10k");
-        NdArray logits = Interpreter.run(lenet, Map.of("x", test.slice(0, 64).features()), params).get("logits");
+        NdArray logits = Interpreter.run(lenet, Map.of("x", test.slice(0, 64).features()), params).get("output");
         Npy.write(tmp.resolve("logits.npy"), logits);
 
         assertArrayEquals(new long[] {64, 10}, Npy.readArray(tmp.resolve("logits.npy")).shape());
