@@ -20,6 +20,7 @@ public final class ConverterTable {
         QuantizeConverters.register(DEFAULT);
         SignalConverters.register(DEFAULT);
         ResizeConverters.register(DEFAULT);
+        RnnConverters.register(DEFAULT);
     }
 
     public static ConverterTable standard() { return DEFAULT; }
