@@ -64,7 +64,7 @@ dimExpr
 stmt
     : LET ident (COLON typeExpr)? ASSIGN expr                       # letStmt
     | kind=(PARAM | BUFFER) ident COLON typeExpr (ASSIGN expr)?     # paramStmt
-    | FORWARD paramList (ARROW typeExpr)? block                     # forwardStmt
+    | FORWARD paramList (ARROW (ident COLON)? typeExpr)? block      # forwardStmt
     | RETURN expr                                                   # returnStmt
     | IF expr block (ELSE (ifTail | block))?                        # ifStmt
     | FOR ident IN expr block                                       # forStmt

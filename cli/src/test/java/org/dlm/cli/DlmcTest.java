@@ -140,6 +140,19 @@ class DlmcTest {
         assertEquals("output: f32[2, 3] = [1.5, 1.0, 10.0, -0.5, -3.0, -10.0]\n", r.out);
     }
 
+    @Test void runTakesInputsFromAnNpz() throws IOException {
+        Path in = tmp.resolve("in.npz");
+        Npz.writeArrays(in, Map.of("x", X), false);
+        Result r = dlmc("run", tiny().toString(), "--params", weights().toString(), "--inputs", in.toString());
+        assertEquals(0, r.code, r.err);
+        assertEquals("output: f32[2, 3] = [1.5, 1.0, 10.0, -0.5, -3.0, -10.0]\n", r.out);
+        Path bad = tmp.resolve("bad.npz");
+        Npz.writeArrays(bad, Map.of("x", X, "z", X), false);
+        r = dlmc("run", tiny().toString(), "--params", weights().toString(), "--inputs", bad.toString());
+        assertEquals(1, r.code);
+        assertEquals("error: " + bad + ": tensor 'z' is not an input of model Tiny\n  hint: its inputs: x\n", r.err);
+    }
+
     @Test void runConvertsFloatInputsWithANote() throws IOException {
         Path x = tmp.resolve("x64.npy");
         Npy.write(x, X.cast(DType.F64));
@@ -189,6 +202,9 @@ class DlmcTest {
         assertEquals(1, r.code);
         assertTrue(r.err.startsWith("error: ") && r.err.contains("x"), r.err);
         r.assertNoStackTrace();
+        r = dlmc("run", tiny().toString(), "--params", weights().toString(), x.toString(), "-o", x.toString());
+        assertEquals(1, r.code);
+        assertEquals("error: " + x + ": exists and is not a directory\n  hint: give --output-dir a directory (it is created if missing)\n", r.err);
         r = dlmc("run", tiny().toString(), "--backend", "llvm");
         assertEquals(3, r.code);
         assertEquals("error: backend 'llvm' is not available in this build yet\n  hint: use --backend interp\n", r.err);
@@ -206,6 +222,30 @@ class DlmcTest {
         r = dlmc("run", "lenet", "--digits", "0");
         assertEquals(1, r.code);
         assertEquals("error: --digits must be between 1 and 2000, got 0\n", r.err);
+    }
+
+    /** Random argument soup: every outcome is a clean exit code 0-3, never a stack trace. */
+    @Test void randomCommandLinesNeverCrash() throws IOException {
+        Path x = tmp.resolve("x.npy");
+        Npy.write(x, X);
+        Path garbage = tmp.resolve("garbage.npy");
+        Files.write(garbage, new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) 0xff, (byte) 0xff, '{'});
+        Path badDlm = tmp.resolve("bad.dlm");
+        Files.writeString(badDlm, "model { forward( -> }");
+        String[] words = {"check", "ir", "run", "help", "--help", "--model", "Tiny", "Nope", "--params", weights().toString(),
+            garbage.toString(), x.toString(), "--input", "x=" + x, "x=" + garbage, "--inputs", "--backend", "interp", "llvm",
+            "-o", tmp.resolve("o").toString(), tiny().toString(), badDlm.toString(), "--digits", "3", "-1", "", "=", "--debug",
+            tmp.toString(), "missing.dlm", "lenet"};
+        java.util.Random rnd = new java.util.Random(5);
+        for (int i = 0; i < 150; i++) {
+            String[] args = new String[rnd.nextInt(6)];
+            for (int k = 0; k < args.length; k++) args[k] = words[rnd.nextInt(words.length)];
+            Result r = dlmc(args);
+            String cmd = String.join(" ", args);
+            assertTrue(r.code >= 0 && r.code <= 3, cmd + " -> " + r.code + "\n" + r.err);
+            r.assertNoStackTrace();
+            if (r.code == 1) assertTrue(r.err.contains("error"), cmd + ": " + r.err);
+        }
     }
 
     @Test void internalErrorsHideTheTraceUnlessDebugging() {

@@ -103,4 +103,21 @@ class LoweringTest {
                         "learning rate must be a positive number, got -1.0", "epochs must be a positive integer, got 0"),
                 c.diagnostics().stream().map(Diagnostic::message).toList());
     }
+
+    @Test
+    void forwardNamesTheGraphOutputAndTheLossMustUseIt() {
+        Compilation c = Frontend.compile("o.dlm", """
+                model M { forward(x: f32[B, 3]) -> scores: f32[B, 3] { return x } }
+                train M {
+                    data = mnist("data/mnist")
+                    loss = cross_entropy(logits, labels)
+                    optimizer = sgd(lr = 0.1)
+                }
+                """);
+        assertEquals(List.of("loss uses 'logits' but the output of model M is named 'scores'"),
+                c.diagnostics().stream().map(Diagnostic::message).toList());
+        assertEquals("write cross_entropy(scores, labels)", c.diagnostics().get(0).hint());
+        Compilation ok = Frontend.compile("o.dlm", "model M { forward(x: f32[B, 3]) -> scores: f32[B, 3] { return x } }");
+        assertEquals(List.of("scores"), ok.models().get("M").outputs().stream().map(Graph.Output::name).toList());
+    }
 }

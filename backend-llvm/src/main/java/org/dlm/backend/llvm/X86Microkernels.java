@@ -20,6 +20,8 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * where {@code a} is {@code kc × MR} (row index fastest), {@code b} is {@code kc × NR}, 64-byte aligned.
  */
 public final class X86Microkernels {
+    private static final int K_UNROLL = 4;
+
     private X86Microkernels() {}
 
     public static LLVMValueRef sgemm(ModuleBuilder mb, GemmConfig cfg, String name) {
@@ -42,7 +44,8 @@ public final class X86Microkernels {
             }
             List<LLVMValueRef> init = new ArrayList<>();
             for (int i = 0; i < mr * nv; i++) init.add(b.zero(vec));
-            List<LLVMValueRef> acc = b.forRange(b.i64(0), kc, b.i64(1), init, (k, carried) -> {
+            // One k step: nv vector loads of B, mr broadcasts of A, mr·nv FMAs into the accumulators.
+            java.util.function.BiFunction<LLVMValueRef, List<LLVMValueRef>, List<LLVMValueRef>> step = (k, carried) -> {
                 LLVMValueRef bRow = b.gep(f32, bp, b.mul(k, b.i64(nr)));
                 LLVMValueRef aCol = b.gep(f32, a, b.mul(k, b.i64(mr)));
                 LLVMValueRef[] bv = new LLVMValueRef[nv];
@@ -50,10 +53,19 @@ public final class X86Microkernels {
                 List<LLVMValueRef> next = new ArrayList<>(carried);
                 for (int i = 0; i < mr; i++) {
                     LLVMValueRef ai = b.splat(b.load(f32, b.gep(f32, aCol, b.i64(i)), 4), lanes);
-                    for (int v = 0; v < nv; v++) next.set(i * nv + v, b.fma(vec, ai, bv[v], carried.get(i * nv + v)));
+                    for (int v = 0; v < nv; v++) next.set(i * nv + v, b.fma(vec, ai, bv[v], next.get(i * nv + v)));
                 }
                 return next;
+            };
+            // Unrolled by K_UNROLL (the generic unroller is off for this code): the loop's counter,
+            // compare and branch then cost a quarter of an issue slot per k step.
+            LLVMValueRef kMain = b.mul(b.sdiv(kc, b.i64(K_UNROLL)), b.i64(K_UNROLL));
+            List<LLVMValueRef> unrolled = b.forRange(b.i64(0), kMain, b.i64(K_UNROLL), init, (k, carried) -> {
+                List<LLVMValueRef> acc = carried;
+                for (int u = 0; u < K_UNROLL; u++) acc = step.apply(b.add(k, b.i64(u)), acc);
+                return acc;
             });
+            List<LLVMValueRef> acc = b.forRange(kMain, kc, b.i64(1), unrolled, step::apply);
 
             LLVMValueRef zero32 = b.i32(0);
             LLVMValueRef accumulate = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.ACCUMULATE)), zero32);

@@ -140,6 +140,23 @@ class GemmTest {
     }
 
     @Test
+    void gemmEmittedIntoAModuleWithOtherKernels() {
+        GemmConfig cfg = GemmConfig.forTarget(host);
+        try (ModuleBuilder mb = new ModuleBuilder("model", host); Jit jit = new Jit()) {
+            JitTest.axpy(mb);
+            new GemmGenerator(mb, cfg).emit("layer1_matmul");
+            new GemmGenerator(mb, cfg.withTransposes(false, true)).emit("layer2_matmul");
+            mb.optimize();
+            jit.add(mb);
+            try (Gemm g1 = Gemm.bind(jit.address("layer1_matmul"), cfg, 1);
+                 Gemm g2 = Gemm.bind(jit.address("layer2_matmul"), cfg.withTransposes(false, true), 2)) {
+                check(g1, 33, 47, 19, 0, GemmFlags.RELU, 21);
+                check(g2, 33, 47, 19, 1, GemmFlags.BIAS_COLUMNS, 22);
+            }
+        }
+    }
+
+    @Test
     void emptyInnerDimensionGivesEpilogueOfZero() {
         check(single, 5, 7, 0, 0, 0, 1);
         check(single, 5, 7, 0, 0, GemmFlags.ACCUMULATE | GemmFlags.BIAS_COLUMNS, 2);

@@ -28,7 +28,7 @@ import org.dlm.ir.TensorType;
  * follow-up errors, so all independent mistakes are reported at once.
  */
 final class Elaborator {
-    static final long MAX_STEPS = 3_000_000;
+    static final long MAX_STEPS = 1_000_000;
     static final int MAX_CALL_DEPTH = 100;
     static final long MAX_LIST = 1_000_000;
     static final long MAX_PARAM_BYTES = 1L << 40;
@@ -92,7 +92,12 @@ final class Elaborator {
             if (f.result() != null && !types.match(f.result(), out, env, "forward of model " + d.name() + " declared to return", resultSpan(f), null, null, true))
                 return null;
             if (reporter.errorCount() > before) return null;
-            return new Graph(d.name(), inputs, params, List.of(new Graph.Output("output", t.node())),
+            String outName = f.resultName() != null ? f.resultName() : "output";
+            if (inputs.stream().anyMatch(n -> n.attrs().getString("name").equals(outName))) {
+                reporter.error(resultSpan(f), "the output is named '" + outName + "' like an input", "give the result another name");
+                return null;
+            }
+            return new Graph(d.name(), inputs, params, List.of(new Graph.Output(outName, t.node())),
                     Map.of("source", d.span().source().name()));
         } catch (Abort a) {
             return null;
@@ -144,6 +149,7 @@ final class Elaborator {
     private Values.Instance instantiate(Values.LayerCtor ctor, String path) {
         Decl.Fn d = ctor.fn().decl();
         enter(ctor.span());
+        reporter.enterCall(ctor.span());
         try {
             Env env = new Env(null, ctor.fn().module());
             env.vars.putAll(ctor.args());
@@ -153,6 +159,7 @@ final class Elaborator {
             return new Values.Instance(ctor.fn(), path, env.vars, fwd[0]);
         } finally {
             depth--;
+            reporter.exitCall();
         }
     }
 
@@ -610,6 +617,7 @@ final class Elaborator {
                     return new Values.LayerCtor(f, args.vars, c.span());
                 }
                 enter(c.span());
+                reporter.enterCall(c.span());
                 try {
                     Object r = d.exprBody() != null ? eval(d.exprBody(), args)
                             : runBody(d.body(), args.child(), d.nameSpan(), "function " + d.name());
@@ -618,6 +626,7 @@ final class Elaborator {
                     return r;
                 } finally {
                     depth--;
+                    reporter.exitCall();
                 }
             }
             case Values.Prim p -> { return prims.apply(p.op(), pos, named, c.span()); }
@@ -664,6 +673,7 @@ final class Elaborator {
         Env env = new Env(new Env(null, mod, inst.members()), mod);
         if (!bindInto(env, who, f.params(), pos, named, c, true)) return POISON;
         enter(c.span());
+        reporter.enterCall(c.span());
         try {
             Object r = runBody(f.body(), env.child(), f.span(), "forward of " + who);
             if (r != POISON && f.result() != null && !types.match(f.result(), r, env, who + " is declared to return", resultSpan(f), null, null, true))
@@ -671,6 +681,7 @@ final class Elaborator {
             return r;
         } finally {
             depth--;
+            reporter.exitCall();
         }
     }
 

@@ -107,7 +107,7 @@ final class AstBuilder extends DlmBaseVisitor<Expr> {
                     l.typeExpr() == null ? null : type(l.typeExpr()), visit(l.expr()));
             case ParamStmtContext p -> new Stmt.ParamDecl(span(p), span(p.ident()), p.kind.getType() == DlmParser.BUFFER,
                     p.ident().getText(), type(p.typeExpr()), p.expr() == null ? null : visit(p.expr()));
-            case ForwardStmtContext f -> new Stmt.Forward(span(f), params(f.paramList()),
+            case ForwardStmtContext f -> new Stmt.Forward(span(f), params(f.paramList()), f.ident() == null ? null : f.ident().getText(),
                     f.typeExpr() == null ? null : type(f.typeExpr()), block(f.block()));
             case ReturnStmtContext r -> new Stmt.Return(span(r), visit(r.expr()));
             case IfStmtContext i -> ifStmt(span(i), i.expr(), i.block(), i.ifTail());

@@ -17,6 +17,11 @@ import org.dlm.ir.interp.NdArray;
 /**
  * Loss functions with PyTorch semantics. Each returns the mean over elements (or over
  * non-ignored targets) unless {@code reduction} is "sum" or "none".
+ *
+ * <pre>{@code
+ * Node loss = Node.of("cross_entropy", List.of(logits, labels), Attrs.of("label_smoothing", 0.1));
+ * // logits f32[B, 10], labels i64[B] -> f32[]
+ * }</pre>
  */
 public final class LossOps implements OpTable.Family {
     @Override public List<OpDef> ops() {
@@ -198,7 +203,7 @@ public final class LossOps implements OpTable.Family {
             for (int j = 0; j < s; j++) {
                 long cls = (long) t.data()[i * s + j];
                 if (cls == ignore) continue;
-                checkClass("cross_entropy", cls, c);
+                checkClass(cls, c);
                 count++;
                 double smooth = 0;
                 for (int k = 0; k < c; k++) smooth -= lp[i * c * s + k * s + j];
@@ -217,14 +222,14 @@ public final class LossOps implements OpTable.Family {
             for (int j = 0; j < s; j++) {
                 long cls = (long) t.data()[i * s + j];
                 if (cls == ignore) continue;
-                checkClass("nll_loss", cls, c);
+                checkClass(cls, c);
                 count++;
                 loss[i * s + j] = -lp.data()[i * c * s + (int) cls * s + j];
             }
         return reduce(loss, count, a, out);
     }
 
-    private static void checkClass(String op, long cls, int c) {
-        if (cls < 0 || cls >= c) throw new IllegalArgumentException(op + ": target class " + cls + " is out of range for " + c + " classes");
+    private static void checkClass(long cls, int c) {
+        if (cls < 0 || cls >= c) throw new org.dlm.ir.interp.InterpreterException("target class " + cls + " is out of range for " + c + " classes");
     }
 }

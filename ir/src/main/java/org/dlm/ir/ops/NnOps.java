@@ -14,7 +14,16 @@ import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
 import org.dlm.ir.interp.NdArray;
 
-/** Neural-network ops: convolution, pooling, normalization, softmax, dropout, embedding, attention. */
+/**
+ * Neural-network ops: convolution, pooling, normalization, softmax, dropout, embedding, attention,
+ * plus the backward ops their gradient rules emit ({@link NnGradOps}). Layout is NCHW; spatial
+ * sizes stay symbolic where they can.
+ *
+ * <pre>{@code
+ * Node y = Node.of("conv2d", List.of(x, w), Attrs.of("stride", new long[] {2, 2}, "padding", new long[] {1, 1, 1, 1}));
+ * // x f32[B, 3, H, W], w f32[8, 3, 3, 3] -> f32[B, 8, (H+1)/2, (W+1)/2]
+ * }</pre>
+ */
 public final class NnOps implements OpTable.Family {
     private static final List<Long> PAD0 = List.of(0L, 0L, 0L, 0L), ONES = List.of(1L, 1L), ZEROS2 = List.of(0L, 0L);
 
@@ -102,11 +111,13 @@ public final class NnOps implements OpTable.Family {
                 .doc("Batch normalization of x[N, C, ...] with gamma, beta, running mean, running var (all [C]).")
                 .build(),
             OpDef.builder("batch_mean").inputs(1)
+                .grad(NnGrads::batchMean)
                 .shape((in, a) -> channelStatType("batch_mean", in.get(0)))
                 .kernel((in, a, out) -> new NdArray(out.dtype(), out.shape().sizes(), NormKernels.channelMean(in.get(0))))
                 .doc("Per-channel mean of x[N, C, ...]: [C].")
                 .build(),
             OpDef.builder("batch_var").inputs(1)
+                .grad(NnGrads::batchVar)
                 .shape((in, a) -> channelStatType("batch_var", in.get(0)))
                 .kernel((in, a, out) -> new NdArray(out.dtype(), out.shape().sizes(), NormKernels.channelVar(in.get(0))))
                 .doc("Per-channel biased variance of x[N, C, ...]: [C].")
@@ -186,10 +197,23 @@ public final class NnOps implements OpTable.Family {
     }
 
     private static void checkImage(String op, TensorType x) {
+        checkImageRank(op, x);
+        OpChecks.requireFloat(op, "input", x);
+    }
+
+    private static void checkImageRank(String op, TensorType x) {
         if (x.rank() != 4)
             throw new ShapeException(op + " expects an input of rank 4 ([N, C, H, W]), got " + x,
                     x.rank() == 3 ? "add a batch dimension with unsqueeze(x, axes = [0])" : "reshape the input to [N, C, H, W]");
-        OpChecks.requireFloat(op, "input", x);
+    }
+
+    /** Max pooling compares, so any number type works (ONNX MaxPool takes u8/i8); averaging needs floats. */
+    private static void checkPoolDType(String op, TensorType x, boolean max) {
+        if (max) {
+            if (x.dtype() == DType.BOOL) throw new ShapeException(op + " needs a numeric input, got " + x, "insert cast(x, dtype = f32)");
+        } else {
+            OpChecks.requireFloat(op, "input", x);
+        }
     }
 
     private static long staticDim(String op, String what, TensorType t, int i) {
@@ -268,11 +292,14 @@ public final class NnOps implements OpTable.Family {
     }
 
     static TensorType poolType(String op, TensorType x, Attrs a, boolean hasDilation) {
-        checkImage(op, x);
+        checkImageRank(op, x);
+        checkPoolDType(op, x, op.startsWith("max"));
         Window2d win = poolWindow(op, a, hasDilation);
+        // every window must touch the input (PyTorch is stricter: pad <= extent/2; ONNX allows this much)
         for (int i = 0; i < 4; i++)
-            if (win.pad()[i] > win.extent(i % 2) / 2)
-                throw new ShapeException(op + " padding " + a.getLongs("padding") + " must be at most half the kernel " + win.kernelText(),
+            if (win.pad()[i] >= win.extent(i % 2))
+                throw new ShapeException(op + " padding " + a.getLongs("padding") + " must be smaller than the kernel " + win.kernelText()
+                        + (hasDilation && (win.dilation()[0] > 1 || win.dilation()[1] > 1) ? " (dilated)" : ""),
                         "pad the input with pad(...) first if you need more");
         boolean ceil = a.getBool("ceil_mode", false);
         Dim oh = win.outSize(op, 0, x.shape().dim(2), ceil), ow = win.outSize(op, 1, x.shape().dim(3), ceil);
@@ -281,7 +308,7 @@ public final class NnOps implements OpTable.Family {
 
     static TensorType globalPoolType(String op, TensorType x, Attrs a) {
         if (x.rank() < 3) throw new ShapeException(op + " expects an input [N, C, spatial...] of rank 3 or more, got " + x);
-        OpChecks.requireFloat(op, "input", x);
+        checkPoolDType(op, x, op.equals("global_max_pool"));
         List<Dim> out = new ArrayList<>(x.shape().dims().subList(0, 2));
         if (a.getBool("keepdims", true)) for (int i = 2; i < x.rank(); i++) out.add(Dim.of(1));
         return new TensorType(x.dtype(), new Shape(out));
@@ -422,7 +449,7 @@ public final class NnOps implements OpTable.Family {
         double[] r = new double[ids.size() * d];
         for (int i = 0; i < ids.size(); i++) {
             long id = (long) ids.data()[i];
-            if (id < 0 || id >= v) throw new IllegalArgumentException("embedding id " + id + " is out of range for a table of " + v + " rows");
+            if (id < 0 || id >= v) throw new org.dlm.ir.interp.InterpreterException("embedding id " + id + " is out of range for a table of " + v + " rows");
             System.arraycopy(table.data(), (int) id * d, r, i * d, d);
         }
         return new NdArray(out.dtype(), out.shape().sizes(), r);
