@@ -21,6 +21,7 @@ public final class ConverterTable {
         SignalConverters.register(DEFAULT);
         ResizeConverters.register(DEFAULT);
         RnnConverters.register(DEFAULT);
+        IndexConverters.register(DEFAULT);
     }
 
     public static ConverterTable standard() { return DEFAULT; }
