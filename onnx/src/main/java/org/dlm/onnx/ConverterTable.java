@@ -22,6 +22,7 @@ public final class ConverterTable {
         ResizeConverters.register(DEFAULT);
         RnnConverters.register(DEFAULT);
         IndexConverters.register(DEFAULT);
+        ScatterConverters.register(DEFAULT);
     }
 
     public static ConverterTable standard() { return DEFAULT; }
