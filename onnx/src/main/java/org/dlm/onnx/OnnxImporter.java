@@ -401,6 +401,23 @@ public final class OnnxImporter {
 
         int opset() { return opset; }
 
+        /**
+         * Converts a subgraph (a branch of an If whose condition is known) into this session; its
+         * nodes may read outer values by name. Returns its outputs; problems are recorded as usual.
+         */
+        List<Node> inline(GraphProto g) {
+            for (TensorProto t : g.getInitializerList()) initializers.put(t.getName(), t);
+            Set<String> used = new HashSet<>();
+            for (NodeProto n : g.getNodeList()) used.addAll(n.getInputList());
+            for (ValueInfoProto o : g.getOutputList()) used.add(o.getName());
+            int before = issues.size() + unknownOps.size();
+            for (NodeProto n : g.getNodeList()) convertNode(n, used);
+            if (issues.size() + unknownOps.size() > before) throw new OnnxException(List.of());
+            List<Node> outs = new ArrayList<>();
+            for (ValueInfoProto o : g.getOutputList()) outs.add(value(o.getName()));
+            return outs;
+        }
+
         NdArray decode(TensorProto t, String where) { return decoder.decode(t, where); }
 
         static TensorType typeOf(NdArray a) { return OpContext.typeOf(a); }

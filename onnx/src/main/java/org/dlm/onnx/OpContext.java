@@ -92,6 +92,12 @@ public final class OpContext {
         return null;
     }
 
+    /** Imports a subgraph attribute (If branches) into the current graph. */
+    List<Node> inline(String attr) {
+        if (!attrs.has(attr) || !attrs.get(attr).hasG()) throw error("needs graph attribute '" + attr + "'");
+        return session.inline(attrs.get(attr).getG());
+    }
+
     // --- outputs ---
 
     public int outputCount() { return node.getOutputCount(); }

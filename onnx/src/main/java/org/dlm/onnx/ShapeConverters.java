@@ -138,6 +138,29 @@ final class ShapeConverters {
             return cx.op("transpose", List.of(hot), "perm", perm);
         });
         t.one("GatherElements", ShapeConverters::gatherElements);
+        t.put("If", cx -> {
+            NdArray cond = cx.staticIn(0);
+            if (cond == null) throw cx.unsupported("with a computed condition (control flow)");
+            if (cond.size() != 1) throw cx.error("condition must hold one value");
+            return cx.inline(cond.get(0) != 0 ? "then_branch" : "else_branch");
+        });
+        t.one("ReverseSequence", cx -> {
+            Node x = cx.in(0);
+            long[] lens = cx.constInts(1, "sequence_lens");
+            if (!x.shape().isStatic()) throw cx.unsupported("on symbolic shape " + x.shape());
+            long[] s = x.shape().sizes(), st = NdArray.strides(s);
+            int r = s.length, ba = cx.axis(cx.attrInt("batch_axis", 1), r), ta = cx.axis(cx.attrInt("time_axis", 0), r);
+            int n = (int) NdArray.numel(s);
+            double[] map = new double[n];
+            for (int f = 0; f < n; f++) {
+                long b = (f / st[ba]) % s[ba], tt = (f / st[ta]) % s[ta];
+                long len = b < lens.length ? lens[(int) b] : s[ta];
+                map[f] = tt < len ? f + (len - 1 - 2 * tt) * st[ta] : f;
+            }
+            Node flat = cx.op("reshape", List.of(x), "shape", Shape.of(n));
+            Node g = cx.op("gather", List.of(flat, cx.constant(new NdArray(DType.I64, new long[] {n}, map))), "axis", 0L);
+            return cx.op("reshape", List.of(g), "shape", x.shape());
+        });
         t.one("Compress", cx -> {
             Node x = cx.in(0);
             NdArray cond = cx.constIn(1, "condition");
