@@ -157,6 +157,18 @@ class GemmTest {
     }
 
     @Test
+    void fewRowsRunUnpacked() {
+        int[] flags = {0, GemmFlags.ACCUMULATE, GemmFlags.BIAS_COLUMNS | GemmFlags.RELU, GemmFlags.BIAS_ROWS | GemmFlags.ACCUMULATE};
+        long seed = 300;
+        for (int m = 1; m <= GemmGenerator.DIRECT_MAX_ROWS + 1; m++)
+            for (int f : flags) {
+                check(single, m, 1 + (int) (seed * 37 % 150), 1 + (int) (seed * 53 % 300), (int) (seed % 3), f, seed);
+                seed++;
+                check(dual, m, 200 + m, 17, 0, f, seed++);   // split by columns
+            }
+    }
+
+    @Test
     void emptyInnerDimensionGivesEpilogueOfZero() {
         check(single, 5, 7, 0, 0, 0, 1);
         check(single, 5, 7, 0, 0, GemmFlags.ACCUMULATE | GemmFlags.BIAS_COLUMNS, 2);

@@ -7,6 +7,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.runtime.data.Dataset;
 
 /**
  * Cuts a {@link Dataset} into mini-batches, epoch by epoch: optional seeded shuffling, optional

@@ -144,8 +144,8 @@ public final class Trainer {
                 Map<String, Double> metrics = new LinkedHashMap<>();
                 metrics.put("train.loss", lossSum / samples);
                 if (validation != null) metrics.putAll(evaluate(validation));
-                if (cfg.schedule() instanceof ReduceOnPlateau p && metrics.containsKey(cfg.plateauMetric()))
-                    p.observe(metrics.get(cfg.plateauMetric()));
+                ReduceOnPlateau plateau = plateauOf(cfg.schedule());
+                if (plateau != null && metrics.containsKey(cfg.plateauMetric())) plateau.observe(metrics.get(cfg.plateauMetric()));
                 epoch++;
                 history.add(metrics);
                 EpochEvent ev = new EpochEvent(epoch - 1, cfg.epochs(), metrics, (System.nanoTime() - t0) / 1e9);
@@ -159,6 +159,15 @@ public final class Trainer {
         for (TrainCallback c : callbacks)
             if (c instanceof EarlyStopping es && es.best() != null) values.putAll(es.best());
         return history;
+    }
+
+    /** The plateau schedule in {@code s}, also behind a warmup, or null. */
+    static ReduceOnPlateau plateauOf(Schedule s) {
+        return switch (s) {
+            case ReduceOnPlateau p -> p;
+            case org.dlm.runtime.train.schedule.Warmup w -> plateauOf(w.after());
+            default -> null;
+        };
     }
 
     /** One optimizer step on {@code b}; returns the batch loss. */

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.runtime.data.Dataset;
 import org.junit.jupiter.api.Test;
 
 class DataPipelineTest {
@@ -25,7 +26,7 @@ class DataPipelineTest {
             y[i] = i;
             for (int k = 0; k < 16; k++) x[i * 16 + k] = 100 * i + k;
         }
-        return new Dataset(NdArray.of(DType.F32, new long[] {n, 1, 4, 4}, x), NdArray.of(DType.I64, new long[] {n}, y));
+        return new Dataset("images", NdArray.of(DType.F32, new long[] {n, 1, 4, 4}, x), NdArray.of(DType.I64, new long[] {n}, y), List.of());
     }
 
     static List<Batch> all(BatchLoader l, long epoch) {

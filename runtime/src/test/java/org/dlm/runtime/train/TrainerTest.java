@@ -68,7 +68,7 @@ class TrainerTest {
             x[2 * i] = c + 0.6 * r.nextGaussian();
             x[2 * i + 1] = c + 0.6 * r.nextGaussian();
         }
-        return new Dataset(NdArray.of(DType.F32, new long[] {n, 2}, x), NdArray.of(DType.I64, new long[] {n}, y));
+        return new Dataset("blobs", NdArray.of(DType.F32, new long[] {n, 2}, x), NdArray.of(DType.I64, new long[] {n}, y), List.of());
     }
 
     static Map<String, NdArray> init(Graph g, long seed) {
@@ -154,6 +154,15 @@ class TrainerTest {
         assertEquals("15 batches per epoch is not a multiple of 4 micro-batches; change the batch size or drop the last batch",
                 org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                         () -> odd.fit(new BatchLoader(train, 8, false, false, 0, null, 2), null, List.of())).getMessage());
+    }
+
+    @Test void plateauScheduleIsFedTheValidationMetricEvenBehindAWarmup() throws Exception {
+        Graph model = mlp();
+        var plateau = new org.dlm.runtime.train.schedule.ReduceOnPlateau(0.05, org.dlm.runtime.train.schedule.ReduceOnPlateau.Mode.MAX, 0.5, 0, 0, 0, 0);
+        var cfg = new Trainer.Config(3, "x", "labels", "loss", "logits", new Warmup(2, plateau), "val.accuracy", null, "adam");
+        Trainer t = new Trainer(model, TrainStep.fused(model, "loss", Set.of(), ADAM, GradPolicy.NONE), Interpreter::run, ADAM::scalars, cfg, init(model, 1));
+        List<Map<String, Double>> h = t.fit(loader(data().train(), true), loader(data().validation(), false), List.of());
+        assertEquals(h.stream().mapToDouble(m -> m.get("val.accuracy")).max().orElseThrow(), plateau.best());
     }
 
     @Test void earlyStoppingRestoresTheBestEpoch() throws Exception {
