@@ -182,6 +182,7 @@ final class ShapeConverters {
             for (int k = 0; k < Math.min(len, cond.size()); k++) if (cond.get(k) != 0) idx.add((long) k);
             return cx.op("gather", List.of(src, cx.longs(idx.stream().mapToLong(Long::longValue).toArray())), "axis", axis);
         });
+        t.put("Unique", ShapeConverters::unique);
         t.one("NonZero", cx -> {
             NdArray x = cx.staticIn(0);
             if (x == null) throw cx.unsupported("on a computed operand (its result size depends on the data)");
@@ -239,6 +240,58 @@ final class ShapeConverters {
         Node hot = cx.op("one_hot", List.of(idx), "depth", depth.value(), "dtype", dt);
         Node out = cx.op("reduce_sum", List.of(cx.op("mul", hot, moved)), "axes", List.of(-1L), "keepdims", false);
         return dt == x.dtype() ? out : cx.op("cast", List.of(out), "dtype", x.dtype());
+    }
+
+    /** Unique on an operand known at import time (its result size depends on the data). */
+    private static List<Node> unique(OpContext cx) {
+        NdArray x = cx.staticIn(0);
+        if (x == null) throw cx.unsupported("on a computed operand (its result size depends on the data)");
+        long[] shape = x.shape();
+        boolean hasAxis = cx.hasAttr("axis");
+        int axis = hasAxis ? cx.axis(cx.attrInt("axis", 0), shape.length) : 0;
+        long[] s = hasAxis ? shape : new long[] {x.size()};
+        long[] st = NdArray.strides(s);
+        int n = (int) s[axis];
+        long inner = st[axis], outer = n == 0 ? 0 : x.size() / (n * inner);
+        // slice i = all elements with coordinate i along the axis, in row-major order
+        List<double[]> slices = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            double[] v = new double[(int) (outer * inner)];
+            for (long o = 0; o < outer; o++)
+                for (long k = 0; k < inner; k++) v[(int) (o * inner + k)] = x.get((int) (o * n * inner + i * inner + k));
+            slices.add(v);
+        }
+        List<Integer> firsts = new ArrayList<>();
+        int[] inverseFirst = new int[n];
+        for (int i = 0; i < n; i++) {
+            int found = -1;
+            for (int f = 0; f < firsts.size(); f++) if (java.util.Arrays.equals(slices.get(firsts.get(f)), slices.get(i))) { found = f; break; }
+            if (found < 0) { firsts.add(i); found = firsts.size() - 1; }
+            inverseFirst[i] = found;
+        }
+        Integer[] order = new Integer[firsts.size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        if (cx.attrInt("sorted", 1) != 0)
+            java.util.Arrays.sort(order, (a, b) -> java.util.Arrays.compare(slices.get(firsts.get(a)), slices.get(firsts.get(b))));
+        int[] rank = new int[order.length];
+        for (int i = 0; i < order.length; i++) rank[order[i]] = i;
+        int u = order.length;
+        long[] ys = s.clone();
+        ys[axis] = u;
+        double[] y = new double[(int) (outer * u * inner)];
+        for (int j = 0; j < u; j++) {
+            double[] v = slices.get(firsts.get(order[j]));
+            for (long o = 0; o < outer; o++)
+                for (long k = 0; k < inner; k++) y[(int) (o * u * inner + j * inner + k)] = v[(int) (o * inner + k)];
+        }
+        double[] idx = new double[u], counts = new double[u], inv = new double[n];
+        for (int j = 0; j < u; j++) idx[j] = firsts.get(order[j]);
+        for (int i = 0; i < n; i++) {
+            inv[i] = rank[inverseFirst[i]];
+            counts[rank[inverseFirst[i]]]++;
+        }
+        return List.of(cx.constant(new NdArray(x.dtype(), ys, y)), cx.constant(new NdArray(DType.I64, new long[] {u}, idx)),
+                cx.constant(new NdArray(DType.I64, new long[] {n}, inv)), cx.constant(new NdArray(DType.I64, new long[] {u}, counts)));
     }
 
     private static Node constant(OpContext cx) {
