@@ -405,7 +405,16 @@ public final class OnnxImporter {
          * Converts a subgraph (a branch of an If whose condition is known) into this session; its
          * nodes may read outer values by name. Returns its outputs; problems are recorded as usual.
          */
-        List<Node> inline(GraphProto g) {
+        List<Node> inline(GraphProto g) { return inline(g, List.of()); }
+
+        /** Same, binding the subgraph's inputs to {@code inputs} first (one iteration of a Loop body). */
+        List<Node> inline(GraphProto g, List<Node> inputs) {
+            if (inputs.size() != g.getInputCount())
+                throw OnnxException.error("model", "subgraph '" + g.getName() + "' takes " + g.getInputCount() + " inputs, got " + inputs.size());
+            for (int i = 0; i < inputs.size(); i++) {
+                values.put(g.getInput(i).getName(), inputs.get(i));
+                poisoned.remove(g.getInput(i).getName());
+            }
             for (TensorProto t : g.getInitializerList()) initializers.put(t.getName(), t);
             Set<String> used = new HashSet<>();
             for (NodeProto n : g.getNodeList()) used.addAll(n.getInputList());
