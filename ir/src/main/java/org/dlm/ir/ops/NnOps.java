@@ -36,10 +36,7 @@ public final class NnOps implements OpTable.Family {
     private static List<OpDef> forward() {
         return List.of(
             OpDef.builder("conv2d").inputs(2, 3)
-                .attr("stride", INTS, ONES, "height, width")
-                .attr("padding", INTS, PAD0, "top, left, bottom, right")
-                .attr("dilation", INTS, ONES, "height, width")
-                .attr("groups", INT, 1L, "channel groups; groups = C is depthwise")
+                .with(NnOps::convAttrs)
                 .grad(NnGrads::conv2d)
                 .shape(NnOps::conv2dType)
                 .kernel((in, a, out) -> ConvKernels.conv2d(in.get(0), in.get(1), in.size() > 2 ? in.get(2) : null,
@@ -60,22 +57,14 @@ public final class NnOps implements OpTable.Family {
                         + "out = (H-1)*s - pt - pb + d*(k-1) + output_padding + 1.")
                 .build(),
             OpDef.builder("max_pool2d").inputs(1)
-                .attr("kernel", INTS, null, "window height, width")
-                .attr("stride", INTS, List.of(), "height, width; empty = kernel")
-                .attr("padding", INTS, PAD0, "top, left, bottom, right; pads are -inf")
-                .attr("dilation", INTS, ONES, "height, width")
-                .attr("ceil_mode", BOOL, false, "round the output size up")
+                .with(b -> poolAttrs(b, true))
                 .grad(NnGrads::maxPool2d)
                 .shape((in, a) -> poolType("max_pool2d", in.get(0), a, true))
                 .kernel((in, a, out) -> PoolKernels.maxPool2d(in.get(0), poolWindow("max_pool2d", a, true), out))
                 .doc("2-D max pooling, NCHW (PyTorch MaxPool2d).")
                 .build(),
             OpDef.builder("avg_pool2d").inputs(1)
-                .attr("kernel", INTS, null, "window height, width")
-                .attr("stride", INTS, List.of(), "height, width; empty = kernel")
-                .attr("padding", INTS, PAD0, "top, left, bottom, right")
-                .attr("ceil_mode", BOOL, false, "round the output size up")
-                .attr("count_include_pad", BOOL, false, "divide by the window size including padding")
+                .with(b -> poolAttrs(b, false))
                 .grad(NnGrads::avgPool2d)
                 .shape((in, a) -> poolType("avg_pool2d", in.get(0), a, false))
                 .kernel((in, a, out) -> PoolKernels.avgPool2d(in.get(0), poolWindow("avg_pool2d", a, false),
@@ -192,6 +181,14 @@ public final class NnOps implements OpTable.Family {
 
     // --- conv ---
 
+    /** conv2d's window attributes, which conv2d_weight_grad repeats. */
+    static OpDef.Builder convAttrs(OpDef.Builder b) {
+        return b.attr("stride", INTS, ONES, "height, width")
+                .attr("padding", INTS, PAD0, "top, left, bottom, right")
+                .attr("dilation", INTS, ONES, "height, width")
+                .attr("groups", INT, 1L, "channel groups; groups = C is depthwise");
+    }
+
     static Window2d conv2dWindow(String op, long kh, long kw, Attrs a) {
         return Window2d.of(op, new long[] {kh, kw}, a, true);
     }
@@ -285,6 +282,17 @@ public final class NnOps implements OpTable.Family {
     }
 
     // --- pooling ---
+
+    /** The window attributes of max_pool2d ({@code max}) or avg_pool2d, which their gradient ops repeat. */
+    static OpDef.Builder poolAttrs(OpDef.Builder b, boolean max) {
+        b.attr("kernel", INTS, null, "window height, width")
+                .attr("stride", INTS, List.of(), "height, width; empty = kernel")
+                .attr("padding", INTS, PAD0, max ? "top, left, bottom, right; pads are -inf" : "top, left, bottom, right");
+        if (max) b.attr("dilation", INTS, ONES, "height, width");
+        b.attr("ceil_mode", BOOL, false, "round the output size up");
+        if (!max) b.attr("count_include_pad", BOOL, false, "divide by the window size including padding");
+        return b;
+    }
 
     static Window2d poolWindow(String op, Attrs a, boolean hasDilation) {
         long[] k = OpChecks.ints(op, a, "kernel", 2, 1, "height, width");
