@@ -67,9 +67,7 @@ final class LossGradOps {
         NdArray x = in.get(0), t = in.get(1), gy = in.get(2);
         double[] lp = LossOps.logSoftmaxClasses(x);
         double eps = a.getDouble("label_smoothing");
-        int c = (int) x.dim(x.rank() == 1 ? 0 : 1), s = 1;
-        for (int i = 2; i < x.rank(); i++) s *= (int) x.dim(i);
-        int n = x.size() / Math.max(1, c * s);
+        int c = LossOps.classes(x), s = LossOps.spatial(x), n = x.size() / Math.max(1, c * s);
         double[] r = new double[x.size()];
         long ignore = a.getLong("ignore_index");
         boolean ids = !t.dtype().isFloating();
@@ -94,9 +92,7 @@ final class LossGradOps {
 
     static NdArray nllLossGrad(List<NdArray> in, Attrs a, TensorType out) {
         NdArray lp = in.get(0), t = in.get(1), gy = in.get(2);
-        int c = (int) lp.dim(lp.rank() == 1 ? 0 : 1), s = 1;
-        for (int i = 2; i < lp.rank(); i++) s *= (int) lp.dim(i);
-        int n = lp.size() / Math.max(1, c * s);
+        int c = LossOps.classes(lp), s = LossOps.spatial(lp), n = lp.size() / Math.max(1, c * s);
         long ignore = a.getLong("ignore_index");
         int count = 0;
         for (int i = 0; i < n * s; i++) if ((long) t.get(i) != ignore) count++;

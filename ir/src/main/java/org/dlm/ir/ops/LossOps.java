@@ -171,9 +171,11 @@ public final class LossOps implements OpTable.Family {
         return lp;
     }
 
-    private static int classes(NdArray x) { return (int) x.dim(x.rank() == 1 ? 0 : 1); }
+    /** The number of classes of logits x: axis 1, or 0 when unbatched. */
+    static int classes(NdArray x) { return (int) x.dim(x.rank() == 1 ? 0 : 1); }
 
-    private static int spatial(NdArray x) {
+    /** The number of positions per sample and class: the product of the dims after the class axis. */
+    static int spatial(NdArray x) {
         int s = 1;
         for (int i = 2; i < x.rank(); i++) s *= (int) x.dim(i);
         return s;
@@ -197,39 +199,40 @@ public final class LossOps implements OpTable.Family {
                 }
             return reduce(loss, loss.length, a, out);
         }
-        long ignore = a.getLong("ignore_index");
-        int count = 0;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < s; j++) {
-                long cls = (long) t.data()[i * s + j];
-                if (cls == ignore) continue;
-                checkClass(cls, c);
-                count++;
-                double smooth = 0;
-                for (int k = 0; k < c; k++) smooth -= lp[i * c * s + k * s + j];
-                loss[i * s + j] = (1 - eps) * -lp[i * c * s + (int) cls * s + j] + eps / c * smooth;
-            }
+        int count = forEachTarget(t, n, c, s, a.getLong("ignore_index"), (i, j, cls) -> {
+            double smooth = 0;
+            for (int k = 0; k < c; k++) smooth -= lp[i * c * s + k * s + j];
+            loss[i * s + j] = (1 - eps) * -lp[i * c * s + cls * s + j] + eps / c * smooth;
+        });
         return reduce(loss, count, a, out);
     }
 
     static NdArray nllLoss(List<NdArray> in, Attrs a, TensorType out) {
         NdArray lp = in.get(0), t = in.get(1);
         int c = classes(lp), s = spatial(lp), n = lp.size() / Math.max(1, c * s);
-        long ignore = a.getLong("ignore_index");
         double[] loss = new double[n * s];
+        int count = forEachTarget(t, n, c, s, a.getLong("ignore_index"),
+                (i, j, cls) -> loss[i * s + j] = -lp.data()[i * c * s + cls * s + j]);
+        return reduce(loss, count, a, out);
+    }
+
+    /** What a class loss does for the target of sample i at spatial position j. */
+    private interface TargetAction { void accept(int i, int j, int cls); }
+
+    /**
+     * Runs {@code action} for every class id in t (viewed as [n, s]) that is not {@code ignore},
+     * after checking it is a class of c; returns how many there were (the divisor of "mean").
+     */
+    private static int forEachTarget(NdArray t, int n, int c, int s, long ignore, TargetAction action) {
         int count = 0;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < s; j++) {
                 long cls = (long) t.data()[i * s + j];
                 if (cls == ignore) continue;
-                checkClass(cls, c);
+                if (cls < 0 || cls >= c) throw new org.dlm.ir.interp.InterpreterException("target class " + cls + " is out of range for " + c + " classes");
                 count++;
-                loss[i * s + j] = -lp.data()[i * c * s + (int) cls * s + j];
+                action.accept(i, j, (int) cls);
             }
-        return reduce(loss, count, a, out);
-    }
-
-    private static void checkClass(long cls, int c) {
-        if (cls < 0 || cls >= c) throw new org.dlm.ir.interp.InterpreterException("target class " + cls + " is out of range for " + c + " classes");
+        return count;
     }
 }
