@@ -71,20 +71,8 @@ public final class NnOps implements OpTable.Family {
                         a.getBool("count_include_pad", false), out))
                 .doc("2-D average pooling, NCHW (PyTorch AvgPool2d divisor rules).")
                 .build(),
-            OpDef.builder("global_avg_pool").inputs(1)
-                .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
-                .grad((f, g) -> NnGrads.globalPool(f, g, "avg"))
-                .shape((in, a) -> globalPoolType("global_avg_pool", in.get(0), a))
-                .kernel((in, a, out) -> globalPool(in.get(0), false, out))
-                .doc("Mean over every spatial dim of x[N, C, ...].")
-                .build(),
-            OpDef.builder("global_max_pool").inputs(1)
-                .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
-                .grad((f, g) -> NnGrads.globalPool(f, g, "max"))
-                .shape((in, a) -> globalPoolType("global_max_pool", in.get(0), a))
-                .kernel((in, a, out) -> globalPool(in.get(0), true, out))
-                .doc("Max over every spatial dim of x[N, C, ...].")
-                .build(),
+            globalPoolOp(false),
+            globalPoolOp(true),
             OpDef.builder("batch_norm").inputs(5)
                 .attr("eps", FLOAT, 1e-5, "added to the variance")
                 .attr("training", BOOL, false, "normalize with batch statistics instead of mean/var")
@@ -139,20 +127,8 @@ public final class NnOps implements OpTable.Family {
                 })
                 .doc("Group normalization of x[N, C, ...]: statistics per sample and group of C/groups channels; gamma, beta [C].")
                 .build(),
-            OpDef.builder("softmax").inputs(1)
-                .attr("axis", INT, -1L, "the normalized axis")
-                .grad((f, g) -> NnGrads.softmax(f, g, false))
-                .shape((in, a) -> softmaxType("softmax", in.get(0), a))
-                .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), false, out))
-                .doc("exp(x - max) / Σ exp(x - max) along axis.")
-                .build(),
-            OpDef.builder("log_softmax").inputs(1)
-                .attr("axis", INT, -1L, "the normalized axis")
-                .grad((f, g) -> NnGrads.softmax(f, g, true))
-                .shape((in, a) -> softmaxType("log_softmax", in.get(0), a))
-                .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), true, out))
-                .doc("x - max - log Σ exp(x - max) along axis.")
-                .build(),
+            softmaxOp(false),
+            softmaxOp(true),
             OpDef.builder("dropout").inputs(1)
                 .attr("p", FLOAT, 0.5, "drop probability")
                 .attr("training", BOOL, false, "identity when false")
@@ -314,6 +290,18 @@ public final class NnOps implements OpTable.Family {
         return new TensorType(x.dtype(), Shape.of(x.shape().dim(0), x.shape().dim(1), oh, ow));
     }
 
+    /** global_max_pool ({@code max}) or global_avg_pool: one definition, the reduction differs. */
+    private static OpDef globalPoolOp(boolean max) {
+        String name = max ? "global_max_pool" : "global_avg_pool";
+        return OpDef.builder(name).inputs(1)
+                .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
+                .grad((f, g) -> NnGrads.globalPool(f, g, max ? "max" : "avg"))
+                .shape((in, a) -> globalPoolType(name, in.get(0), a))
+                .kernel((in, a, out) -> globalPool(in.get(0), max, out))
+                .doc((max ? "Max" : "Mean") + " over every spatial dim of x[N, C, ...].")
+                .build();
+    }
+
     static TensorType globalPoolType(String op, TensorType x, Attrs a) {
         if (x.rank() < 3) throw new ShapeException(op + " expects an input [N, C, spatial...] of rank 3 or more, got " + x);
         checkPoolDType(op, x, op.equals("global_max_pool"));
@@ -397,6 +385,18 @@ public final class NnOps implements OpTable.Family {
     }
 
     // --- softmax, dropout, embedding, attention ---
+
+    /** softmax, or log_softmax when {@code log}: one definition, the kernel's last step differs. */
+    private static OpDef softmaxOp(boolean log) {
+        String name = log ? "log_softmax" : "softmax";
+        return OpDef.builder(name).inputs(1)
+                .attr("axis", INT, -1L, "the normalized axis")
+                .grad((f, g) -> NnGrads.softmax(f, g, log))
+                .shape((in, a) -> softmaxType(name, in.get(0), a))
+                .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), log, out))
+                .doc(log ? "x - max - log Σ exp(x - max) along axis." : "exp(x - max) / Σ exp(x - max) along axis.")
+                .build();
+    }
 
     static TensorType softmaxType(String op, TensorType x, Attrs a) {
         OpChecks.requireFloat(op, "input", x);
