@@ -19,16 +19,13 @@ final class LossGradOps {
     static List<OpDef> ops() {
         return List.of(
             OpDef.builder("cross_entropy_grad").inputs(3)
-                .attr("label_smoothing", FLOAT, 0.0, "as in cross_entropy")
-                .attr("reduction", STRING, "mean", "as in cross_entropy")
-                .attr("ignore_index", INT, -100L, "as in cross_entropy")
+                .with(b -> LossOps.classLossAttrs(b, true))
                 .shape((in, a) -> gradType("cross_entropy_grad", in, 0))
                 .kernel(LossGradOps::crossEntropyGrad)
                 .doc("d cross_entropy / d logits for operands (logits, target, gy).")
                 .build(),
             OpDef.builder("nll_loss_grad").inputs(3)
-                .attr("reduction", STRING, "mean", "as in nll_loss")
-                .attr("ignore_index", INT, -100L, "as in nll_loss")
+                .with(b -> LossOps.classLossAttrs(b, false))
                 .shape((in, a) -> gradType("nll_loss_grad", in, 0))
                 .kernel(LossGradOps::nllLossGrad)
                 .doc("d nll_loss / d logp for operands (logp, target, gy).")

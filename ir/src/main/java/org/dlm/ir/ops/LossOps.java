@@ -33,9 +33,7 @@ public final class LossOps implements OpTable.Family {
     private static List<OpDef> forward() {
         return List.of(
             OpDef.builder("cross_entropy").inputs(2)
-                .attr("label_smoothing", FLOAT, 0.0, "mix the target with the uniform distribution")
-                .attr("reduction", STRING, "mean", "mean, sum or none")
-                .attr("ignore_index", INT, -100L, "class id that contributes nothing (class-id targets only)")
+                .with(b -> classLossAttrs(b, true))
                 .grad(LossGrads::crossEntropy)
                 .shape((in, a) -> classLossType("cross_entropy", in, a, true))
                 .kernel(LossOps::crossEntropy)
@@ -43,8 +41,7 @@ public final class LossOps implements OpTable.Family {
                         + "class ids (integer target [N, ...]) or of probabilities (target shaped like logits).")
                 .build(),
             OpDef.builder("nll_loss").inputs(2)
-                .attr("reduction", STRING, "mean", "mean, sum or none")
-                .attr("ignore_index", INT, -100L, "class id that contributes nothing")
+                .with(b -> classLossAttrs(b, false))
                 .grad(LossGrads::nllLoss)
                 .shape((in, a) -> classLossType("nll_loss", in, a, false))
                 .kernel(LossOps::nllLoss)
@@ -117,6 +114,13 @@ public final class LossOps implements OpTable.Family {
     }
 
     // --- class losses ---
+
+    /** The attributes of cross_entropy ({@code smoothing}) or nll_loss, which their gradient ops repeat. */
+    static OpDef.Builder classLossAttrs(OpDef.Builder b, boolean smoothing) {
+        if (smoothing) b.attr("label_smoothing", FLOAT, 0.0, "mix the target with the uniform distribution");
+        return b.attr("reduction", STRING, "mean", "mean, sum or none")
+                .attr("ignore_index", INT, -100L, "class id that contributes nothing" + (smoothing ? " (class-id targets only)" : ""));
+    }
 
     /** The shape of logits without the class axis (axis 1, or 0 when unbatched). */
     private static Shape withoutClassAxis(TensorType logits) {
