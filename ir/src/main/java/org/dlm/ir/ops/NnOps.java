@@ -330,11 +330,16 @@ public final class NnOps implements OpTable.Family {
 
     // --- normalization ---
 
+    /** batch_norm, batch_mean/var and group_norm take a float x[N, C, ...] with channels on axis 1. */
+    private static void checkChannelInput(String op, TensorType x) {
+        if (x.rank() < 2) throw new ShapeException(op + " expects an input [N, C, ...] of rank 2 or more, got " + x);
+        OpChecks.requireFloat(op, "input", x);
+    }
+
     static TensorType batchNormType(List<TensorType> in, Attrs a) {
         String op = "batch_norm";
         TensorType x = in.get(0);
-        if (x.rank() < 2) throw new ShapeException(op + " expects an input [N, C, ...] of rank 2 or more, got " + x);
-        OpChecks.requireFloat(op, "input", x);
+        checkChannelInput(op, x);
         String[] names = {"gamma", "beta", "running mean", "running variance"};
         for (int i = 1; i < 5; i++) {
             OpChecks.sameDType(op, "the input", x, names[i - 1], in.get(i));
@@ -349,8 +354,7 @@ public final class NnOps implements OpTable.Family {
     }
 
     static TensorType channelStatType(String op, TensorType x) {
-        if (x.rank() < 2) throw new ShapeException(op + " expects an input [N, C, ...] of rank 2 or more, got " + x);
-        OpChecks.requireFloat(op, "input", x);
+        checkChannelInput(op, x);
         return new TensorType(x.dtype(), Shape.of(x.shape().dim(1)));
     }
 
@@ -373,8 +377,7 @@ public final class NnOps implements OpTable.Family {
     static TensorType groupNormType(List<TensorType> in, Attrs a) {
         String op = "group_norm";
         TensorType x = in.get(0);
-        if (x.rank() < 2) throw new ShapeException(op + " expects an input [N, C, ...] of rank 2 or more, got " + x);
-        OpChecks.requireFloat(op, "input", x);
+        checkChannelInput(op, x);
         long g = a.getLong("groups");
         Dim c = x.shape().dim(1);
         if (g < 1) throw new ShapeException(op + " groups must be at least 1, got " + g);
