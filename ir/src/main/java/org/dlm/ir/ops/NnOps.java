@@ -195,15 +195,28 @@ public final class NnOps implements OpTable.Family {
         return d.value();
     }
 
-    static TensorType conv2dType(List<TensorType> in, Attrs a) {
-        String op = "conv2d";
-        TensorType x = in.get(0), w = in.get(1);
+    /** Checks conv2d's or conv_transpose2d's input, weight (laid out as {@code layout}) and groups; returns the window. */
+    private static Window2d convOperands(String op, TensorType x, TensorType w, String layout, Attrs a) {
         checkImage(op, x);
-        if (w.rank() != 4) throw new ShapeException(op + " expects a weight of rank 4 ([O, C/groups, kh, kw]), got " + w);
+        if (w.rank() != 4) throw new ShapeException(op + " expects a weight of rank 4 (" + layout + "), got " + w);
         OpChecks.sameDType(op, "the input", x, "the weight", w);
         long g = a.getLong("groups");
         if (g < 1) throw new ShapeException(op + " groups must be at least 1, got " + g);
-        Window2d win = conv2dWindow(op, staticDim(op, "weight", w, 2), staticDim(op, "weight", w, 3), a);
+        return conv2dWindow(op, staticDim(op, "weight", w, 2), staticDim(op, "weight", w, 3), a);
+    }
+
+    /** The optional third operand of a convolution: a bias vector of the output channels. */
+    private static void checkBias(String op, List<TensorType> in, Dim outChannels) {
+        if (in.size() < 3) return;
+        OpChecks.sameDType(op, "the input", in.get(0), "the bias", in.get(2));
+        OpChecks.requireVector(op, "the bias", in.get(2), outChannels);
+    }
+
+    static TensorType conv2dType(List<TensorType> in, Attrs a) {
+        String op = "conv2d";
+        TensorType x = in.get(0), w = in.get(1);
+        Window2d win = convOperands(op, x, w, "[O, C/groups, kh, kw]", a);
+        long g = a.getLong("groups");
         Dim c = x.shape().dim(1), o = w.shape().dim(0), cg = w.shape().dim(1);
         if (c.isConst() && c.value() % g != 0)
             throw new ShapeException(op + ": groups " + g + " does not divide the " + c + " input channels");
@@ -214,10 +227,7 @@ public final class NnOps implements OpTable.Family {
             throw new ShapeException(op + ": input has " + c + " channels but the weight expects " + expects + " (weight " + w + ", groups " + g + ")",
                     g == 1 ? "the weight's second dimension is the number of input channels" : "with groups the weight's second dimension is channels / groups");
         }
-        if (in.size() == 3) {
-            OpChecks.sameDType(op, "the input", x, "the bias", in.get(2));
-            OpChecks.requireVector(op, "the bias", in.get(2), o);
-        }
+        checkBias(op, in, o);
         Dim oh = win.outSize(op, 0, x.shape().dim(2), false), ow = win.outSize(op, 1, x.shape().dim(3), false);
         return new TensorType(x.dtype(), Shape.of(x.shape().dim(0), o, oh, ow));
     }
@@ -225,12 +235,8 @@ public final class NnOps implements OpTable.Family {
     static TensorType convTranspose2dType(List<TensorType> in, Attrs a) {
         String op = "conv_transpose2d";
         TensorType x = in.get(0), w = in.get(1);
-        checkImage(op, x);
-        if (w.rank() != 4) throw new ShapeException(op + " expects a weight of rank 4 ([C, O/groups, kh, kw]), got " + w);
-        OpChecks.sameDType(op, "the input", x, "the weight", w);
+        Window2d win = convOperands(op, x, w, "[C, O/groups, kh, kw]", a);
         long g = a.getLong("groups");
-        if (g < 1) throw new ShapeException(op + " groups must be at least 1, got " + g);
-        Window2d win = conv2dWindow(op, staticDim(op, "weight", w, 2), staticDim(op, "weight", w, 3), a);
         long[] opad = OpChecks.ints(op, a, "output_padding", 2, 0, "height, width");
         for (int i = 0; i < 2; i++)
             if (opad[i] >= Math.max(win.stride()[i], win.dilation()[i]))
@@ -242,10 +248,7 @@ public final class NnOps implements OpTable.Family {
         if (c.isConst() && c.value() % g != 0)
             throw new ShapeException(op + ": groups " + g + " does not divide the " + c + " input channels");
         Dim o = w.shape().dim(1).times(g);
-        if (in.size() == 3) {
-            OpChecks.sameDType(op, "the input", x, "the bias", in.get(2));
-            OpChecks.requireVector(op, "the bias", in.get(2), o);
-        }
+        checkBias(op, in, o);
         List<Dim> out = new ArrayList<>(List.of(x.shape().dim(0), o));
         for (int i = 0; i < 2; i++) {
             Dim h = x.shape().dim(2 + i);
@@ -327,11 +330,16 @@ public final class NnOps implements OpTable.Family {
 
     // --- normalization ---
 
+    /** batch_norm, batch_mean/var and group_norm take a float x[N, C, ...] with channels on axis 1. */
+    private static void checkChannelInput(String op, TensorType x) {
+        if (x.rank() < 2) throw new ShapeException(op + " expects an input [N, C, ...] of rank 2 or more, got " + x);
+        OpChecks.requireFloat(op, "input", x);
+    }
+
     static TensorType batchNormType(List<TensorType> in, Attrs a) {
         String op = "batch_norm";
         TensorType x = in.get(0);
-        if (x.rank() < 2) throw new ShapeException(op + " expects an input [N, C, ...] of rank 2 or more, got " + x);
-        OpChecks.requireFloat(op, "input", x);
+        checkChannelInput(op, x);
         String[] names = {"gamma", "beta", "running mean", "running variance"};
         for (int i = 1; i < 5; i++) {
             OpChecks.sameDType(op, "the input", x, names[i - 1], in.get(i));
@@ -346,8 +354,7 @@ public final class NnOps implements OpTable.Family {
     }
 
     static TensorType channelStatType(String op, TensorType x) {
-        if (x.rank() < 2) throw new ShapeException(op + " expects an input [N, C, ...] of rank 2 or more, got " + x);
-        OpChecks.requireFloat(op, "input", x);
+        checkChannelInput(op, x);
         return new TensorType(x.dtype(), Shape.of(x.shape().dim(1)));
     }
 
@@ -370,8 +377,7 @@ public final class NnOps implements OpTable.Family {
     static TensorType groupNormType(List<TensorType> in, Attrs a) {
         String op = "group_norm";
         TensorType x = in.get(0);
-        if (x.rank() < 2) throw new ShapeException(op + " expects an input [N, C, ...] of rank 2 or more, got " + x);
-        OpChecks.requireFloat(op, "input", x);
+        checkChannelInput(op, x);
         long g = a.getLong("groups");
         Dim c = x.shape().dim(1);
         if (g < 1) throw new ShapeException(op + " groups must be at least 1, got " + g);
