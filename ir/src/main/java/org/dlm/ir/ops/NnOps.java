@@ -36,10 +36,7 @@ public final class NnOps implements OpTable.Family {
     private static List<OpDef> forward() {
         return List.of(
             OpDef.builder("conv2d").inputs(2, 3)
-                .attr("stride", INTS, ONES, "height, width")
-                .attr("padding", INTS, PAD0, "top, left, bottom, right")
-                .attr("dilation", INTS, ONES, "height, width")
-                .attr("groups", INT, 1L, "channel groups; groups = C is depthwise")
+                .with(NnOps::convAttrs)
                 .grad(NnGrads::conv2d)
                 .shape(NnOps::conv2dType)
                 .kernel((in, a, out) -> ConvKernels.conv2d(in.get(0), in.get(1), in.size() > 2 ? in.get(2) : null,
@@ -60,42 +57,22 @@ public final class NnOps implements OpTable.Family {
                         + "out = (H-1)*s - pt - pb + d*(k-1) + output_padding + 1.")
                 .build(),
             OpDef.builder("max_pool2d").inputs(1)
-                .attr("kernel", INTS, null, "window height, width")
-                .attr("stride", INTS, List.of(), "height, width; empty = kernel")
-                .attr("padding", INTS, PAD0, "top, left, bottom, right; pads are -inf")
-                .attr("dilation", INTS, ONES, "height, width")
-                .attr("ceil_mode", BOOL, false, "round the output size up")
+                .with(b -> poolAttrs(b, true))
                 .grad(NnGrads::maxPool2d)
                 .shape((in, a) -> poolType("max_pool2d", in.get(0), a, true))
                 .kernel((in, a, out) -> PoolKernels.maxPool2d(in.get(0), poolWindow("max_pool2d", a, true), out))
                 .doc("2-D max pooling, NCHW (PyTorch MaxPool2d).")
                 .build(),
             OpDef.builder("avg_pool2d").inputs(1)
-                .attr("kernel", INTS, null, "window height, width")
-                .attr("stride", INTS, List.of(), "height, width; empty = kernel")
-                .attr("padding", INTS, PAD0, "top, left, bottom, right")
-                .attr("ceil_mode", BOOL, false, "round the output size up")
-                .attr("count_include_pad", BOOL, false, "divide by the window size including padding")
+                .with(b -> poolAttrs(b, false))
                 .grad(NnGrads::avgPool2d)
                 .shape((in, a) -> poolType("avg_pool2d", in.get(0), a, false))
                 .kernel((in, a, out) -> PoolKernels.avgPool2d(in.get(0), poolWindow("avg_pool2d", a, false),
                         a.getBool("count_include_pad", false), out))
                 .doc("2-D average pooling, NCHW (PyTorch AvgPool2d divisor rules).")
                 .build(),
-            OpDef.builder("global_avg_pool").inputs(1)
-                .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
-                .grad((f, g) -> NnGrads.globalPool(f, g, "avg"))
-                .shape((in, a) -> globalPoolType("global_avg_pool", in.get(0), a))
-                .kernel((in, a, out) -> globalPool(in.get(0), false, out))
-                .doc("Mean over every spatial dim of x[N, C, ...].")
-                .build(),
-            OpDef.builder("global_max_pool").inputs(1)
-                .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
-                .grad((f, g) -> NnGrads.globalPool(f, g, "max"))
-                .shape((in, a) -> globalPoolType("global_max_pool", in.get(0), a))
-                .kernel((in, a, out) -> globalPool(in.get(0), true, out))
-                .doc("Max over every spatial dim of x[N, C, ...].")
-                .build(),
+            globalPoolOp(false),
+            globalPoolOp(true),
             OpDef.builder("batch_norm").inputs(5)
                 .attr("eps", FLOAT, 1e-5, "added to the variance")
                 .attr("training", BOOL, false, "normalize with batch statistics instead of mean/var")
@@ -150,20 +127,8 @@ public final class NnOps implements OpTable.Family {
                 })
                 .doc("Group normalization of x[N, C, ...]: statistics per sample and group of C/groups channels; gamma, beta [C].")
                 .build(),
-            OpDef.builder("softmax").inputs(1)
-                .attr("axis", INT, -1L, "the normalized axis")
-                .grad((f, g) -> NnGrads.softmax(f, g, false))
-                .shape((in, a) -> softmaxType("softmax", in.get(0), a))
-                .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), false, out))
-                .doc("exp(x - max) / Σ exp(x - max) along axis.")
-                .build(),
-            OpDef.builder("log_softmax").inputs(1)
-                .attr("axis", INT, -1L, "the normalized axis")
-                .grad((f, g) -> NnGrads.softmax(f, g, true))
-                .shape((in, a) -> softmaxType("log_softmax", in.get(0), a))
-                .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), true, out))
-                .doc("x - max - log Σ exp(x - max) along axis.")
-                .build(),
+            softmaxOp(false),
+            softmaxOp(true),
             OpDef.builder("dropout").inputs(1)
                 .attr("p", FLOAT, 0.5, "drop probability")
                 .attr("training", BOOL, false, "identity when false")
@@ -191,6 +156,14 @@ public final class NnOps implements OpTable.Family {
     }
 
     // --- conv ---
+
+    /** conv2d's window attributes, which conv2d_weight_grad repeats. */
+    static OpDef.Builder convAttrs(OpDef.Builder b) {
+        return b.attr("stride", INTS, ONES, "height, width")
+                .attr("padding", INTS, PAD0, "top, left, bottom, right")
+                .attr("dilation", INTS, ONES, "height, width")
+                .attr("groups", INT, 1L, "channel groups; groups = C is depthwise");
+    }
 
     static Window2d conv2dWindow(String op, long kh, long kw, Attrs a) {
         return Window2d.of(op, new long[] {kh, kw}, a, true);
@@ -286,6 +259,17 @@ public final class NnOps implements OpTable.Family {
 
     // --- pooling ---
 
+    /** The window attributes of max_pool2d ({@code max}) or avg_pool2d, which their gradient ops repeat. */
+    static OpDef.Builder poolAttrs(OpDef.Builder b, boolean max) {
+        b.attr("kernel", INTS, null, "window height, width")
+                .attr("stride", INTS, List.of(), "height, width; empty = kernel")
+                .attr("padding", INTS, PAD0, max ? "top, left, bottom, right; pads are -inf" : "top, left, bottom, right");
+        if (max) b.attr("dilation", INTS, ONES, "height, width");
+        b.attr("ceil_mode", BOOL, false, "round the output size up");
+        if (!max) b.attr("count_include_pad", BOOL, false, "divide by the window size including padding");
+        return b;
+    }
+
     static Window2d poolWindow(String op, Attrs a, boolean hasDilation) {
         long[] k = OpChecks.ints(op, a, "kernel", 2, 1, "height, width");
         return Window2d.of(op, k, a, hasDilation);
@@ -304,6 +288,18 @@ public final class NnOps implements OpTable.Family {
         boolean ceil = a.getBool("ceil_mode", false);
         Dim oh = win.outSize(op, 0, x.shape().dim(2), ceil), ow = win.outSize(op, 1, x.shape().dim(3), ceil);
         return new TensorType(x.dtype(), Shape.of(x.shape().dim(0), x.shape().dim(1), oh, ow));
+    }
+
+    /** global_max_pool ({@code max}) or global_avg_pool: one definition, the reduction differs. */
+    private static OpDef globalPoolOp(boolean max) {
+        String name = max ? "global_max_pool" : "global_avg_pool";
+        return OpDef.builder(name).inputs(1)
+                .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
+                .grad((f, g) -> NnGrads.globalPool(f, g, max ? "max" : "avg"))
+                .shape((in, a) -> globalPoolType(name, in.get(0), a))
+                .kernel((in, a, out) -> globalPool(in.get(0), max, out))
+                .doc((max ? "Max" : "Mean") + " over every spatial dim of x[N, C, ...].")
+                .build();
     }
 
     static TensorType globalPoolType(String op, TensorType x, Attrs a) {
@@ -389,6 +385,18 @@ public final class NnOps implements OpTable.Family {
     }
 
     // --- softmax, dropout, embedding, attention ---
+
+    /** softmax, or log_softmax when {@code log}: one definition, the kernel's last step differs. */
+    private static OpDef softmaxOp(boolean log) {
+        String name = log ? "log_softmax" : "softmax";
+        return OpDef.builder(name).inputs(1)
+                .attr("axis", INT, -1L, "the normalized axis")
+                .grad((f, g) -> NnGrads.softmax(f, g, log))
+                .shape((in, a) -> softmaxType(name, in.get(0), a))
+                .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), log, out))
+                .doc(log ? "x - max - log Σ exp(x - max) along axis." : "exp(x - max) / Σ exp(x - max) along axis.")
+                .build();
+    }
 
     static TensorType softmaxType(String op, TensorType x, Attrs a) {
         OpChecks.requireFloat(op, "input", x);
