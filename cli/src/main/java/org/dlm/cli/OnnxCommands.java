@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.dlm.onnx.OnnxExportCommand;
+import org.dlm.onnx.OnnxImportCommand;
 import org.dlm.onnx.OnnxRunCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Unmatched;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code dlmc onnx-run} and {@code dlmc onnx-export}: the ONNX module's own command-line tools
+ * {@code dlmc onnx-run}, {@code dlmc onnx-import} and {@code dlmc onnx-export}: the ONNX module's own command-line tools
  * (they parse their arguments themselves and keep dlmc's exit codes), reachable through dlmc.
  */
 final class OnnxCommands {
@@ -57,5 +58,15 @@ final class OnnxCommands {
         @Unmatched List<String> args = new ArrayList<>();
 
         @Override public Integer call() { return delegate(spec, OnnxExportCommand::run, args); }
+    }
+
+    @Command(name = "onnx-import", description = {"Import an ONNX model as Graph IR text plus its weights (dlmc onnx-import --help).",
+             "Usage:",
+             "onnx-import MODEL.onnx [-o OUT.ir] [--weights OUT.safetensors]"})
+    static final class Import implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        @Unmatched List<String> args = new ArrayList<>();
+
+        @Override public Integer call() { return delegate(spec, OnnxImportCommand::run, args); }
     }
 }
