@@ -136,15 +136,22 @@ final class LinalgLowering {
                         Expr c = bin(BinOp.LE, j, i);
                         keep = keep == null ? c : bin(BinOp.AND, keep, c);
                     }
-                    if (keep != null) s = select(keep, s, c(t, Double.NEGATIVE_INFINITY));
-                    return List.of(new Stmt.Store(sc, at, s), new Stmt.Assign(m.name(), max(m, s)));
+                    Expr masked = keep == null ? s : select(keep, s, c(t, Double.NEGATIVE_INFINITY));
+                    return cx.collect(() -> {
+                        var sv = cx.local("s", t, masked);   // a local: the store below changes what the load reads
+                        cx.emit(new Stmt.Store(sc, at, sv));
+                        cx.assign(m, max(m, sv));
+                    });
                 });
                 var sum = cx.local("sum", t, c(t, 0));
                 Expr safeM = select(bin(BinOp.EQ, m, c(t, Double.NEGATIVE_INFINITY)), c(t, 0), m);
                 cx.loop(tk, j -> {
                     Expr at = add(mul(i, i64(tk)), j);
-                    Expr e = un(UnOp.EXP, sub(load(sc, at), safeM));
-                    return List.of(new Stmt.Store(sc, at, e), new Stmt.Assign(sum.name(), add(sum, e)));
+                    return cx.collect(() -> {
+                        var e = cx.local("e", t, un(UnOp.EXP, sub(load(sc, at), safeM)));
+                        cx.emit(new Stmt.Store(sc, at, e));
+                        cx.assign(sum, add(sum, e));
+                    });
                 });
                 // a row with every key masked has sum 0: zeros, not NaN
                 Expr rs = select(bin(BinOp.GT, sum, c(t, 0)), div(c(t, 1), sum), c(t, 0));
