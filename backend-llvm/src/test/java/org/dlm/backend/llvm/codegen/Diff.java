@@ -63,8 +63,16 @@ final class Diff {
     }
 
     static double compare(Graph g, Map<String, NdArray> in, Map<String, NdArray> ps, double tol) {
+        return compare(g, in, ps, Map.of(), tol);
+    }
+
+    static double compare(Graph g, Map<String, NdArray> in, Map<String, NdArray> ps, Map<String, Long> dims, double tol) {
+        long t0 = System.nanoTime();
         Map<String, NdArray> expected = Interpreter.run(g, in, ps);
-        try (LlvmExecutable exe = LlvmBackend.compile(g, ps, LlvmBackend.Options.dims(Map.of()))) {
+        long t1 = System.nanoTime();
+        try (LlvmExecutable exe = LlvmBackend.compile(g, ps, LlvmBackend.Options.dims(dims))) {
+            if (!dims.isEmpty()) System.out.printf("%s %s: compile %.0f ms, interpreter %.1f ms, arena %d KiB%n", g.name(), dims,
+                    exe.compileNanos() / 1e6, (t1 - t0) / 1e6, exe.arenaBytes() / 1024);
             Map<String, Tensor> tin = new LinkedHashMap<>();
             in.forEach((k, v) -> tin.put(k, Tensor.of(v)));
             Map<String, Tensor> out = exe.run(tin);
