@@ -48,8 +48,19 @@ public final class LlvmExecutable implements Executable {
     private final long compileNanos;
     private final String llvmIr;
     private boolean closed;
+    private CompilePhases phases;
 
-    private LlvmExecutable(Lowered lowered, int threads, Jit jit, MethodHandle entry, long compileNanos, String llvmIr) {
+    /** Where compile time went: graph → Kernel IR (with memory planning), Kernel IR → LLVM IR, LLVM O3, machine code. */
+    public record CompilePhases(long lowerNanos, long codegenNanos, long optimizeNanos, long machineCodeNanos) {
+        @Override public String toString() {
+            return String.format("lower %.0f ms, codegen %.0f ms, O3 %.0f ms, machine code %.0f ms",
+                    lowerNanos / 1e6, codegenNanos / 1e6, optimizeNanos / 1e6, machineCodeNanos / 1e6);
+        }
+    }
+
+    public CompilePhases compilePhases() { return phases; }
+
+    private LlvmExecutable(Lowered lowered, long arenaBytes, int threads, Jit jit, MethodHandle entry, long compileNanos, String llvmIr) {
         this.lowered = lowered;
         this.threads = threads;
         this.jit = jit;
@@ -59,7 +70,7 @@ public final class LlvmExecutable implements Executable {
         for (Lowered.Port p : lowered.inputs()) inputs.put(p.name(), p.type());
         for (Lowered.Port p : lowered.outputs()) outputs.put(p.name(), p.type());
         params = HugePages.allocate(memory, Math.max(64, lowered.module().paramBytes()));
-        arena = HugePages.allocate(memory, Math.max(64, lowered.module().arenaBytes()));
+        arena = HugePages.allocate(memory, Math.max(64, arenaBytes));
         inputTable = memory.allocate(8L * Math.max(1, inputs.size()), 8);
         outputTable = memory.allocate(8L * Math.max(1, outputs.size()), 8);
         for (Buffer b : lowered.module().buffers(Buffer.Kind.PARAM)) fill(params, b, lowered.paramData().get(b.name()));
@@ -68,14 +79,20 @@ public final class LlvmExecutable implements Executable {
     static LlvmExecutable compile(Graph g, Map<String, NdArray> params, LlvmBackend.Options options) {
         long t0 = System.nanoTime();
         Lowered lowered = GraphLowering.lower(g, options.dims(), params);
+        long t1 = System.nanoTime();
         Jit jit = new Jit();
         try (HostTarget host = HostTarget.detect(); ModuleBuilder mb = new ModuleBuilder(lowered.module().name(), host)) {
-            KernelCodegen.emit(mb, lowered.module(), ENTRY);
+            long arenaBytes = KernelCodegen.emit(mb, lowered.module(), ENTRY);
+            long t2 = System.nanoTime();
             mb.optimize();
+            long t3 = System.nanoTime();
             String ir = options.keepLlvmIr() ? mb.llvmIr() : null;
             jit.add(mb);
             MethodHandle entry = jit.function(ENTRY, SIGNATURE);
-            return new LlvmExecutable(lowered, options.threads(), jit, entry, System.nanoTime() - t0, ir);
+            long t4 = System.nanoTime();
+            LlvmExecutable exe = new LlvmExecutable(lowered, arenaBytes, options.threads(), jit, entry, System.nanoTime() - t0, ir);
+            exe.phases = new CompilePhases(t1 - t0, t2 - t1, t3 - t2, t4 - t3);
+            return exe;
         } catch (RuntimeException | Error e) {
             jit.close();
             throw e;

@@ -13,7 +13,6 @@ import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 import org.dlm.backend.llvm.GemmConfig;
-import org.dlm.backend.llvm.GemmGenerator;
 import org.dlm.backend.llvm.LlvmAccess;
 import org.dlm.backend.llvm.ModuleBuilder;
 import org.dlm.ir.DType;
@@ -28,7 +27,8 @@ import org.dlm.ir.kernel.Stmt;
  * signature order, {@code params} the parameter block and {@code arena} the temporaries' memory.
  * Loops become canonical counted loops (locals as allocas that mem2reg promotes) that LLVM's loop
  * vectorizer widens; exp/log/tanh/erf are inline polynomial approximations so that loops using
- * them still vectorize; GEMM calls go to {@link GemmGenerator} kernels emitted into the same module.
+ * them still vectorize; GEMM calls go to the process-wide {@link SharedGemmKernels} by address, with
+ * packing buffers in the arena after the planned temporaries.
  *
  * <pre>{@code
  * try (ModuleBuilder mb = new ModuleBuilder("m", host)) {
@@ -46,7 +46,7 @@ public final class KernelCodegen {
     private LLVMValueRef fn;
     private final Map<String, LLVMValueRef> bases = new HashMap<>();
     private final Map<String, LLVMValueRef> vars = new HashMap<>();
-    private final Map<String, LLVMValueRef[]> gemms = new HashMap<>();
+    private long scratchOffset, scratchBytes;
     private final MathEmitter math;
 
     private KernelCodegen(ModuleBuilder mb) {
@@ -57,11 +57,17 @@ public final class KernelCodegen {
         this.math = new MathEmitter(this);
     }
 
-    /** Emits {@code m} as the exported function {@code entry} into {@code mb}. */
-    public static void emit(ModuleBuilder mb, KernelModule m, String entry) {
+    /**
+     * Emits {@code m} as the exported function {@code entry} into {@code mb}. Returns the arena size
+     * the code needs: the planned temporaries plus the microkernels' scratch (GEMM packing buffers)
+     * placed after them.
+     */
+    public static long emit(ModuleBuilder mb, KernelModule m, String entry) {
         KernelCodegen g = new KernelCodegen(mb);
+        g.scratchOffset = align(m.arenaBytes());
         try {
             g.entry(m, entry);
+            return g.scratchOffset + g.scratchBytes;
         } finally {
             LLVMDisposeBuilder(g.b);
             if (g.allocas != null) LLVMDisposeBuilder(g.allocas);
@@ -211,7 +217,6 @@ public final class KernelCodegen {
     private void call(Stmt.Call c) {
         String k = c.kernel();
         if (!k.startsWith("sgemm_")) throw new UnsupportedOperationException("no microkernel " + k);
-        LLVMValueRef[] g = gemms.computeIfAbsent(k, this::emitGemm);
         LLVMValueRef[] args = new LLVMValueRef[13];
         for (int i = 0; i < 11; i++) {
             args[i] = switch (c.args().get(i)) {
@@ -220,28 +225,18 @@ public final class KernelCodegen {
                 case Stmt.NullArg n -> LLVMConstNull(ptr());
             };
         }
-        args[11] = g[1];
-        args[12] = g[2];
-        call(mb.callee(g[0]), args);
+        GemmConfig cfg = SharedGemmKernels.config(k, mb.target());
+        long packA = align(cfg.packASize() * 4), packB = align(cfg.packBSize() * 4);
+        scratchBytes = Math.max(scratchBytes, packA + packB);
+        args[11] = gepBytes(LLVMGetParam(fn, 3), scratchOffset);
+        args[12] = gepBytes(LLVMGetParam(fn, 3), scratchOffset + packA);
+        LLVMTypeRef[] p = {i64(), i64(), i64(), ptr(), i64(), ptr(), i64(), ptr(), i64(), i32(), ptr(), ptr(), ptr()};
+        LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
+        LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.address(k, mb.target())), ptr());
+        LLVMBuildCall2(b, type, target, array(args), args.length, "");
     }
 
-    /** A GEMM kernel for one transpose variant, with its packing buffers as module globals (the entry is not reentrant). */
-    private LLVMValueRef[] emitGemm(String kernel) {
-        boolean ta = kernel.charAt(6) == 't', tb = kernel.charAt(7) == 't';
-        GemmConfig cfg = GemmConfig.forTarget(mb.target()).withTransposes(ta, tb);
-        LLVMValueRef f = new GemmGenerator(mb, cfg).emit("dlm_" + kernel);
-        LLVMSetLinkage(f, LLVMInternalLinkage);
-        return new LLVMValueRef[] {f, global("dlm_" + kernel + "_packa", cfg.packASize()), global("dlm_" + kernel + "_packb", cfg.packBSize())};
-    }
-
-    private LLVMValueRef global(String name, long floats) {
-        LLVMTypeRef t = LLVMArrayType2(mb.f32(), floats);
-        LLVMValueRef g = LLVMAddGlobal(mod, t, name);
-        LLVMSetInitializer(g, LLVMConstNull(t));
-        LLVMSetLinkage(g, LLVMInternalLinkage);
-        LLVMSetAlignment(g, 64);
-        return g;
-    }
+    private static long align(long bytes) { return (bytes + 63) / 64 * 64; }
 
     // ---- expressions
 
