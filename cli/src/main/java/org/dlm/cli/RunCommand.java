@@ -16,16 +16,17 @@ import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.dlm.ir.interp.Interpreter;
 import org.dlm.ir.interp.NdArray;
-import org.dlm.runtime.io.Dataset;
+import org.dlm.runtime.data.Dataset;
 import org.dlm.runtime.io.MnistData;
 import org.dlm.runtime.io.Npy;
+import org.dlm.runtime.io.Npz;
 import org.dlm.runtime.io.ParamStore;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine;
 
 /** {@code dlmc run}: run a model on .npy inputs (or shipped MNIST digits) and write its outputs. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
@@ -34,7 +35,8 @@ import picocli.CommandLine.Model.CommandSpec;
          footerHeading = "%nExamples:%n",
          footer = {"  dlmc run lenet --digits 16",
                    "  dlmc run model.dlm --params w.safetensors --input x=x.npy --output-dir out",
-                   "  dlmc run model.dlm --model Encoder --params w.npz x.npy mask.npy"})
+                   "  dlmc run model.dlm --model Encoder --params w.npz x.npy mask.npy",
+                   "  dlmc run model.dlm --params w.npz --inputs batch.npz -o out"})
 final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -57,6 +59,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--input", paramLabel = "NAME=FILE.npy", description = "an input by name (repeatable)")
     Map<String, Path> inputs = new LinkedHashMap<>();
+
+    @Option(names = "--inputs", paramLabel = "FILE.npz", description = "every input by name from one .npz archive")
+    Path inputArchive;
 
     @Option(names = "--digits", paramLabel = "N",
             description = "feed the first N shipped MNIST test digits to the model's one input and report accuracy")
@@ -96,15 +101,17 @@ final class RunCommand implements Callable<Integer> {
         Dataset data = null;
         Map<String, NdArray> in;
         if (digits != null) {
-            if (!inputs.isEmpty() || !positional.isEmpty()) throw CliException.user("--digits feeds the model's input itself; drop the input files");
+            if (!inputs.isEmpty() || !positional.isEmpty() || inputArchive != null) throw CliException.user("--digits feeds the model's input itself; drop the input files");
             data = MnistData.shipped("t10k");
             if (digits < 1 || digits > data.size()) throw CliException.user("--digits must be between 1 and " + data.size() + ", got " + digits);
-            data = org.dlm.runtime.data.Subsets.select(data, java.util.stream.IntStream.range(0, digits).toArray());
+            data = data.slice(0, digits);
             in = digitInputs(g, data);
         } else {
             in = fileInputs(g, err);
         }
 
+        if (outputDir != null && Files.exists(outputDir) && !Files.isDirectory(outputDir))
+            throw CliException.user(outputDir + ": exists and is not a directory", "give --output-dir a directory (it is created if missing)");
         Map<String, NdArray> results = Interpreter.run(g, in, paramValues);
 
         if (outputDir != null) {
@@ -118,7 +125,7 @@ final class RunCommand implements Callable<Integer> {
         } else if (data == null) {
             for (var e : results.entrySet()) {
                 NdArray v = e.getValue();
-                out.println(e.getKey() + ": " + describe(v) + (v.size() <= 64 ? " = " + values(v) : ""));
+                out.println(e.getKey() + ": " + describe(v) + (v.size() <= 64 ? " = " + values(v) : " (save it with --output-dir OUT)"));
             }
         }
         if (data != null) reportDigits(out, g, data, results.values().iterator().next(), weightsName);
@@ -132,6 +139,14 @@ final class RunCommand implements Callable<Integer> {
         if (positional.size() > names.size())
             throw CliException.user("model " + g.name() + " takes " + names.size() + " input" + (names.size() == 1 ? "" : "s")
                 + " (" + String.join(", ", names) + ") but " + positional.size() + " files were given");
+        Map<String, NdArray> archived = new LinkedHashMap<>();
+        if (inputArchive != null) {
+            Map<String, NdArray> all = Npz.readArrays(inputArchive);
+            for (String n : all.keySet())
+                if (!names.contains(n))
+                    throw CliException.user(inputArchive + ": tensor '" + n + "' is not an input of model " + g.name(), "its inputs: " + String.join(", ", names));
+            archived.putAll(all);
+        }
         Map<String, Path> files = new LinkedHashMap<>();
         for (int i = 0; i < positional.size(); i++) files.put(names.get(i), positional.get(i));
         for (var e : inputs.entrySet()) {
@@ -140,19 +155,22 @@ final class RunCommand implements Callable<Integer> {
             if (files.put(e.getKey(), e.getValue()) != null)
                 throw CliException.user("input '" + e.getKey() + "' is given twice (by position and by --input)");
         }
-        List<String> missing = names.stream().filter(n -> !files.containsKey(n)).toList();
+        for (String n : archived.keySet())
+            if (files.containsKey(n)) throw CliException.user("input '" + n + "' is given twice (in " + inputArchive + " and as a file)");
+        List<String> missing = names.stream().filter(n -> !files.containsKey(n) && !archived.containsKey(n)).toList();
         if (!missing.isEmpty())
             throw CliException.user("model " + g.name() + " needs input" + (missing.size() == 1 ? " " : "s ") + String.join(", ", missing),
-                "give them as --input NAME=FILE.npy or by position after the model file");
+                "give them as --input NAME=FILE.npy, by position after the model file, or in --inputs FILE.npz");
         Map<String, NdArray> in = new LinkedHashMap<>();
         for (Node n : g.inputs()) {
             String name = n.attrs().getString("name");
             Path p = files.get(name);
-            NdArray a = Npy.readArray(p);
+            String where = p != null ? p.toString() : inputArchive + ": tensor '" + name + "'";
+            NdArray a = p != null ? Npy.readArray(p) : archived.get(name);
             if (a.dtype() != n.dtype()) {
                 if (!(a.dtype().isFloating() && n.dtype().isFloating()))
-                    throw CliException.user(p + ": holds " + a.dtype() + " but input '" + name + "' of " + g.name() + " is " + n.type());
-                err.println("note: " + p + " holds " + a.dtype() + "; converted to " + n.dtype() + " for input '" + name + "'");
+                    throw CliException.user(where + ": holds " + a.dtype() + " but input '" + name + "' of " + g.name() + " is " + n.type());
+                err.println("note: " + where + " holds " + a.dtype() + "; converted to " + n.dtype() + " for input '" + name + "'");
                 a = a.cast(n.dtype());
             }
             in.put(name, a);

@@ -8,6 +8,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
@@ -66,7 +67,7 @@ class DlmcTest {
     }
 
     @Test void helpEverywhere() {
-        for (String[] args : new String[][] {{"--help"}, {"check", "--help"}, {"ir", "--help"}, {"run", "--help"}, {"help", "run"}}) {
+        for (String[] args : new String[][] {{"--help"}, {"check", "--help"}, {"ir", "--help"}, {"run", "--help"}, {"help", "run"}, {"help", "onnx-run"}}) {
             Result r = dlmc(args);
             assertEquals(0, r.code, String.join(" ", args));
             assertTrue(r.out.contains("Usage: dlmc"), r.out);
@@ -140,6 +141,19 @@ class DlmcTest {
         assertEquals("output: f32[2, 3] = [1.5, 1.0, 10.0, -0.5, -3.0, -10.0]\n", r.out);
     }
 
+    @Test void runTakesInputsFromAnNpz() throws IOException {
+        Path in = tmp.resolve("in.npz");
+        Npz.writeArrays(in, Map.of("x", X), false);
+        Result r = dlmc("run", tiny().toString(), "--params", weights().toString(), "--inputs", in.toString());
+        assertEquals(0, r.code, r.err);
+        assertEquals("output: f32[2, 3] = [1.5, 1.0, 10.0, -0.5, -3.0, -10.0]\n", r.out);
+        Path bad = tmp.resolve("bad.npz");
+        Npz.writeArrays(bad, Map.of("x", X, "z", X), false);
+        r = dlmc("run", tiny().toString(), "--params", weights().toString(), "--inputs", bad.toString());
+        assertEquals(1, r.code);
+        assertEquals("error: " + bad + ": tensor 'z' is not an input of model Tiny\n  hint: its inputs: x\n", r.err);
+    }
+
     @Test void runConvertsFloatInputsWithANote() throws IOException {
         Path x = tmp.resolve("x64.npy");
         Npy.write(x, X.cast(DType.F64));
@@ -189,6 +203,9 @@ class DlmcTest {
         assertEquals(1, r.code);
         assertTrue(r.err.startsWith("error: ") && r.err.contains("x"), r.err);
         r.assertNoStackTrace();
+        r = dlmc("run", tiny().toString(), "--params", weights().toString(), x.toString(), "-o", x.toString());
+        assertEquals(1, r.code);
+        assertEquals("error: " + x + ": exists and is not a directory\n  hint: give --output-dir a directory (it is created if missing)\n", r.err);
         r = dlmc("run", tiny().toString(), "--backend", "llvm");
         assertEquals(3, r.code);
         assertEquals("error: backend 'llvm' is not available in this build yet\n  hint: use --backend interp\n", r.err);
@@ -206,6 +223,52 @@ class DlmcTest {
         r = dlmc("run", "lenet", "--digits", "0");
         assertEquals(1, r.code);
         assertEquals("error: --digits must be between 1 and 2000, got 0\n", r.err);
+    }
+
+    @Test void onnxExportThenOnnxRunGiveTheInterpretersNumbers() throws IOException {
+        Path onnx = tmp.resolve("tiny.onnx");
+        Result r = dlmc("onnx-export", tiny().toString(), "--weights", weights().toString(), "-o", onnx.toString());
+        assertEquals(0, r.code, r.err);
+        Path in = Files.createDirectories(tmp.resolve("in")), out = tmp.resolve("out");
+        Npy.write(in.resolve("x.npy"), X);
+        r = dlmc("onnx-run", onnx.toString(), "--input-dir", in.toString(), "--output-dir", out.toString(), "--backend", "interp");
+        assertEquals(0, r.code, r.err);
+        try (var files = Files.list(out)) {
+            List<Path> outs = files.toList();
+            assertEquals(1, outs.size(), outs.toString());
+            assertEquals(Y, Npy.readArray(outs.get(0)));
+        }
+        r = dlmc("onnx-run", "--help");
+        assertEquals(0, r.code);
+        assertTrue(r.out.startsWith("usage: onnx-run MODEL"), r.out);
+        r = dlmc("onnx-run", tmp.resolve("missing.onnx").toString(), "--input-dir", in.toString(), "--output-dir", out.toString());
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("missing.onnx"), r.err);
+        r.assertNoStackTrace();
+    }
+
+    /** Random argument soup: every outcome is a clean exit code 0-3, never a stack trace. */
+    @Test void randomCommandLinesNeverCrash() throws IOException {
+        Path x = tmp.resolve("x.npy");
+        Npy.write(x, X);
+        Path garbage = tmp.resolve("garbage.npy");
+        Files.write(garbage, new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) 0xff, (byte) 0xff, '{'});
+        Path badDlm = tmp.resolve("bad.dlm");
+        Files.writeString(badDlm, "model { forward( -> }");
+        String[] words = {"check", "ir", "run", "help", "--help", "--model", "Tiny", "Nope", "--params", weights().toString(),
+            garbage.toString(), x.toString(), "--input", "x=" + x, "x=" + garbage, "--inputs", "--backend", "interp", "llvm",
+            "-o", tmp.resolve("o").toString(), tiny().toString(), badDlm.toString(), "--digits", "3", "-1", "", "=", "--debug",
+            tmp.toString(), "missing.dlm", "lenet"};
+        java.util.Random rnd = new java.util.Random(5);
+        for (int i = 0; i < 150; i++) {
+            String[] args = new String[rnd.nextInt(6)];
+            for (int k = 0; k < args.length; k++) args[k] = words[rnd.nextInt(words.length)];
+            Result r = dlmc(args);
+            String cmd = String.join(" ", args);
+            assertTrue(r.code >= 0 && r.code <= 3, cmd + " -> " + r.code + "\n" + r.err);
+            r.assertNoStackTrace();
+            if (r.code == 1) assertTrue(r.err.contains("error"), cmd + ": " + r.err);
+        }
     }
 
     @Test void internalErrorsHideTheTraceUnlessDebugging() {

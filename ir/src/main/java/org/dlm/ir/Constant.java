@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * Literal tensor data carried as an attribute (the {@code const} op). Values are held as doubles
- * (integers up to 2^53 exactly); {@code type} says how they are interpreted.
+ * (integers up to 2^53 exactly), rounded to {@code type}'s dtype on construction.
  */
 public record Constant(TensorType type, double[] values) {
     public Constant {
@@ -12,6 +12,9 @@ public record Constant(TensorType type, double[] values) {
         long n = type.shape().numel().value();
         if (n != values.length) throw new IllegalArgumentException("constant of " + type + " needs " + n + " values, got " + values.length);
         values = values.clone();
+        // canonical: values are exact in the dtype (as NdArray makes them), so equal constants
+        // hash-cons to one node and every consumer sees the same numbers
+        for (int i = 0; i < values.length; i++) values[i] = org.dlm.ir.interp.NdArray.round(type.dtype(), values[i]);
     }
 
     public static Constant scalar(DType dtype, double v) { return new Constant(new TensorType(dtype, Shape.SCALAR), new double[] {v}); }

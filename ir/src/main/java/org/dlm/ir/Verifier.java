@@ -22,7 +22,7 @@ import org.dlm.ir.text.ValueNames;
  *       unique; parameter shapes are static;</li>
  *   <li>every node reachable from the outputs depends only on declared inputs and params;</li>
  *   <li>output names are unique;</li>
- *   <li>every symbol in any shape comes from an input's shape.</li>
+ *   <li>every symbol in any shape comes from an input's shape; no static dimension is negative.</li>
  * </ul>
  *
  * <pre>{@code
@@ -125,6 +125,11 @@ public final class Verifier {
                     out.add(new Problem(where, n, "shape rule of " + n.opName() + " failed (a bug in the op definition): " + e));
                 }
             }
+            for (Dim d : n.shape().dims())
+                if (d.isConst() && d.value() < 0) {
+                    out.add(new Problem(where, n, "type " + n.type() + " has a negative dimension"));
+                    break;
+                }
             if (!declared.contains(n) || !n.opName().equals("input")) {
                 for (String s : symbols(n.shape()))
                     if (!inputSymbols.contains(s))

@@ -116,4 +116,18 @@ class VerifierTest {
         assertTrue(ps.contains("%0 = const: op 'const' is not the definition registered in the op table"), ps::toString);
         assertTrue(ps.contains("%1 = frobnicate: unknown op 'frobnicate'"), ps::toString);
     }
+
+    @Test void constantsAreExactInTheirDtype() {
+        // rounding happens when the constant is made, so equal values share one node
+        Node c = Node.of("const", List.of(), Attrs.of("value", new Constant(TensorType.of(DType.I32, 3), new double[] {1, 2.5, -0.0})));
+        Node d = Node.of("const", List.of(), Attrs.of("value", Constant.scalar(DType.F32, 0.1)));
+        assertArrayEquals(new double[] {1, 2, 0}, ((Constant) c.attrs().get("value")).values());
+        assertEquals((double) 0.1f, ((Constant) d.attrs().get("value")).value(0));
+        assertSame(d, Node.of("const", List.of(), Attrs.of("value", Constant.scalar(DType.F32, 0.1f))));
+    }
+
+    @Test void negativeDimensionsAreReported() {
+        Graph g = IrParser.parse("graph G(%x: f32[B, -2]) { return %x = %x }");
+        assertEquals(List.of("%x: type f32[B, -2] has a negative dimension"), problems(g));
+    }
 }

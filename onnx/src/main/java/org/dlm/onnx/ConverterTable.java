@@ -19,6 +19,10 @@ public final class ConverterTable {
         NnConverters.register(DEFAULT);
         QuantizeConverters.register(DEFAULT);
         SignalConverters.register(DEFAULT);
+        ResizeConverters.register(DEFAULT);
+        RnnConverters.register(DEFAULT);
+        IndexConverters.register(DEFAULT);
+        ScatterConverters.register(DEFAULT);
     }
 
     public static ConverterTable standard() { return DEFAULT; }

@@ -139,15 +139,17 @@ final class NnConverters {
 
     private static long[] to2d(long[] v, long unit) { return v.length == 2 ? v : new long[] {unit, v[0]}; }
 
-    private static Node conv(OpContext cx) {
-        Node x = cx.in(0), w = cx.in(1);
+    private static Node conv(OpContext cx) { return convOf(cx, cx.in(0), cx.in(1), cx.hasInput(2) ? cx.in(2) : null); }
+
+    /** ONNX Conv of {@code x} and {@code w} (bias optional) with the node's strides, pads, dilations and group. */
+    static Node convOf(OpContext cx, Node x, Node w, Node bias) {
         int s = spatialRank(cx, x);
         if (w.shape().rank() != s + 2) throw cx.error("weight " + w.shape() + " does not match input " + x.shape());
         long[] kernel = kernelOf(cx, w, s);
         long[] strides = ints(cx, "strides", s, 1), dil = ints(cx, "dilations", s, 1);
         long[] pads = pads2d(cx, x, s, kernel, strides, dil);
         List<Node> in = new ArrayList<>(List.of(s == 1 ? lift(cx, x) : x, s == 1 ? lift(cx, w) : w));
-        if (cx.hasInput(2)) in.add(cx.in(2));
+        if (bias != null) in.add(bias);
         Node y = cx.op("conv2d", in, "stride", to2d(strides, 1), "padding", pads, "dilation", to2d(dil, 1), "groups", cx.attrInt("group", 1));
         return s == 1 ? cx.op("squeeze", List.of(y), "axes", List.of(2L)) : y;
     }
@@ -212,16 +214,39 @@ final class NnConverters {
         long[] strides = ints(cx, "strides", s, 1), dil = ints(cx, "dilations", s, 1);
         long[] pads = pads2d(cx, x, s, kernel, strides, dil);
         boolean ceil = cx.attrInt("ceil_mode", 0) != 0;
+        boolean max = op.equals("max_pool2d");
+        if (!max) for (long d : dil) if (d != 1) throw cx.unsupported("dilations " + Arrays.toString(dil));
         Node in = s == 1 ? lift(cx, x) : x;
+        // integer max pooling runs in f64, which holds every 32-bit value exactly
+        DType dt = in.dtype();
+        if (max && !dt.isFloating()) in = cx.op("cast", List.of(in), "dtype", DType.F64);
+        long[] k2 = to2d(kernel, 1), d2 = to2d(dil, 1), s2 = to2d(strides, 1);
+        boolean wide = false;
+        for (int i = 0; i < 4; i++) wide |= pads[i] > ((k2[i % 2] - 1) * d2[i % 2] + 1) / 2;
         Node y;
-        if (op.equals("max_pool2d")) {
-            y = cx.op(op, List.of(in), "kernel", to2d(kernel, 1), "stride", to2d(strides, 1), "padding", pads,
-                    "dilation", to2d(dil, 1), "ceil_mode", ceil);
+        if (wide) {
+            // pads wider than half the window: pad explicitly, then pool without padding
+            long[] full = {0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]};
+            long[] none = new long[4];
+            Node padded = cx.op("pad", List.of(in), "pads", full, "mode", "constant", "value", max ? Double.NEGATIVE_INFINITY : 0.0);
+            if (max) {
+                y = cx.op(op, List.of(padded), "kernel", k2, "stride", s2, "padding", none, "dilation", d2, "ceil_mode", ceil);
+            } else {
+                y = cx.op(op, List.of(padded), "kernel", k2, "stride", s2, "padding", none, "ceil_mode", ceil, "count_include_pad", true);
+                if (cx.attrInt("count_include_pad", 0) == 0) {
+                    Node ones = cx.op("expand", List.of(cx.scalar(in.dtype(), 1)), "shape", in.shape());
+                    Node count = cx.op(op, List.of(cx.op("pad", List.of(ones), "pads", full, "mode", "constant", "value", 0.0)),
+                            "kernel", k2, "stride", s2, "padding", none, "ceil_mode", ceil, "count_include_pad", true);
+                    y = cx.op("div", y, count);
+                }
+            }
+        } else if (max) {
+            y = cx.op(op, List.of(in), "kernel", k2, "stride", s2, "padding", pads, "dilation", d2, "ceil_mode", ceil);
         } else {
-            for (long d : dil) if (d != 1) throw cx.unsupported("dilations " + Arrays.toString(dil));
-            y = cx.op(op, List.of(in), "kernel", to2d(kernel, 1), "stride", to2d(strides, 1), "padding", pads,
+            y = cx.op(op, List.of(in), "kernel", k2, "stride", s2, "padding", pads,
                     "ceil_mode", ceil, "count_include_pad", cx.attrInt("count_include_pad", 0) != 0);
         }
+        if (y.dtype() != dt) y = cx.op("cast", List.of(y), "dtype", dt);
         return s == 1 ? cx.op("squeeze", List.of(y), "axes", List.of(2L)) : y;
     }
 

@@ -26,6 +26,11 @@ import org.dlm.onnx.proto.OnnxProto.ModelProto;
 public final class OnnxRunner {
     private OnnxRunner() {}
 
+    /** {@code java org.dlm.onnx.OnnxRunner MODEL --input-dir IN --output-dir OUT ...}; see {@link OnnxRunCommand}. */
+    public static void main(String[] args) {
+        System.exit(OnnxRunCommand.run(args));
+    }
+
     public static Map<String, NdArray> run(Path model, Map<String, NdArray> inputs) {
         ModelProto m = OnnxImporter.load(model);
         return run(m, model.toAbsolutePath().getParent(), inputs);

@@ -40,6 +40,7 @@ class ReferenceModelsTest {
         assertTrue(c.diagnostics().stream().noneMatch(d -> d.severity() == Diagnostic.Severity.ERROR));
         Graph g = c.models().get(name);
         assertNotNull(g, name + " in " + c.models().keySet());
+        assertEquals(List.of("output"), g.outputs().stream().map(Graph.Output::name).toList());
         return g;
     }
 

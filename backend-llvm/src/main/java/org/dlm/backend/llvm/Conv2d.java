@@ -29,7 +29,8 @@ import org.dlm.runtime.HugePages;
 public final class Conv2d implements AutoCloseable {
     private final Conv2dSpec spec;
     private final int threads;
-    private final Jit jit;
+    private final Jit jit;             // im2col; null for pointwise convolutions
+    private final KernelCache owned;   // the GEMM's code when not shared
     private final Gemm gemm;
     private final MethodHandle im2col;
     private final Arena arena = Arena.ofShared();
@@ -37,10 +38,11 @@ public final class Conv2d implements AutoCloseable {
     private final ExecutorService pool;
     private final long compileNanos;
 
-    private Conv2d(Conv2dSpec spec, int threads, Jit jit, Gemm gemm, MethodHandle im2col, long compileNanos) {
+    private Conv2d(Conv2dSpec spec, int threads, Jit jit, KernelCache owned, Gemm gemm, MethodHandle im2col, long compileNanos) {
         this.spec = spec;
         this.threads = threads;
         this.jit = jit;
+        this.owned = owned;
         this.gemm = gemm;
         this.im2col = im2col;
         this.compileNanos = compileNanos;
@@ -54,26 +56,43 @@ public final class Conv2d implements AutoCloseable {
         }) : null;
     }
 
+    /** Compiles the convolution with machine code of its own. */
     public static Conv2d compile(HostTarget target, Conv2dSpec spec, int threads) {
+        KernelCache own = new KernelCache(target);
+        try {
+            return compile(own, spec, threads, own);
+        } catch (RuntimeException e) {
+            own.close();
+            throw e;
+        }
+    }
+
+    /** Compiles the convolution with its GEMM from (and owned by) {@code kernels}, shared with other layers. */
+    public static Conv2d compile(KernelCache kernels, Conv2dSpec spec, int threads) {
+        return compile(kernels, spec, threads, null);
+    }
+
+    private static Conv2d compile(KernelCache kernels, Conv2dSpec spec, int threads, KernelCache owned) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         long t0 = System.nanoTime();
+        Gemm gemm = Gemm.from(kernels, GemmConfig.forTarget(kernels.target()).forRows(spec.cout()), threads);
+        if (spec.isPointwise()) return new Conv2d(spec, threads, null, owned, gemm, null, System.nanoTime() - t0);
         Jit jit = new Jit();
-        try (ModuleBuilder mb = new ModuleBuilder("dlm_conv2d", target)) {
-            GemmConfig cfg = GemmConfig.forTarget(target);
-            new GemmGenerator(mb, cfg).emit("dlm_conv2d_gemm");
-            Im2colGenerator.emit(mb, spec, "dlm_conv2d_im2col");
+        try (ModuleBuilder mb = new ModuleBuilder("dlm_im2col", kernels.target())) {
+            Im2colGenerator.emit(mb, spec, "dlm_im2col");
             mb.optimize();
             jit.add(mb);
-            Gemm gemm = Gemm.inJit(jit, "dlm_conv2d_gemm", cfg, threads);
-            MethodHandle im2col = jit.function("dlm_conv2d_im2col", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
-            return new Conv2d(spec, threads, jit, gemm, im2col, System.nanoTime() - t0);
+            MethodHandle im2col = jit.function("dlm_im2col", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+            return new Conv2d(spec, threads, jit, owned, gemm, im2col, System.nanoTime() - t0);
         } catch (RuntimeException e) {
             jit.close();
+            gemm.close();
             throw e;
         }
     }
 
     public Conv2dSpec spec() { return spec; }
+    /** Time to get this layer callable (near zero for the GEMM when a shared cache already had it). */
     public long compileNanos() { return compileNanos; }
 
     /**
@@ -140,6 +159,7 @@ public final class Conv2d implements AutoCloseable {
         if (pool != null) pool.shutdownNow();
         gemm.close();
         arena.close();
-        jit.close();
+        if (jit != null) jit.close();
+        if (owned != null) owned.close();
     }
 }

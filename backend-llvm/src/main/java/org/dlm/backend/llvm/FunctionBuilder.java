@@ -146,6 +146,21 @@ public final class FunctionBuilder implements AutoCloseable {
         LLVMPositionBuilderAtEnd(builder, join);
     }
 
+    /** Emits {@code then} where {@code condition} holds and {@code otherwise} elsewhere. */
+    public void ifThenElse(LLVMValueRef condition, Runnable then, Runnable otherwise) {
+        LLVMBasicBlockRef thenBlock = LLVMAppendBasicBlockInContext(mb.context(), function, "then");
+        LLVMBasicBlockRef elseBlock = LLVMAppendBasicBlockInContext(mb.context(), function, "else");
+        LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(mb.context(), function, "endif");
+        LLVMBuildCondBr(builder, condition, thenBlock, elseBlock);
+        LLVMPositionBuilderAtEnd(builder, thenBlock);
+        then.run();
+        LLVMBuildBr(builder, join);
+        LLVMPositionBuilderAtEnd(builder, elseBlock);
+        otherwise.run();
+        LLVMBuildBr(builder, join);
+        LLVMPositionBuilderAtEnd(builder, join);
+    }
+
     /** {@code for (iv = from; iv < to; iv += step) body(iv)} over i64. */
     public void forRange(LLVMValueRef from, LLVMValueRef to, LLVMValueRef step, Consumer<LLVMValueRef> body) {
         forRange(from, to, step, List.of(), (iv, carried) -> {

@@ -29,26 +29,23 @@ import org.dlm.runtime.HugePages;
  */
 public final class Gemm implements AutoCloseable {
     static final String SYMBOL = "dlm_sgemm";
-    private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(
+    static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(
             JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG,
             JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
 
     private final GemmConfig config;
     private final int threads;
-    private final Jit jit;
+    private final KernelCache owned;   // null when the code belongs to a shared cache
     private final MethodHandle kernel;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment[] packA, packB;
     private final ExecutorService pool;
     private final long compileNanos;
 
-    private final boolean ownsJit;
-
-    private Gemm(GemmConfig config, int threads, Jit jit, boolean ownsJit, MethodHandle kernel, long compileNanos) {
+    private Gemm(GemmConfig config, int threads, KernelCache owned, MethodHandle kernel, long compileNanos) {
         this.config = config;
         this.threads = threads;
-        this.jit = jit;
-        this.ownsJit = ownsJit;
+        this.owned = owned;
         this.kernel = kernel;
         this.compileNanos = compileNanos;
         packA = new MemorySegment[threads];
@@ -69,30 +66,42 @@ public final class Gemm implements AutoCloseable {
         return compile(target, GemmConfig.forTarget(target), threads);
     }
 
+    /** Compiles a GEMM with the given blocking; the returned object owns its machine code. */
     public static Gemm compile(HostTarget target, GemmConfig config, int threads) {
-        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-        long t0 = System.nanoTime();
-        Jit jit = new Jit();
-        try (ModuleBuilder mb = new ModuleBuilder("dlm_sgemm", target)) {
-            new GemmGenerator(mb, config).emit(SYMBOL);
-            mb.optimize();
-            jit.add(mb);
-            MethodHandle kernel = jit.function(SYMBOL, SIGNATURE);
-            return new Gemm(config, threads, jit, true, kernel, System.nanoTime() - t0);
+        checkThreads(threads);
+        KernelCache own = new KernelCache(target);
+        try {
+            KernelCache.Compiled c = own.gemm(config);
+            return new Gemm(config, threads, own, c.function(), c.compileNanos());
         } catch (RuntimeException e) {
-            jit.close();
+            own.close();
             throw e;
         }
     }
 
-    /** A GEMM already emitted as {@link #SYMBOL}-like {@code symbol} into a module of {@code jit}, which the caller keeps owning. */
-    static Gemm inJit(Jit jit, String symbol, GemmConfig config, int threads) {
-        return new Gemm(config, threads, jit, false, jit.function(symbol, SIGNATURE), 0);
+    /** A GEMM whose machine code comes from (and stays owned by) {@code cache}. */
+    public static Gemm from(KernelCache cache, GemmConfig config, int threads) {
+        checkThreads(threads);
+        KernelCache.Compiled c = cache.gemm(config);
+        return new Gemm(config, threads, null, c.function(), c.compileNanos());
+    }
+
+    /**
+     * A GEMM emitted by {@link GemmGenerator} with {@code config} into a module of the caller's,
+     * at {@code address} (from {@link Jit#address}); the caller keeps the code alive until this closes.
+     */
+    public static Gemm bind(MemorySegment address, GemmConfig config, int threads) {
+        checkThreads(threads);
+        return new Gemm(config, threads, null, java.lang.foreign.Linker.nativeLinker().downcallHandle(address, SIGNATURE), 0);
+    }
+
+    private static void checkThreads(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
 
     public GemmConfig config() { return config; }
     public int threads() { return threads; }
-    /** Time from IR generation to a callable kernel (optimization and machine code included). */
+    /** Time from IR generation to a callable kernel (optimization and machine code included; the first compile when cached). */
     public long compileNanos() { return compileNanos; }
 
     /**
@@ -187,6 +196,6 @@ public final class Gemm implements AutoCloseable {
     @Override public void close() {
         if (pool != null) pool.shutdownNow();
         arena.close();
-        if (ownsJit) jit.close();
+        if (owned != null) owned.close();
     }
 }

@@ -18,6 +18,26 @@ public record GemmConfig(int mr, int nr, int lanes, int kc, int mc, int nc, bool
     /** The same blocking for A stored transposed (K×M) and/or B stored transposed (N×K, e.g. a linear layer's weight). */
     public GemmConfig withTransposes(boolean transA, boolean transB) { return new GemmConfig(mr, nr, lanes, kc, mc, nc, bPanelInL1, transA, transB); }
 
+    /**
+     * The same configuration with the register tile's height chosen for a known, small M (such as
+     * a convolution's output channels): a 14-row tile on M = 16 would leave 12 of 28 rows idle.
+     * Minimizes estimated issue slots: each row costs nv FMAs + one broadcast, each k step nv loads
+     * and loop overhead.
+     */
+    public GemmConfig forRows(int m) {
+        int nv = vectorsPerRow(), best = mr;
+        double bestCost = Double.MAX_VALUE;
+        for (int h = 1; h <= mr; h++) {
+            double perStep = h * (nv + 1) + nv + 3;
+            double cost = Math.ceil(m / (double) h) * perStep;
+            if (cost < bestCost - 1e-9) {
+                bestCost = cost;
+                best = h;
+            }
+        }
+        return best == mr ? this : new GemmConfig(best, nr, lanes, kc, best * Math.max(1, mc / mr), nc, bPanelInL1, transA, transB);
+    }
+
     /** Vectors per tile row. */
     public int vectorsPerRow() { return nr / lanes; }
 

@@ -20,6 +20,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * It uses no heap, no threads and no libc, so the same code serves the JIT and shared libraries.
  */
 public final class GemmGenerator {
+    /** Up to this many rows of A (batch-1 and small-batch inference) the GEMM runs unpacked. */
+    static final int DIRECT_MAX_ROWS = 8;
+    private static final int DIRECT_TILE_ROWS = 4;
     private final ModuleBuilder mb;
     private final GemmConfig cfg;
 
@@ -36,6 +39,9 @@ public final class GemmGenerator {
         GemmPacking packing = new GemmPacking(mb, cfg.lanes());
         LLVMValueRef packA = cfg.transA() ? packing.copy(name + "_pack_a", cfg.mr()) : packing.transpose(name + "_pack_a", cfg.mr());
         LLVMValueRef packB = cfg.transB() ? packing.transpose(name + "_pack_b", cfg.nr()) : packing.copy(name + "_pack_b", cfg.nr());
+        boolean unpacked = !cfg.transA() && !cfg.transB();
+        LLVMValueRef direct = unpacked ? X86Microkernels.sgemmDirect(mb, cfg, DIRECT_TILE_ROWS, cfg.vectorsPerRow(), name + "_direct") : null;
+        LLVMValueRef vector = unpacked ? X86Microkernels.sgemmDirect(mb, cfg, 1, 4 * cfg.vectorsPerRow(), name + "_row") : null;
         LLVMTypeRef i64 = mb.i64(), ptr = mb.ptr(), f32 = mb.f32();
         LLVMValueRef fn = mb.function(name, mb.voidType(), i64, i64, i64, ptr, i64, ptr, i64, ptr, i64, mb.i32(), ptr, ptr, ptr);
         try (FunctionBuilder b = mb.body(fn)) {
@@ -44,40 +50,51 @@ public final class GemmGenerator {
             LLVMValueRef bufA = b.param(11), bufB = b.param(12);
             LLVMValueRef epilogueFlags = b.and(flags, b.i32(GemmFlags.BIAS_COLUMNS | GemmFlags.BIAS_ROWS | GemmFlags.RELU));
             LLVMValueRef colBias = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.BIAS_COLUMNS)), b.i32(0));
-            // K = 0 still runs one (empty) k block so that C gets its epilogue.
-            LLVMValueRef kEnd = b.select(b.icmp(LLVMIntSGT, k, b.i64(0)), k, b.i64(1));
-            b.forRange(b.i64(0), n, b.i64(cfg.nc()), jc -> {
-                LLVMValueRef nc = b.smin(b.i64(cfg.nc()), b.sub(n, jc));
-                b.forRange(b.i64(0), kEnd, b.i64(cfg.kc()), pc -> {
-                    LLVMValueRef kc = b.smin(b.i64(cfg.kc()), b.sub(k, pc));
-                    LLVMValueRef bBlock = cfg.transB() ? b.add(b.mul(jc, ldb), pc) : b.add(b.mul(pc, ldb), jc);
-                    b.call(mb.callee(packB), nc, kc, b.gep(f32, bm, bBlock), ldb, bufB);
-                    LLVMValueRef first = b.icmp(LLVMIntEQ, pc, b.i64(0));
-                    LLVMValueRef last = b.icmp(LLVMIntSGE, b.add(pc, kc), k);
-                    LLVMValueRef f = b.or(b.select(first, b.and(flags, b.i32(GemmFlags.ACCUMULATE)), b.i32(GemmFlags.ACCUMULATE)),
-                            b.select(last, epilogueFlags, b.i32(0)));
-                    b.forRange(b.i64(0), m, b.i64(cfg.mc()), ic -> {
-                        LLVMValueRef mc = b.smin(b.i64(cfg.mc()), b.sub(m, ic));
-                        LLVMValueRef aBlock = cfg.transA() ? b.add(b.mul(pc, lda), ic) : b.add(b.mul(ic, lda), pc);
-                        b.call(mb.callee(packA), mc, kc, b.gep(f32, a, aBlock), lda, bufA);
-                        // Tile (ir, jr): one register tile of C from an A and a B micro-panel.
-                        java.util.function.BiConsumer<LLVMValueRef, LLVMValueRef> tile = (ir, jr) -> {
-                            LLVMValueRef nr = b.smin(b.i64(cfg.nr()), b.sub(nc, jr));
-                            LLVMValueRef mr = b.smin(b.i64(cfg.mr()), b.sub(mc, ir));
-                            LLVMValueRef col = b.add(jc, jr), row = b.add(ic, ir);
-                            LLVMValueRef cTile = b.gep(f32, c, b.add(b.mul(row, ldc), col));
-                            LLVMValueRef biasTile = b.gep(f32, bias, b.select(colBias, col, row));
-                            b.call(mb.callee(kernel), kc, b.gep(f32, bufA, b.mul(ir, kc)), b.gep(f32, bufB, b.mul(jr, kc)),
-                                    cTile, ldc, mr, nr, f, biasTile);
-                        };
-                        if (cfg.bPanelInL1()) {   // BLIS order: the B micro-panel stays in L1 across the ir loop
-                            b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> tile.accept(ir, jr)));
-                        } else {                  // the A micro-panel stays in L1, B micro-panels stream from the L2-sized B block
-                            b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> tile.accept(ir, jr)));
-                        }
+            Runnable packed = () -> {
+                // K = 0 still runs one (empty) k block so that C gets its epilogue.
+                LLVMValueRef kEnd = b.select(b.icmp(LLVMIntSGT, k, b.i64(0)), k, b.i64(1));
+                b.forRange(b.i64(0), n, b.i64(cfg.nc()), jc -> {
+                    LLVMValueRef nc = b.smin(b.i64(cfg.nc()), b.sub(n, jc));
+                    b.forRange(b.i64(0), kEnd, b.i64(cfg.kc()), pc -> {
+                        LLVMValueRef kc = b.smin(b.i64(cfg.kc()), b.sub(k, pc));
+                        LLVMValueRef bBlock = cfg.transB() ? b.add(b.mul(jc, ldb), pc) : b.add(b.mul(pc, ldb), jc);
+                        b.call(mb.callee(packB), nc, kc, b.gep(f32, bm, bBlock), ldb, bufB);
+                        LLVMValueRef first = b.icmp(LLVMIntEQ, pc, b.i64(0));
+                        LLVMValueRef last = b.icmp(LLVMIntSGE, b.add(pc, kc), k);
+                        LLVMValueRef f = b.or(b.select(first, b.and(flags, b.i32(GemmFlags.ACCUMULATE)), b.i32(GemmFlags.ACCUMULATE)),
+                                b.select(last, epilogueFlags, b.i32(0)));
+                        b.forRange(b.i64(0), m, b.i64(cfg.mc()), ic -> {
+                            LLVMValueRef mc = b.smin(b.i64(cfg.mc()), b.sub(m, ic));
+                            LLVMValueRef aBlock = cfg.transA() ? b.add(b.mul(pc, lda), ic) : b.add(b.mul(ic, lda), pc);
+                            b.call(mb.callee(packA), mc, kc, b.gep(f32, a, aBlock), lda, bufA);
+                            // Tile (ir, jr): one register tile of C from an A and a B micro-panel.
+                            java.util.function.BiConsumer<LLVMValueRef, LLVMValueRef> tile = (ir, jr) -> {
+                                LLVMValueRef nr = b.smin(b.i64(cfg.nr()), b.sub(nc, jr));
+                                LLVMValueRef mr = b.smin(b.i64(cfg.mr()), b.sub(mc, ir));
+                                LLVMValueRef col = b.add(jc, jr), row = b.add(ic, ir);
+                                LLVMValueRef cTile = b.gep(f32, c, b.add(b.mul(row, ldc), col));
+                                LLVMValueRef biasTile = b.gep(f32, bias, b.select(colBias, col, row));
+                                b.call(mb.callee(kernel), kc, b.gep(f32, bufA, b.mul(ir, kc)), b.gep(f32, bufB, b.mul(jr, kc)),
+                                        cTile, ldc, mr, nr, f, biasTile);
+                            };
+                            if (cfg.bPanelInL1()) {   // BLIS order: the B micro-panel stays in L1 across the ir loop
+                                b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> tile.accept(ir, jr)));
+                            } else {                  // the A micro-panel stays in L1, B micro-panels stream from the L2-sized B block
+                                b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> tile.accept(ir, jr)));
+                            }
+                        });
                     });
                 });
-            });
+            };
+            if (direct == null) {
+                packed.run();
+            } else {   // a few rows: no packing (see X86Microkernels.sgemmDirect)
+                // One row over many columns gets the wide tile; over few columns it would compute masked-off lanes.
+                b.ifThenElse(b.and(b.icmp(LLVMIntEQ, m, b.i64(1)), b.icmp(LLVMIntSGT, n, b.i64(2L * cfg.nr()))),
+                        () -> b.call(mb.callee(vector), m, n, k, a, lda, bm, ldb, c, ldc, flags, bias),
+                        () -> b.ifThenElse(b.icmp(LLVMIntSLE, m, b.i64(DIRECT_MAX_ROWS)),
+                                () -> b.call(mb.callee(direct), m, n, k, a, lda, bm, ldb, c, ldc, flags, bias), packed));
+            }
             b.retVoid();
         }
         return fn;

@@ -116,12 +116,19 @@ public final class ModuleBuilder implements AutoCloseable {
     }
 
     /** Runs the new pass manager's {@code pipeline}, e.g. "default<O3>", for the target machine. */
-    public void optimize(String pipeline) {
+    public void optimize(String pipeline) { optimize(pipeline, true); }
+
+    /**
+     * Runs {@code pipeline}; without {@code autoVectorize} the loop and SLP vectorizers and the
+     * loop unroller are off, for code that is vectorized by construction (they cost most of the
+     * optimization time and find nothing there).
+     */
+    public void optimize(String pipeline, boolean autoVectorize) {
         LLVMPassBuilderOptionsRef options = LLVMCreatePassBuilderOptions();
         try {
-            LLVMPassBuilderOptionsSetLoopVectorization(options, 1);
-            LLVMPassBuilderOptionsSetSLPVectorization(options, 1);
-            LLVMPassBuilderOptionsSetLoopUnrolling(options, 1);
+            LLVMPassBuilderOptionsSetLoopVectorization(options, autoVectorize ? 1 : 0);
+            LLVMPassBuilderOptionsSetSLPVectorization(options, autoVectorize ? 1 : 0);
+            LLVMPassBuilderOptionsSetLoopUnrolling(options, autoVectorize ? 1 : 0);
             Llvm.check(LLVMRunPasses(module(), pipeline, target.machine(), options), "LLVM optimization failed");
         } finally {
             LLVMDisposePassBuilderOptions(options);

@@ -66,6 +66,30 @@ class Conv2dTest {
     }
 
     @Test
+    void layersShareOneGemmThroughTheCache() {
+        try (KernelCache kernels = new KernelCache(host)) {
+            Conv2dSpec a = Conv2dSpec.of(1, 4, 9, 9, 28, 3, 1, 1), b = Conv2dSpec.of(2, 8, 5, 5, 28, 1, 1, 0), c = Conv2dSpec.of(1, 4, 6, 6, 16, 3, 2, 0);
+            try (Conv2d ca = Conv2d.compile(kernels, a, 1); Conv2d cb = Conv2d.compile(kernels, b, 2); Conv2d cc = Conv2d.compile(kernels, c, 1)) {
+                assertEquals(2, kernels.size());   // 28 channels share one tile height, 16 gets another
+                Random rnd = new Random(5);
+                for (Conv2d conv : new Conv2d[] {ca, cb, cc}) {
+                    Conv2dSpec s = conv.spec();
+                    NdArray x = random(rnd, s.n(), s.c(), s.h(), s.w()), w = random(rnd, s.cout(), s.c(), s.kh(), s.kw());
+                    Attrs attrs = Attrs.of("stride", List.of((long) s.strideH(), (long) s.strideW()),
+                            "padding", List.of((long) s.padH(), (long) s.padW(), (long) s.padH(), (long) s.padW()),
+                            "dilation", List.of(1L, 1L), "groups", 1L);
+                    NdArray want = OpTable.require("conv2d").kernel().eval(List.of(x, w), attrs, TensorType.of(DType.F32, s.n(), s.cout(), s.outH(), s.outW()));
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment out = arena.allocate(4L * want.size(), 64);
+                        conv.run(copy(arena, x), copy(arena, w), MemorySegment.NULL, out, false);
+                        for (int i = 0; i < want.size(); i++) assertEquals(want.get(i), out.getAtIndex(JAVA_FLOAT, i), 1e-4);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void wrongSizesAreRejectedBeforeNativeCode() {
         try (Arena arena = Arena.ofConfined(); Conv2d conv = Conv2d.compile(host, Conv2dSpec.of(1, 2, 4, 4, 3, 3, 1, 1), 1)) {
             MemorySegment small = arena.allocate(8);

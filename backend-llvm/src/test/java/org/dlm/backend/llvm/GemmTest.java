@@ -140,6 +140,35 @@ class GemmTest {
     }
 
     @Test
+    void gemmEmittedIntoAModuleWithOtherKernels() {
+        GemmConfig cfg = GemmConfig.forTarget(host);
+        try (ModuleBuilder mb = new ModuleBuilder("model", host); Jit jit = new Jit()) {
+            JitTest.axpy(mb);
+            new GemmGenerator(mb, cfg).emit("layer1_matmul");
+            new GemmGenerator(mb, cfg.withTransposes(false, true)).emit("layer2_matmul");
+            mb.optimize();
+            jit.add(mb);
+            try (Gemm g1 = Gemm.bind(jit.address("layer1_matmul"), cfg, 1);
+                 Gemm g2 = Gemm.bind(jit.address("layer2_matmul"), cfg.withTransposes(false, true), 2)) {
+                check(g1, 33, 47, 19, 0, GemmFlags.RELU, 21);
+                check(g2, 33, 47, 19, 1, GemmFlags.BIAS_COLUMNS, 22);
+            }
+        }
+    }
+
+    @Test
+    void fewRowsRunUnpacked() {
+        int[] flags = {0, GemmFlags.ACCUMULATE, GemmFlags.BIAS_COLUMNS | GemmFlags.RELU, GemmFlags.BIAS_ROWS | GemmFlags.ACCUMULATE};
+        long seed = 300;
+        for (int m = 1; m <= GemmGenerator.DIRECT_MAX_ROWS + 1; m++)
+            for (int f : flags) {
+                check(single, m, 1 + (int) (seed * 37 % 150), 1 + (int) (seed * 53 % 300), (int) (seed % 3), f, seed);
+                seed++;
+                check(dual, m, 200 + m, 17, 0, f, seed++);   // split by columns
+            }
+    }
+
+    @Test
     void emptyInnerDimensionGivesEpilogueOfZero() {
         check(single, 5, 7, 0, 0, 0, 1);
         check(single, 5, 7, 0, 0, GemmFlags.ACCUMULATE | GemmFlags.BIAS_COLUMNS, 2);

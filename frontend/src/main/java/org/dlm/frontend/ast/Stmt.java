@@ -11,8 +11,11 @@ public sealed interface Stmt {
     record ParamDecl(Span span, Span nameSpan, boolean buffer, String name, TypeExpr type, Expr init) implements Stmt {}
     /** {@code name = value}: a field in a layer body, a re-assignment elsewhere. */
     record Assign(Span span, Span nameSpan, String name, Expr value) implements Stmt {}
-    record Forward(Span span, List<ParamSpec> params, TypeExpr result, List<Stmt> body) implements Stmt {}
+    /** {@code forward(x: ...) -> logits: f32[B, 10] { ... }}; resultName names a model's graph output (may be null). */
+    record Forward(Span span, List<ParamSpec> params, String resultName, TypeExpr result, List<Stmt> body) implements Stmt {}
     record Return(Span span, Expr value) implements Stmt {}
+    /** {@code assert cond, "message"}: a compile-time check; message may be null. */
+    record Assert(Span span, Expr cond, Expr message) implements Stmt {}
     record If(Span span, Expr cond, List<Stmt> then, List<Stmt> otherwise) implements Stmt {}
     record For(Span span, Span varSpan, String var, Expr iterable, List<Stmt> body) implements Stmt {}
 }

@@ -137,5 +137,24 @@ public class Value {
     /** Inverted dropout; identity unless {@code training}. */
     public Value dropout(double p, boolean training) { return op("dropout", Map.of("p", p, "training", training)); }
 
+    // ---- normalization, embedding, attention
+
+    /** Batch norm (inference form unless {@code training}) with per-channel {@code gamma, beta, mean, var}. */
+    public Value batchNorm(Value gamma, Value beta, Value mean, Value var, double eps, boolean training) {
+        return op("batch_norm", Map.of("eps", eps, "training", training), gamma, beta, mean, var);
+    }
+    /** Layer norm over the last dim. */
+    public Value layerNorm(Value gamma, Value beta) { return op("layer_norm", gamma, beta); }
+    /** Rows of this table {@code [V, D]} picked by integer {@code ids}. */
+    public Value embedding(Value ids) { return op("embedding", ids); }
+    /** Scaled dot-product attention with this value as the queries. */
+    public Value attention(Value k, Value v, boolean causal) { return op("attention", Map.of("causal", causal), k, v); }
+
+    // ---- losses (mean over the batch)
+
+    /** Cross entropy of these logits against class ids or probabilities. */
+    public Value crossEntropy(Value target) { return op("cross_entropy", target); }
+    public Value mseLoss(Value target) { return op("mse_loss", target); }
+
     @Override public String toString() { return node.opName() + " : " + type(); }
 }

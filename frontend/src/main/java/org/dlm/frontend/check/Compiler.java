@@ -3,13 +3,12 @@ package org.dlm.frontend.check;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import org.dlm.frontend.Compilation;
 import org.dlm.frontend.TrainSpec;
 import org.dlm.frontend.ast.Decl;
 import org.dlm.frontend.ast.Source;
 import org.dlm.frontend.ast.SourceFile;
+import org.dlm.frontend.ast.Stmt;
 import org.dlm.frontend.parse.DlmSyntax;
 import org.dlm.ir.Graph;
 
@@ -37,10 +36,11 @@ public final class Compiler {
 
         Elaborator elaborator = new Elaborator(reporter);
         Map<String, Graph> models = new LinkedHashMap<>();
-        Set<String> modelNames = new TreeSet<>();
+        Map<String, String> modelOutputs = new LinkedHashMap<>();
         for (Decl d : file.decls()) {
             if (d instanceof Decl.Fn fn && fn.isModel()) {
-                modelNames.add(fn.name());
+                modelOutputs.put(fn.name(), fn.body().stream().filter(s -> s instanceof Stmt.Forward)
+                        .map(s -> ((Stmt.Forward) s).resultName()).filter(java.util.Objects::nonNull).findFirst().orElse(null));
                 Graph g = elaborator.model(new Values.FnRef(fn, root));
                 if (g != null) models.put(fn.name(), g);
             }
@@ -53,7 +53,7 @@ public final class Compiler {
                     reporter.error(t.nameSpan(), "model " + t.name() + " already has a train block");
                     continue;
                 }
-                TrainSpec spec = trainChecker.check(t, modelNames);
+                TrainSpec spec = trainChecker.check(t, modelOutputs);
                 if (spec != null) trains.put(t.name(), spec);
             }
         }

@@ -36,7 +36,24 @@ public final class Reporter {
         diagnostics.add(new Diagnostic(Diagnostic.Severity.ERROR, file, 1, 1, 0, message, hint, null));
     }
 
+    private final java.util.ArrayDeque<Span> callSites = new java.util.ArrayDeque<>();
+
+    /** Enters a call made at {@code site}; errors inside the std library are shown at the innermost user call. */
+    public void enterCall(Span site) { callSites.push(site); }
+
+    public void exitCall() { callSites.pop(); }
+
     private void add(Diagnostic.Severity sev, Span span, String message, String hint) {
+        if (isLibrary(span)) {
+            for (Span site : callSites) {
+                if (!isLibrary(site)) {
+                    String where = "in " + span.source().name() + ":" + span.line();
+                    hint = hint == null ? where : hint + " (" + where + ")";
+                    span = site;
+                    break;
+                }
+            }
+        }
         if (sev == Diagnostic.Severity.ERROR && errors >= MAX_ERRORS) return;
         String key = span.source().name() + ":" + span.start() + ":" + message;
         if (!seen.add(key)) return;
@@ -54,6 +71,8 @@ public final class Reporter {
 
     /** True when an error was already reported starting at this span (to avoid a second message for one mistake). */
     public boolean hasErrorAt(Span span) { return errorPlaces.contains(span.source().name() + ":" + span.start()); }
+
+    private static boolean isLibrary(Span s) { return s.source().name().startsWith("std/"); }
 
     public int errorCount() { return errors; }
     public boolean hasErrors() { return errors > 0; }

@@ -48,7 +48,12 @@ final class TrainChecker {
 
     TrainChecker(Reporter reporter) { this.reporter = reporter; }
 
-    TrainSpec check(Decl.Train t, Set<String> models) {
+    /**
+     * @param models      model name → the name of its graph output when forward names it
+     *                    ({@code -> logits: f32[B, 10]}), else null
+     */
+    TrainSpec check(Decl.Train t, Map<String, String> outputs) {
+        Set<String> models = outputs.keySet();
         int before = reporter.errorCount();
         if (!models.contains(t.name()))
             reporter.error(t.nameSpan(), "train names unknown model '" + t.name() + "'", Elaborator.hint(Names.closest(t.name(), models)));
@@ -70,7 +75,7 @@ final class TrainChecker {
             for (Expr e : s.values()) vals.add(value(e));
             if (vals.contains(null)) continue;
             Object v = vals.size() == 1 ? vals.get(0) : new TrainSpec.Call("then", List.copyOf(vals), Map.of());
-            if (validate(s, v)) settings.put(s.name(), v);
+            if (validate(s, v) && checkLossInput(s, v, outputs.get(t.name()), t.name())) settings.put(s.name(), v);
         }
         for (String required : List.of("data", "loss", "optimizer")) {
             if (!settings.containsKey(required) && !where.containsKey(required))
@@ -118,6 +123,15 @@ final class TrainChecker {
             case "early_stop" -> { return callIn(span, v, Set.of("patience"), "early-stopping rule"); }
             default -> {}
         }
+        return true;
+    }
+
+    /** A loss's first argument names the model output; when forward names its result, they must agree. */
+    private boolean checkLossInput(Decl.Setting s, Object v, String output, String model) {
+        if (!s.name().equals("loss") || output == null || !(v instanceof TrainSpec.Call c) || c.args().isEmpty()) return true;
+        if (c.args().get(0) instanceof String name && !name.equals(output))
+            return fail(s.values().get(0).span(), "loss uses '" + name + "' but the output of model " + model + " is named '" + output + "'",
+                    "write " + c.name() + "(" + output + ", labels)");
         return true;
     }
 

@@ -69,12 +69,17 @@ final class TypeMatcher {
         int rank = s.rank();
         boolean ok = x.node().dtype() == dt && (ell < 0 ? rank == dims.size() : rank >= dims.size() - 1);
         if (ok) {
+            // bind type variables on trial, so that a mismatch is shown with the declared names
+            Env trial = env.child();
             int tail = ell < 0 ? 0 : dims.size() - ell - 1;
             int head = ell < 0 ? dims.size() : ell;
-            for (int i = 0; i < head && ok; i++) ok = matchDim(dims.get(i), s.dim(i), env);
-            for (int j = 0; j < tail && ok; j++) ok = matchDim(dims.get(ell + 1 + j), s.dim(rank - tail + j), env);
+            for (int i = 0; i < head && ok; i++) ok = matchDim(dims.get(i), s.dim(i), trial);
+            for (int j = 0; j < tail && ok; j++) ok = matchDim(dims.get(ell + 1 + j), s.dim(rank - tail + j), trial);
+            if (ok) {
+                trial.vars.forEach(env::define);
+                return true;
+            }
         }
-        if (ok) return true;
         String hint = null;
         if (x.node().dtype() != dt) hint = "convert with cast(x, " + dt + ")";
         else if (call != null && argExpr != null && ell == 0 && dims.size() == 2 && rank >= 2) {

@@ -191,4 +191,24 @@ class GraphBuilderTest {
         assertEquals("f32[B, 3, 6, 6]", vs.get(44).type().toString());
         assertEquals(g, IrParser.parseChecked(IrPrinter.print(g)));
     }
+
+    @Test void normsEmbeddingAttentionAndLosses() {
+        var b = new GraphBuilder("Misc");
+        Value ids = b.input("ids", DType.I64, "B", "T");
+        Value labels = b.input("labels", DType.I64, "B");
+        Value img = b.input("img", DType.F32, "B", 4, 3, 3);
+        Value h = b.param("emb", DType.F32, 100, 8).embedding(ids);
+        h = h.layerNorm(b.param("ln.g", DType.F32, 8), b.param("ln.b", DType.F32, 8));
+        h = h.attention(h, h, true);
+        Value logits = h.mean(1).linear(b.param("out", DType.F32, 5, 8));
+        Value bn = img.batchNorm(b.param("bn.g", DType.F32, 4), b.param("bn.b", DType.F32, 4),
+                b.param("bn.m", DType.F32, 4).trainable(false), b.param("bn.v", DType.F32, 4).init("ones").trainable(false), 1e-5, false);
+        b.output("loss", logits.crossEntropy(labels)).output("mse", bn.mseLoss(img)).output("h", h);
+        Graph g = b.build();
+        assertEquals("f32[]", g.output("loss").type().toString());
+        assertEquals("f32[]", g.output("mse").type().toString());
+        assertEquals("f32[B, T, 8]", g.output("h").type().toString());
+        assertEquals(List.of(), Verifier.verify(g));
+        assertEquals("ones", g.param("bn.v").attrs().getString("init"));
+    }
 }

@@ -3,10 +3,13 @@ package org.dlm.ir.interp;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.dlm.ir.OpDef;
@@ -40,6 +43,15 @@ public final class Interpreter {
      *     (a bug in the op definition, not in the caller's data)
      */
     public static Map<String, NdArray> run(Graph g, Map<String, NdArray> inputs, Map<String, NdArray> params) {
+        return run(g, inputs, params, null);
+    }
+
+    /**
+     * Like {@link #run(Graph, Map, Map)}, and calls {@code observer} with every computed node and
+     * its value in evaluation order, e.g. to find the first node where a backend disagrees.
+     */
+    public static Map<String, NdArray> run(Graph g, Map<String, NdArray> inputs, Map<String, NdArray> params,
+                                           BiConsumer<Node, NdArray> observer) {
         ValueNames names = new ValueNames(g);
         Map<Node, NdArray> values = new HashMap<>();
         ShapeBinder binder = new ShapeBinder();
@@ -68,7 +80,7 @@ public final class Interpreter {
         Map<Node, Integer> lastUse = new HashMap<>();
         for (int i = 0; i < order.size(); i++)
             for (Node x : order.get(i).inputs()) lastUse.put(x, i);
-        java.util.Set<Node> keep = new java.util.HashSet<>();
+        Set<Node> keep = new HashSet<>();
         for (Graph.Output o : g.outputs()) keep.add(o.node());
 
         for (int i = 0; i < order.size(); i++) {
@@ -79,7 +91,9 @@ public final class Interpreter {
                             + "' is not declared by graph " + g.name());
                 List<NdArray> args = new ArrayList<>(n.inputs().size());
                 for (Node x : n.inputs()) args.add(values.get(x));
-                values.put(n, evalNode(n, args, staticType(n, env, names), names.describe(n)));
+                NdArray r = evalNode(n, args, staticType(n, env, names), names.describe(n));
+                values.put(n, r);
+                if (observer != null) observer.accept(n, r);
             }
             for (Node x : n.inputs())
                 if (lastUse.get(x) == i && !keep.contains(x)) values.remove(x);

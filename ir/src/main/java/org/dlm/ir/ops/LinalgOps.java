@@ -14,7 +14,15 @@ import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
 import org.dlm.ir.interp.NdArray;
 
-/** Matrix products: numpy {@code matmul}, ONNX {@code gemm}, PyTorch {@code linear}. */
+/**
+ * Matrix products: numpy {@code matmul}, ONNX {@code gemm}, PyTorch {@code linear}.
+ *
+ * <pre>{@code
+ * Node y = Node.of("linear", List.of(x, w, b), Attrs.EMPTY);   // x f32[B, 400], w f32[120, 400] -> f32[B, 120]
+ * // x f32[B, 16, 5, 5] instead: ShapeException "linear expects f32[..., 400], got f32[B, 16, 5, 5]",
+ * // hint "flatten the input first"
+ * }</pre>
+ */
 public final class LinalgOps implements OpTable.Family {
     @Override public List<OpDef> ops() {
         return List.of(

@@ -79,6 +79,27 @@ final class NnGrads {
         return r;
     }
 
+    /** Every axis but the channel axis 1: the axes batch_mean and batch_var reduce over. */
+    private static Attrs statAxes(Node x, boolean keepdims) {
+        List<Long> axes = new ArrayList<>();
+        for (int i = 0; i < x.shape().rank(); i++) if (i != 1) axes.add((long) i);
+        return Attrs.of("axes", axes, "keepdims", keepdims);
+    }
+
+    /** batch_mean is reduce_mean over every axis but 1, so it shares that gradient. */
+    static List<Node> batchMean(Node f, Node g) {
+        Node m = Node.of("reduce_mean", List.of(f.input(0)), statAxes(f.input(0), false));
+        return m.op().gradRule().grad(m, g);
+    }
+
+    /** d var / dx = 2·(x - mean)/M · g; the mean's own dependence on x cancels (Σ (x - mean) = 0). */
+    static List<Node> batchVar(Node f, Node g) {
+        Node x = f.input(0);
+        Node spread = GradUtil.mul(batchMean(f, g).get(0), 2.0);
+        Node centered = GradUtil.sub(x, Node.of("reduce_mean", List.of(x), statAxes(x, true)));
+        return List.of(GradUtil.mul(spread, centered));
+    }
+
     static List<Node> layerNorm(Node f, Node g) {
         List<Node> ops = new ArrayList<>(List.of(f.input(0), g));
         if (f.inputs().size() > 1) ops.add(f.input(1));

@@ -81,8 +81,6 @@ final class OpChecks {
                     "insert cast(" + what + ", dtype = f32)");
     }
 
-    /** Requires an integer operand (class ids, token ids). */
-
     /** Requires {@code other} to have the dtype of {@code main}: mixed dtypes are an error. */
     static void sameDType(String op, String mainName, TensorType main, String otherName, TensorType other) {
         if (main.dtype() != other.dtype())
@@ -115,20 +113,11 @@ final class OpChecks {
         return v;
     }
 
-
     /** The loss reduction attribute: one of none, mean, sum. */
     static String reduction(String op, Attrs a) {
         String r = a.getString("reduction", "mean");
         if (!List.of("mean", "sum", "none").contains(r))
             throw new ShapeException(op + " reduction must be \"mean\", \"sum\" or \"none\", got \"" + r + "\"");
         return r;
-    }
-
-    /** Reads a static dim for a kernel-side assertion-free computation. */
-    static boolean isConst(Dim d, long v) { return d.isConst() && d.value() == v; }
-
-    static DType floatDType(String op, String what, TensorType t) {
-        requireFloat(op, what, t);
-        return t.dtype();
     }
 }

@@ -11,7 +11,8 @@ import org.dlm.ir.interp.Interpreter;
 import org.dlm.ir.interp.NdArray;
 
 /**
- * Replaces every node whose operands are all {@code const} by a {@code const} holding its value,
+ * Replaces every node whose operands are all {@code const} (including operand-free ops such as
+ * {@code iota}) by a {@code const} holding its value,
  * computed with the op's reference kernel, when the result is static and small (at most
  * {@code fold.max-elements}, default 4096, elements; bigger results would bloat the graph).
  * Stateful ops (dropout) are left alone. Folding runs bottom-up in one sweep, so chains fold
@@ -19,6 +20,8 @@ import org.dlm.ir.interp.NdArray;
  */
 public final class ConstantFolding implements Pass {
     public static final String NAME = "constant-folding";
+    /** Ops that are values already (or bound at run time); operand-free ops such as iota do fold. */
+    private static final java.util.Set<String> LEAVES = java.util.Set.of("input", "param", "const");
 
     @Override public String name() { return NAME; }
 
@@ -26,7 +29,7 @@ public final class ConstantFolding implements Pass {
         long max = cx.longOption("fold.max-elements", 4096);
         int[] folded = {0};
         Graph out = GraphRewriter.rewrite(g, (orig, n) -> {
-            if (n.inputs().isEmpty() || n.op().isStateful() || !n.shape().isStatic()) return n;
+            if (LEAVES.contains(n.opName()) || n.op().isStateful() || !n.shape().isStatic()) return n;
             for (Node x : n.inputs()) if (!x.opName().equals("const")) return n;
             if (n.shape().numel().value() > max) return n;
             List<NdArray> args = new ArrayList<>();

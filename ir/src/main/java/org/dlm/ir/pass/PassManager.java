@@ -1,6 +1,10 @@
 package org.dlm.ir.pass;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -27,6 +31,7 @@ public final class PassManager {
     private final Set<String> disabled = new HashSet<>();
     private final Set<String> dumpAfter = new HashSet<>();
     private Consumer<String> dumpSink = System.err::print;
+    private final Map<String, Duration> timings = new LinkedHashMap<>();
 
     public PassManager(List<? extends Pass> passes) {
         this.passes = List.copyOf(passes);
@@ -62,11 +67,17 @@ public final class PassManager {
         throw new IllegalArgumentException("no pass named '" + name + "'; passes are: " + String.join(", ", names()));
     }
 
+    /** Wall time of each pass in the last {@link #run}, in pipeline order (disabled passes absent). */
+    public Map<String, Duration> timings() { return Collections.unmodifiableMap(timings); }
+
     public Graph run(Graph g, PassContext cx) {
+        timings.clear();
         if (verify) check(g, "the input graph");
         for (Pass p : passes) {
             if (disabled.contains(p.name())) continue;
+            long t0 = System.nanoTime();
             g = p.run(g, cx);
+            timings.put(p.name(), Duration.ofNanos(System.nanoTime() - t0));
             if (verify) check(g, "the result of pass " + p.name());
             if (dumpAfter.contains(p.name()) || dumpAfter.contains("*"))
                 dumpSink.accept("// ----- IR after " + p.name() + " -----\n" + IrPrinter.print(g));

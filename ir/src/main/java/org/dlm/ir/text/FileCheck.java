@@ -32,7 +32,7 @@ public final class FileCheck {
 
     /** A failed directive, with the check line and what the output looked like there. */
     public static final class FileCheckException extends RuntimeException {
-        FileCheckException(String message) { super(message, null, false, false); }
+        public FileCheckException(String message) { super(message, null, false, false); }
     }
 
     private enum Kind { CHECK, NEXT, SAME, NOT }

@@ -44,6 +44,11 @@ public final class IrParser {
     private final String src, text;
     private final Mode mode;
     private int pos;
+    /** Nesting of list values; bounded so hostile text cannot overflow the stack. */
+    private int depth;
+    private static final int MAX_DEPTH = 64;
+    /** Largest constant the text may spell out (a splat could otherwise ask for gigabytes). */
+    private static final long MAX_CONSTANT = 1L << 24;
     private final Map<Ref, Node> values = new HashMap<>();
     private final Map<Ref, Integer> defined = new HashMap<>();
     private final Map<Node, Integer> nodePos = new IdentityHashMap<>();
@@ -56,6 +61,7 @@ public final class IrParser {
     private IrParser(String source, String text, Mode mode) {
         this.src = source;
         this.text = text;
+        if (text.startsWith("\uFEFF")) pos = 1;   // a byte-order mark some editors write
         this.mode = mode;
     }
 
@@ -65,7 +71,27 @@ public final class IrParser {
 
     /** Parses one graph; {@code source} names the text in error messages. */
     public static Graph parse(String source, String text, Mode mode) {
-        return new IrParser(source, text, mode).graph();
+        IrParser p = new IrParser(source, text, mode);
+        Graph g = p.graph();
+        int end = p.skipWs();
+        if (end < text.length()) throw p.error(end, "unexpected text after the end of graph " + g.name());
+        return g;
+    }
+
+    /** Parses a file of zero or more graphs (e.g. several models printed one after another). */
+    public static List<Graph> parseAll(String source, String text, Mode mode) {
+        List<Graph> out = new ArrayList<>();
+        IrParser p = new IrParser(source, text, mode);
+        java.util.Set<String> names = new java.util.HashSet<>();
+        while (p.skipWs() < text.length()) {
+            int at = p.pos;
+            p.values.clear();
+            p.defined.clear();
+            Graph g = p.graph();
+            if (!names.add(g.name())) throw p.error(at, "graph " + g.name() + " is defined twice");
+            out.add(g);
+        }
+        return out;
     }
 
     // ---------------------------------------------------------------- graph structure
@@ -122,8 +148,6 @@ public final class IrParser {
             }
             nodeLine();
         }
-        int end = skipWs();
-        if (end < text.length()) throw error(end, "unexpected text after the end of graph " + name);
         Graph g = new Graph(name, inputs, params, outputs, meta);
         if (mode == Mode.CHECKED) {
             var problems = Verifier.verify(g);
@@ -266,7 +290,7 @@ public final class IrParser {
             while (true) {
                 if (pos >= text.length() || text.charAt(pos) == '\n') throw error(at, "unterminated shape: missing ']'");
                 char c = text.charAt(pos);
-                if (c == '(') depth++;
+                if (c == '(' && ++depth > MAX_DEPTH) throw error(pos, "dimension nested more than " + MAX_DEPTH + " deep");
                 else if (c == ')') depth--;
                 else if (depth == 0 && (c == ',' || c == ']')) break;
                 pos++;
@@ -302,11 +326,14 @@ public final class IrParser {
         char c = peek();
         if (c == '"') return string();
         if (c == '[') {
+            if (++depth > MAX_DEPTH) throw error(at, "attribute value nested more than " + MAX_DEPTH + " deep");
             pos++;
             List<Object> l = new ArrayList<>();
-            if (tryEat(']')) return List.of();
-            do l.add(value()); while (tryEat(','));
-            expect(']');
+            if (!tryEat(']')) {
+                do l.add(value()); while (tryEat(','));
+                expect(']');
+            }
+            depth--;
             return List.copyOf(l);
         }
         if (c == '-' || c == '+' || Character.isDigit(c)) return number(true);
@@ -369,7 +396,8 @@ public final class IrParser {
         } catch (ArithmeticException e) {
             throw error(at, "dense constant " + t + " is too large");
         }
-        if (n < 0 || n > Integer.MAX_VALUE - 8) throw error(at, "dense constant " + t + " has a bad size");
+        if (n < 0) throw error(at, "dense constant " + t + " has a negative size");
+        if (n > MAX_CONSTANT) throw error(at, "dense constant " + t + " has " + n + " elements; the text form allows at most " + MAX_CONSTANT);
         ws();
         double[] v;
         if (peekWord("splat")) {

@@ -95,14 +95,13 @@ public final class IrPrinter {
                 if (!extra.isEmpty()) attrs(sb.append(' '), extra.asMap());
             } else {
                 if (!n.inputs().isEmpty())
-                    throw new IllegalArgumentException("cannot print graph " + g(n) + ": a declared input or parameter has operands");
+                    throw new IllegalArgumentException("cannot print a declared input or parameter that has operands (a "
+                            + n.opName() + " node); the verifier rejects such graphs");
                 sb.append(" = ").append(n.opName()).append(' ');
                 attrs(sb, n.attrs().asMap());
             }
         }
     }
-
-    private static String g(Node n) { return n.opName() + " node"; }
 
     static void attrs(StringBuilder sb, Map<String, Object> m) {
         sb.append('{');

@@ -140,7 +140,10 @@ class InterpreterTest {
         Node b = Node.unchecked(inc, List.of(a), Attrs.EMPTY, x.type());
         Node c2 = Node.unchecked(inc, List.of(b), Attrs.EMPTY, x.type());
         Graph g2 = new Graph("G", List.of(x), List.of(), List.of(new Graph.Output("c", c2), new Graph.Output("a", a)));
-        Map<String, NdArray> out = Interpreter.run(g2, Map.of("x", NdArray.full(DType.F32, 1, 1, 3)), Map.of());
+        List<String> seen = new java.util.ArrayList<>();
+        Map<String, NdArray> out = Interpreter.run(g2, Map.of("x", NdArray.full(DType.F32, 1, 1, 3)), Map.of(),
+                (node, value) -> seen.add(node.opName() + "=" + value.get(0)));
+        assertEquals(List.of("inc=2.0", "inc=3.0", "inc=4.0"), seen);
         assertArrayEquals(new double[] {4, 4, 4}, out.get("c").data());
         assertArrayEquals(new double[] {2, 2, 2}, out.get("a").data());
         assertEquals(Shape.of(1, 3), new Shape(java.util.Arrays.stream(out.get("a").shape()).mapToObj(Dim::of).toList()));

@@ -53,6 +53,11 @@ class ConvOpsTest {
         assertEquals(Dim.parse("(H+1)/2-1"), t.shape().dim(2));   // = (H-3)/2+1
         assertEquals(Dim.parse("(W+1)/2-1"), t.shape().dim(3));
         assertEquals(13, t.shape().dim(2).eval(java.util.Map.of("H", 28L)));
+        // ResNet's strided 3x3 (pad 1) and 1x1 shortcut give the same symbolic size, so their sum type-checks
+        var s3 = infer("conv2d", Attrs.of("stride", new long[] {2, 2}, "padding", new long[] {1, 1, 1, 1}), "f32[B, 3, H, W]", "f32[8, 3, 3, 3]");
+        var s1 = infer("conv2d", Attrs.of("stride", new long[] {2, 2}), "f32[B, 3, H, W]", "f32[8, 3, 1, 1]");
+        assertEquals(type("f32[B, 8, (H+1)/2, (W+1)/2]"), s3);
+        assertEquals(s3, s1);
         assertEquals(type("f32[N, 32, H, W]"), infer("conv2d", Attrs.of("groups", 32, "padding", new long[] {1, 1, 1, 1}),
                 "f32[N, 32, H, W]", "f32[32, 1, 3, 3]"));
     }

@@ -1,6 +1,6 @@
 package org.dlm.ir.ops;
 
-import static org.dlm.ir.ops.NnGradCheck.*;
+import static org.dlm.ir.ops.GradCheck.*;
 import static org.dlm.ir.ops.OpRunner.*;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -68,6 +68,9 @@ class NnGradientTest {
         check("layer_norm", Attrs.EMPTY, rand(9, 3, 4), rand(10, 4));
         check("layer_norm", Attrs.EMPTY, rand(11, 2, 5));
         check("group_norm", Attrs.of("groups", 2), rand(12, 2, 4, 3), rand(13, 4), rand(14, 4));
+        check("batch_mean", Attrs.EMPTY, rand(15, 3, 2, 2));
+        check("batch_var", Attrs.EMPTY, rand(16, 3, 2, 2, 2));
+        check("batch_var", Attrs.EMPTY, rand(17, 4, 3));
     }
 
     @Test void softmaxDropoutEmbedding() {
@@ -99,6 +102,35 @@ class NnGradientTest {
         check("bce_with_logits", Attrs.of("reduction", "sum"), rand(9, 2, 3), uniform(10, 0, 1, 2, 3));
         check("l1_loss", Attrs.EMPTY, rand(11, 2, 3), rand(12, 2, 3));
         check("huber_loss", Attrs.of("delta", 0.7, "reduction", "none"), rand(13, 2, 3), rand(14, 2, 3));
+    }
+
+    /** Gradient rules build on symbolic batch (and sequence) dims: every gradient has its operand's type. */
+    @Test void gradientTypesWithSymbolicDims() {
+        symbolic("conv2d", Attrs.of("stride", new long[] {2, 2}, "padding", new long[] {1, 1, 1, 1}), "f32[B, 3, 28, 28]", "f32[8, 3, 3, 3]", "f32[8]");
+        symbolic("conv_transpose2d", Attrs.of("stride", new long[] {2, 2}), "f32[B, 8, H, W]", "f32[8, 4, 2, 2]", "f32[4]");
+        symbolic("max_pool2d", Attrs.of("kernel", new long[] {2, 2}), "f32[B, 8, H, W]");
+        symbolic("avg_pool2d", Attrs.of("kernel", new long[] {3, 3}, "stride", new long[] {2, 2}, "ceil_mode", true), "f32[B, 8, 7, 7]");
+        symbolic("global_avg_pool", Attrs.of("keepdims", false), "f32[B, 8, H, W]");
+        symbolic("batch_norm", Attrs.of("training", true), "f32[B, 8, H, W]", "f32[8]", "f32[8]", "f32[8]", "f32[8]");
+        symbolic("batch_var", Attrs.EMPTY, "f32[B, 8, H, W]");
+        symbolic("layer_norm", Attrs.EMPTY, "f32[B, T, 16]", "f32[16]", "f32[16]");
+        symbolic("group_norm", Attrs.of("groups", 4), "f32[B, 8, H, W]", "f32[8]", "f32[8]");
+        symbolic("softmax", Attrs.EMPTY, "f32[B, T, 10]");
+        symbolic("embedding", Attrs.EMPTY, "f32[100, 16]", "i64[B, T]");
+        symbolic("attention", Attrs.of("causal", true), "f32[B, 4, T, 8]", "f32[B, 4, T, 8]", "f32[B, 4, T, 8]", "bool[B, 1, 1, T]");
+        symbolic("linear", Attrs.EMPTY, "f32[B, T, 16]", "f32[32, 16]", "f32[32]");
+        symbolic("matmul", Attrs.EMPTY, "f32[B, T, 16]", "f32[16, 32]");
+        symbolic("cross_entropy", Attrs.of("label_smoothing", 0.1), "f32[B, 10]", "i64[B]");
+        symbolic("mse_loss", Attrs.EMPTY, "f32[B, 1]", "f32[B, 1]");
+    }
+
+    private static void symbolic(String op, Attrs attrs, String... types) {
+        java.util.List<org.dlm.ir.Node> ins = new java.util.ArrayList<>();
+        for (int i = 0; i < types.length; i++) ins.add(OpRunner.input("s" + i, type(types[i])));
+        var f = org.dlm.ir.Node.of(op, ins, attrs);
+        var grads = f.op().gradRule().grad(f, OpRunner.input("g", f.type()));
+        for (int i = 0; i < ins.size(); i++)
+            if (grads.get(i) != null) assertEquals(ins.get(i).type(), grads.get(i).type(), op + " gradient of operand " + i);
     }
 
     @Test void conv2dGradientNeedsStaticSizeForStride() {

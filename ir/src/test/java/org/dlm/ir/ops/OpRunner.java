@@ -15,26 +15,16 @@ import org.dlm.ir.ShapeException;
 import org.dlm.ir.TensorType;
 import org.dlm.ir.interp.NdArray;
 
-/** Test helpers: run one op's shape rule and kernel on literal arrays, build types from text. */
+/** Test helpers of the linalg/nn/loss tests: types from text ({@code f32[B, 10]}), literal arrays, value asserts. */
 final class OpRunner {
     private OpRunner() {}
 
-    /** Builds {@code op} on inputs of the arrays' types, then evaluates its kernel. */
-    static NdArray run(String op, Attrs attrs, NdArray... in) {
-        List<Node> nodes = new ArrayList<>();
-        for (int i = 0; i < in.length; i++) nodes.add(input("x" + i, new TensorType(in[i].dtype(), Shape.of(in[i].shape()))));
-        Node n = Node.of(op, nodes, attrs);
-        NdArray r = n.op().kernel().eval(List.of(in), n.attrs(), n.type());
-        assertArrayEquals(n.type().shape().sizes(), r.shape(), "kernel result shape matches the shape rule");
-        assertEquals(n.type().dtype(), r.dtype());
-        return r;
-    }
+    /** Builds {@code op} on inputs of the arrays' types, then evaluates its kernel (see {@link OpTesting#run}). */
+    static NdArray run(String op, Attrs attrs, NdArray... in) { return OpTesting.run(op, attrs, in); }
 
     static NdArray run(String op, NdArray... in) { return run(op, Attrs.EMPTY, in); }
 
-    static Node input(String name, TensorType t) {
-        return Node.of("input", List.of(), Attrs.of("name", name, "dtype", t.dtype(), "shape", t.shape()));
-    }
+    static Node input(String name, TensorType t) { return OpTesting.input(name, t); }
 
     /** Parses {@code f32[B, 3, 28, 28]}. */
     static TensorType type(String text) {

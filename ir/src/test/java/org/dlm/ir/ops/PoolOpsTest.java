@@ -51,9 +51,27 @@ class PoolOpsTest {
         assertTrue(inferError("max_pool2d", Attrs.EMPTY, "f32[1, 1, 3, 3]").getMessage().contains("needs attribute 'kernel'"));
         assertTrue(inferError("max_pool2d", Attrs.of("kernel", new long[] {2}), "f32[1, 1, 3, 3]").getMessage().contains("'kernel' needs 2 values"));
         assertTrue(inferError("max_pool2d", Attrs.of("kernel", new long[] {4, 4}), "f32[1, 1, 3, 3]").getMessage().contains("smaller than the kernel"));
-        assertTrue(inferError("avg_pool2d", K2.with("padding", new long[] {2, 0, 0, 0}), "f32[1, 1, 3, 3]").getMessage().contains("at most half the kernel"));
+        assertTrue(inferError("avg_pool2d", K2.with("padding", new long[] {2, 0, 0, 0}), "f32[1, 1, 3, 3]").getMessage().contains("smaller than the kernel 2x2"));
+        assertTrue(inferError("avg_pool2d", K2, "i32[1, 1, 3, 3]").getMessage().contains("floating-point"));
+        assertTrue(inferError("max_pool2d", K2, "bool[1, 1, 3, 3]").getMessage().contains("numeric"));
         assertTrue(inferError("avg_pool2d", K2.with("dilation", new long[] {2, 2}), "f32[1, 1, 3, 3]").getMessage().contains("no attribute 'dilation'"));
         assertTrue(inferError("max_pool2d", K2, "f32[6, 28, 28]").hint().contains("batch"));
+    }
+
+    @Test void largePaddingAndIntegerMaxPool() {
+        // ONNX-style pads of 2 with a 3x3 kernel on [[1,2],[3,4]]: every window still touches the input
+        NdArray x = f32(s(1, 1, 2, 2), 1, 2, 3, 4);
+        Attrs k3p2 = Attrs.of("kernel", new long[] {3, 3}, "stride", new long[] {1, 1}, "padding", new long[] {2, 2, 2, 2});
+        NdArray r = run("max_pool2d", k3p2, x);
+        assertArrayEquals(s(1, 1, 4, 4), r.shape());
+        assertClose(new double[] {1, 2, 2, 2, 3, 4, 4, 4, 3, 4, 4, 4, 3, 4, 4, 4}, r, 0);
+        NdArray avg = run("avg_pool2d", k3p2.with("count_include_pad", true), x);
+        assertEquals(1.0 / 9, avg.get(0), 1e-7);
+        assertEquals(10.0 / 9, avg.get(5), 1e-7);
+        NdArray u8 = run("max_pool2d", K2, org.dlm.ir.interp.NdArray.of(org.dlm.ir.DType.U8, s(1, 1, 2, 2), 7, 200, 3, 9));
+        assertEquals(org.dlm.ir.DType.U8, u8.dtype());
+        assertClose(new double[] {200}, u8, 0);
+        assertClose(new double[] {9}, run("global_max_pool", org.dlm.ir.interp.NdArray.of(org.dlm.ir.DType.I32, s(1, 1, 3), -1, 9, 2)), 0);
     }
 
     @Test void avgPoolCeilModeDividesByTheClippedWindow() {

@@ -6,15 +6,10 @@ import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-import org.dlm.ir.Graph;
-import org.dlm.ir.text.FileCheck;
-import org.dlm.ir.text.IrParser;
-import org.dlm.ir.text.IrPrinter;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -37,18 +32,16 @@ class PassFileTest {
     }
 
     private static void runFile(Path f) throws IOException {
-        String text = Files.readString(f);
-        List<Pass> passes = new ArrayList<>();
-        String run = text.lines().filter(l -> l.startsWith("// RUN:")).findFirst()
-                .orElseThrow(() -> new AssertionError(f + " has no // RUN: line"));
-        for (String name : run.substring("// RUN:".length()).split(",")) {
-            if (name.isBlank()) continue;
-            Supplier<Pass> p = PASSES.get(name.strip());
-            assertNotNull(p, f + ": unknown pass '" + name.strip() + "'");
-            passes.add(p.get());
-        }
-        Graph in = IrParser.parse(f.getFileName().toString(), text, IrParser.Mode.CHECKED);
-        Graph out = new PassManager(passes).verifyEach(true).run(in, new PassContext());
-        FileCheck.check(IrPrinter.print(out), text);
+        PassTestFile.run(f.getFileName().toString(), Files.readString(f), PASSES);
+    }
+
+    @org.junit.jupiter.api.Test void reportsBadTestFiles() {
+        var e = assertThrows(IllegalArgumentException.class, () -> PassTestFile.run("x.ir", "graph G() { return }", PASSES));
+        assertEquals("x.ir: no '// RUN: pass, ...' line", e.getMessage());
+        var u = assertThrows(IllegalArgumentException.class, () -> PassTestFile.run("x.ir", "// RUN: cse\ngraph G() { return }", PASSES));
+        assertEquals("x.ir: unknown pass 'cse'; known: constant-folding", u.getMessage());
+        var c = assertThrows(org.dlm.ir.text.FileCheck.FileCheckException.class,
+                () -> PassTestFile.run("x.ir", "// RUN: constant-folding\ngraph G() { return }\n// CHECK: const", PASSES));
+        assertTrue(c.getMessage().startsWith("x.ir: check line 3: CHECK: 'const' not found"), c.getMessage());
     }
 }

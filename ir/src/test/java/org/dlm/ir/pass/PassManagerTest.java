@@ -50,6 +50,9 @@ class PassManagerTest {
     @Test void disabledPassesAreSkipped() {
         Graph out = new PassManager(List.of(new Rename("first", "A"), new Rename("second", "B"))).disable("second").run(g, new PassContext());
         assertEquals("A", out.name());
+        var pm = new PassManager(List.of(new Rename("first", "A"), new Rename("second", "B"))).disable("first");
+        pm.run(g, new PassContext());
+        assertEquals(List.of("second"), List.copyOf(pm.timings().keySet()));
         var e = assertThrows(IllegalArgumentException.class, () -> new PassManager(List.of(new Rename("first", "A"))).disable("frist"));
         assertEquals("no pass named 'frist'; passes are: first", e.getMessage());
     }

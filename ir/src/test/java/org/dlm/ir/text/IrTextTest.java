@@ -78,7 +78,8 @@ class IrTextTest {
                 new Constant(new TensorType(DType.F32, Shape.SCALAR), new double[] {3.5}),
                 new Constant(TensorType.of(DType.F64, 2, 2), new double[] {Math.PI, -0.0, Double.NaN, Double.NEGATIVE_INFINITY}),
                 new Constant(TensorType.of(DType.I64, 3), new double[] {-1, 0, 9007199254740992.0}),
-                new Constant(TensorType.of(DType.I32, 2), new double[] {-0.0, 0.5}),
+                new Constant(TensorType.of(DType.F64, 2), new double[] {-0.0, 0.5}),
+                new Constant(TensorType.of(DType.I32, 2), new double[] {-3, 2147483647}),
                 new Constant(TensorType.of(DType.BOOL, 2), new double[] {1, 0}),
                 new Constant(TensorType.of(DType.F32, 0), new double[] {}),
                 new Constant(TensorType.of(DType.F32, 64, 3), new double[192]),
@@ -90,7 +91,8 @@ class IrTextTest {
         String text = IrPrinter.print(back);
         assertTrue(text.contains("dense<f32[64, 3]>splat(0.0)"), text);
         assertTrue(text.contains("dense<i64[3]>[-1, 0, 9007199254740992]"), text);
-        assertTrue(text.contains("dense<i32[2]>[-0.0, 0.5]"), text);
+        assertTrue(text.contains("dense<f64[2]>[-0.0, 0.5]"), text);
+        assertTrue(text.contains("dense<i32[2]>[-3, 2147483647]"), text);
     }
 
     @Test void strangeNamesAreQuoted() {
@@ -131,6 +133,7 @@ class IrTextTest {
                 }
                 """);
         assertEquals("T", g.name());
+        assertEquals("U", IrParser.parse("\uFEFFgraph U() {\r\n  return\r\n}\r\n").name(), "BOM and CRLF are fine");
         assertEquals(Shape.of(Dim.sym("B"), Dim.of(4)), g.inputs().get(0).shape());
         assertEquals(2.0, ((Constant) g.output("two").attrs().get("value")).value(0));
         assertTrue(Verifier.verify(g).isEmpty());
@@ -183,6 +186,10 @@ class IrTextTest {
         assertError("", 1, 1, "expected 'graph' but the text ended");
         assertError("graph G(%0: f32[2]) { return }", 1, 9, "inputs are named");
         assertError("graph G() { return %y = %1 }", 1, 25, "undefined value %1");
+        assertError("graph G() { %0 = const {v = " + "[".repeat(100) + "} : f32[] return }", 1, 93, "nested more than 64 deep");
+        assertError("graph G(%x: f32[" + "(".repeat(100) + "B" + ")".repeat(100) + "]) { return }", 1, 81, "dimension nested more than 64 deep");
+        assertError("graph G() { %0 = const {v = dense<f32[100000, 100000]>splat(0.0)} : f32[] return }", 1, 29,
+                "dense constant f32[100000, 100000] has 10000000000 elements; the text form allows at most 16777216");
     }
 
     private static void assertError(String text, int line, int col, String msg) {
@@ -215,5 +222,15 @@ class IrTextTest {
                 assertTrue(expected.line() >= 1 && expected.column() >= 1);
             }
         }
+    }
+
+    @Test void severalGraphsInOneFile() {
+        Graph a = new Graph("A", List.of(input("x", DType.F32, 2)), List.of(), List.of(new Graph.Output("y", input("x", DType.F32, 2))));
+        Graph b = new Graph("B", List.of(input("x", DType.I64, 3)), List.of(), List.of(new Graph.Output("y", constant(DType.F32, new long[] {1}, 4))));
+        String text = IrPrinter.print(a) + "\n// next\n" + IrPrinter.print(b);
+        assertEquals(List.of(a, b), IrParser.parseAll("two.ir", text, IrParser.Mode.CHECKED));
+        assertEquals(List.of(), IrParser.parseAll("empty.ir", "// nothing\n", IrParser.Mode.UNCHECKED));
+        var e = assertThrows(IrParseException.class, () -> IrParser.parseAll("dup.ir", IrPrinter.print(a) + IrPrinter.print(a), IrParser.Mode.UNCHECKED));
+        assertEquals("dup.ir:4:1: graph A is defined twice", e.getMessage());
     }
 }

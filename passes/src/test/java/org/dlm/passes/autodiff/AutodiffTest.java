@@ -90,7 +90,7 @@ public class AutodiffTest {
     static Map<String, NdArray> values(Graph g, long seed) {
         Random r = new Random(seed);
         Map<String, NdArray> v = new LinkedHashMap<>();
-        for (Node n : g.inputs()) v.put(n.attrs().getString("name"), rand(r, n.shape().sizes()));
+        for (Node n : g.inputs()) if (n.dtype().isFloating()) v.put(n.attrs().getString("name"), rand(r, n.shape().sizes()));
         for (Node n : g.params()) v.put(n.attrs().getString("name"), rand(r, n.shape().sizes()));
         return v;
     }
@@ -103,6 +103,23 @@ public class AutodiffTest {
                 dg.outputs().stream().map(Graph.Output::name).toList());
         assertEquals("loss", dg.meta().get("autodiff.loss"));
         assertGradientsMatch(g, dg, values(g, 3));
+    }
+
+    /** A small LeNet-shaped network: conv, relu, max pool, flatten, linear, cross-entropy with class ids. */
+    @Test
+    void convNetGradientsMatchFiniteDifferences() {
+        Node x = input("x", 2, 1, 6, 6);
+        Node y = Node.of("input", List.of(), Attrs.of("name", "labels", "dtype", DType.I64, "shape", Shape.of(2)));
+        Node cw = param("conv.weight", 2, 1, 3, 3), cb = param("conv.bias", 2), fw = param("fc.weight", 3, 8), fb = param("fc.bias", 3);
+        Node h = Node.of("conv2d", List.of(x, cw, cb), Attrs.EMPTY);
+        Node p = Node.of("max_pool2d", List.of(Node.of("relu", h)), Attrs.of("kernel", List.of(2L, 2L)));
+        Node logits = Node.of("linear", Node.of("flatten", p), fw, fb);
+        Node loss = Node.of("cross_entropy", logits, y);
+        Graph g = new Graph("lenet_small", List.of(x, y), List.of(cw, cb, fw, fb),
+                List.of(new Graph.Output("loss", loss), new Graph.Output("logits", logits)));
+        Map<String, NdArray> v = values(g, 11);
+        v.put("labels", NdArray.of(DType.I64, new long[] {2}, 2, 0));
+        assertGradientsMatch(g, Autodiff.differentiate(g, "loss", Set.of()), v);
     }
 
     @Test

@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import org.dlm.ir.interp.NdArray;
-import org.dlm.runtime.io.Dataset;
+import org.dlm.runtime.data.Dataset;
 
 /**
  * Cuts a {@link Dataset} into mini-batches, epoch by epoch: optional seeded shuffling, optional
@@ -71,13 +71,13 @@ public final class BatchLoader {
     Batch build(long e, int[] order, int b) {
         int from = b * batchSize, to = Math.min(order.length, from + batchSize);
         int[] idx = Arrays.copyOfRange(order, from, to);
-        NdArray y = Subsets.rows(data.labels(), idx);
-        if (augmentation == null) return new Batch(Subsets.rows(data.features(), idx), y, idx);
+        NdArray y = Dataset.rows(data.labels(), idx);
+        if (augmentation == null) return new Batch(Dataset.rows(data.features(), idx), y, idx);
         NdArray first = null;
         double[] out = null;
         for (int i = 0; i < idx.length; i++) {
             SplittableRandom r = Shuffle.stream(seed, e, idx[i]);
-            NdArray s = augmentation.apply(Subsets.row(data.features(), idx[i]), r);
+            NdArray s = augmentation.apply(Dataset.row(data.features(), idx[i]), r);
             if (first == null) { first = s; out = new double[idx.length * s.size()]; }
             else if (!Arrays.equals(first.shape(), s.shape()))
                 throw new IllegalStateException("augmentation produced samples of shapes " + Arrays.toString(first.shape()) + " and " + Arrays.toString(s.shape()));

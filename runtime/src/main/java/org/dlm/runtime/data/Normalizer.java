@@ -2,7 +2,6 @@ package org.dlm.runtime.data;
 
 import java.util.Arrays;
 import org.dlm.ir.interp.NdArray;
-import org.dlm.runtime.io.Dataset;
 
 /**
  * Per-channel standardization {@code (x - mean[c]) / std[c]} of features {@code [N, C, ...]}
@@ -49,7 +48,7 @@ public record Normalizer(double[] mean, double[] std) {
         return new NdArray(x.dtype(), x.shape(), out);
     }
 
-    public Dataset apply(Dataset d) { return new Dataset(d.name(), apply(d.features()), d.labels(), d.classes()); }
+    public Dataset apply(Dataset d) { return d.withFeatures(apply(d.features())); }
 
     @Override public double[] mean() { return mean.clone(); }
     @Override public double[] std() { return std.clone(); }

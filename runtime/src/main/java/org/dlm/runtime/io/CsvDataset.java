@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.TreeSet;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.runtime.data.Dataset;
 
 /**
  * CSV data sets: a header row naming the columns, then one sample per row. Every column but the
@@ -91,8 +92,9 @@ public final class CsvDataset {
         }
         List<String> names = new ArrayList<>(header);
         names.remove(label);
-        Dataset d = new Dataset(new NdArray(DType.F32, new long[] {n, c}, x), labels(where, labelText, lineOf, labelColumn));
-        return new Table(d, names, classNames(labelText));
+        List<String> classes = classNames(labelText);
+        Dataset d = new Dataset(where, new NdArray(DType.F32, new long[] {n, c}, x), labels(where, labelText, lineOf, labelColumn), classes);
+        return new Table(d, names, classes);
     }
 
     private static double number(String v, String where, String column) throws DataFormatException {

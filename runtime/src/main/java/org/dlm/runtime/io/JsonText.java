@@ -80,7 +80,7 @@ final class JsonText {
         if (s.startsWith("false", pos)) { pos += 5; return Boolean.FALSE; }
         if (s.startsWith("null", pos)) { pos += 4; return null; }
         if (c == '-' || (c >= '0' && c <= '9')) return number();
-        throw new SyntaxError("unexpected '" + c + "' at offset " + pos);
+        throw new SyntaxError("unexpected " + PyLiteral.show(c) + " at offset " + pos);
     }
 
     private Object number() throws SyntaxError {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.runtime.data.Dataset;
 
 /**
  * MNIST-style IDX data sets: {@code <split>-images-idx3-ubyte[.gz]} and

@@ -26,7 +26,7 @@ final class PyLiteral {
         PyLiteral p = new PyLiteral(text);
         Object v = p.value(0);
         p.skipSpace();
-        if (p.pos != p.s.length()) throw new SyntaxError("unexpected '" + p.s.charAt(p.pos) + "' at offset " + p.pos + " after the header dict");
+        if (p.pos != p.s.length()) throw new SyntaxError("unexpected " + show(p.s.charAt(p.pos)) + " at offset " + p.pos + " after the header dict");
         return v;
     }
 
@@ -47,7 +47,7 @@ final class PyLiteral {
             default:
                 if (c == '-' || c == '+' || Character.isDigit(c)) return integer();
                 if (Character.isLetter(c)) return word();
-                throw new SyntaxError("unexpected '" + c + "' at offset " + pos);
+                throw new SyntaxError("unexpected " + show(c) + " at offset " + pos);
         }
     }
 
@@ -122,6 +122,11 @@ final class PyLiteral {
             case "None" -> null;
             default -> throw new SyntaxError("unexpected word '" + w + "' at offset " + start);
         };
+    }
+
+    /** A character for a message: quoted when printable, else as a \\xNN escape. */
+    static String show(char c) {
+        return c >= 0x20 && c < 0x7f ? "'" + c + "'" : String.format("\\x%02x", (int) c);
     }
 
     private char peek() throws SyntaxError {

@@ -1,15 +1,18 @@
 package org.dlm.runtime.io;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.runtime.Tensor;
 
 /**
  * Tensor data as it sits in a file once decoded: a dtype, a shape and the elements as
  * little-endian, row-major bytes. Every reader in this package produces it and every writer
- * consumes it, so an off-heap tensor can be filled from it with one copy; {@link #toNdArray()}
+ * consumes it. {@link #toTensor()} and {@link #of(Tensor)} move it to and from native memory with
+ * one copy (native tensors are little-endian, like the platforms DLM runs on); {@link #toNdArray()}
  * and {@link #of(NdArray)} convert to and from the reference interpreter's arrays.
  *
  * <pre>{@code
@@ -90,6 +93,27 @@ public final class RawTensor {
             case I64 -> { for (double x : v) b.putLong((long) x); }
         }
         return new RawTensor(t, a.shape(), b.flip());
+    }
+
+    /** A new native tensor holding these elements; the caller owns (closes) it. */
+    public Tensor toTensor() {
+        requireLittleEndianPlatform();
+        Tensor t = Tensor.zeros(dtype, shape);
+        MemorySegment.copy(MemorySegment.ofBuffer(data()), 0, t.segment(), 0, t.byteSize());
+        return t;
+    }
+
+    /** A copy of a native tensor's elements. */
+    public static RawTensor of(Tensor t) {
+        requireLittleEndianPlatform();
+        byte[] b = new byte[Math.toIntExact(t.byteSize())];
+        MemorySegment.copy(t.segment(), 0, MemorySegment.ofArray(b), 0, b.length);
+        return new RawTensor(t.dtype(), t.shape(), ByteBuffer.wrap(b));
+    }
+
+    private static void requireLittleEndianPlatform() {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)
+            throw new UnsupportedOperationException("native tensors on a big-endian platform");
     }
 
     /** Upper 16 bits of the f32, rounded to nearest even (NaN stays NaN). */

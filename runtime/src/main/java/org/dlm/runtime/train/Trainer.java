@@ -20,8 +20,8 @@ import org.dlm.runtime.train.schedule.Schedule;
  * graph's conventions (built by {@code org.dlm.passes.train.TrainStep}), not the optimizer:
  * scalar inputs {@code hp/<name>} get values from {@link HyperScalars}, and each output
  * {@code new/<name>} replaces param {@code <name>} after the step. Between epochs it evaluates
- * the forward model on validation data ({@code val.loss}, and {@code val.accuracy} when the model
- * has a logits output), tells the callbacks, feeds a {@link ReduceOnPlateau} schedule, writes
+ * the forward model on validation data ({@code val.loss}, and {@code val.accuracy} and
+ * {@code val.macro_f1} when the model has a logits output), tells the callbacks, feeds a {@link ReduceOnPlateau} schedule, writes
  * checkpoints, stops when a callback asks, and restores the best parameters of an
  * {@link EarlyStopping} callback.
  *
@@ -57,6 +57,11 @@ public final class Trainer {
     private static final String NEW = "new/", HP = "hp/", STATE = "opt/";
 
     private final Graph model, step;
+    /** With gradient accumulation: the micro-batch graph, and micro-batches per step; else null and 1. */
+    private final Graph accumulate;
+    private final int microBatches;
+    private int pending;
+    private double pendingLoss;
     private final Executor exec;
     private final HyperScalars hyper;
     private final Config cfg;
@@ -66,8 +71,23 @@ public final class Trainer {
 
     /** {@code initial} holds the model's parameters; optimizer state starts from each buffer's {@code init}. */
     public Trainer(Graph model, Graph step, Executor exec, HyperScalars hyper, Config cfg, Map<String, NdArray> initial) {
+        this(model, null, step, 1, exec, hyper, cfg, initial);
+    }
+
+    /**
+     * With gradient accumulation: {@code accumulate} runs on every batch (a micro-batch) and
+     * {@code apply} updates the parameters after every {@code microBatches} of them (graphs from
+     * {@code TrainStep.accumulate} / {@code TrainStep.apply}). A step event reports the mean loss
+     * of its micro-batches.
+     */
+    public Trainer(Graph model, Graph accumulate, Graph apply, int microBatches, Executor exec, HyperScalars hyper, Config cfg,
+                   Map<String, NdArray> initial) {
+        if (microBatches < 1 || (accumulate == null) != (microBatches == 1))
+            throw new IllegalArgumentException("gradient accumulation needs an accumulate graph and more than one micro-batch");
+        this.accumulate = accumulate;
+        this.microBatches = microBatches;
         this.model = model;
-        this.step = step;
+        this.step = apply;
         this.exec = exec;
         this.hyper = hyper;
         this.cfg = cfg;
@@ -77,10 +97,11 @@ public final class Trainer {
             if (v == null) throw new IllegalArgumentException("no initial value for parameter '" + n + "' of model '" + model.name() + "'");
             values.put(n, v);
         }
-        for (Node p : step.params()) {
-            if (values.containsKey(name(p))) continue;
-            values.put(name(p), NdArray.full(p.dtype(), initValue(p), p.shape().sizes()));
-        }
+        for (Graph g : accumulate == null ? List.of(step) : List.of(accumulate, step))
+            for (Node p : g.params()) {
+                if (values.containsKey(name(p))) continue;
+                values.put(name(p), NdArray.full(p.dtype(), initValue(p), p.shape().sizes()));
+            }
     }
 
     /** Initial value of an optimizer buffer: {@code zeros} or {@code constant(v)}. */
@@ -98,26 +119,33 @@ public final class Trainer {
         try {
             while (epoch < cfg.epochs()) {
                 long t0 = System.nanoTime();
-                int perEpoch = train.batchesPerEpoch();
+                if (train.batchesPerEpoch() % microBatches != 0)
+                    throw new IllegalArgumentException(train.batchesPerEpoch() + " batches per epoch is not a multiple of "
+                            + microBatches + " micro-batches; change the batch size or drop the last batch");
+                int perEpoch = train.batchesPerEpoch() / microBatches;
                 for (TrainCallback c : callbacks) c.onEpochBegin(epoch, perEpoch);
                 double lossSum = 0;
                 long samples = 0;
                 try (var it = train.epoch(epoch)) {
-                    for (int s = 0; it.hasNext(); s++) {
+                    int s = 0, stepSamples = 0;
+                    while (it.hasNext()) {
                         Batch b = it.next();
                         double lr = cfg.schedule().at(steps);
-                        double loss = trainStep(b, lr);
+                        double loss = accumulate == null ? trainStep(b, lr) : microStep(b, lr);
                         lossSum += loss * b.size();
                         samples += b.size();
-                        StepEvent e = new StepEvent(epoch, s, perEpoch, steps, b.size(), loss, lr);
+                        stepSamples += b.size();
+                        if (accumulate != null && pending > 0) continue;
+                        StepEvent e = new StepEvent(epoch, s++, perEpoch, steps, stepSamples, accumulate == null ? loss : pendingLoss, lr);
+                        stepSamples = 0;
                         for (TrainCallback c : callbacks) c.onStep(e);
                     }
                 }
                 Map<String, Double> metrics = new LinkedHashMap<>();
                 metrics.put("train.loss", lossSum / samples);
                 if (validation != null) metrics.putAll(evaluate(validation));
-                if (cfg.schedule() instanceof ReduceOnPlateau p && metrics.containsKey(cfg.plateauMetric()))
-                    p.observe(metrics.get(cfg.plateauMetric()));
+                ReduceOnPlateau plateau = plateauOf(cfg.schedule());
+                if (plateau != null && metrics.containsKey(cfg.plateauMetric())) plateau.observe(metrics.get(cfg.plateauMetric()));
                 epoch++;
                 history.add(metrics);
                 EpochEvent ev = new EpochEvent(epoch - 1, cfg.epochs(), metrics, (System.nanoTime() - t0) / 1e9);
@@ -133,14 +161,21 @@ public final class Trainer {
         return history;
     }
 
+    /** The plateau schedule in {@code s}, also behind a warmup, or null. */
+    static ReduceOnPlateau plateauOf(Schedule s) {
+        return switch (s) {
+            case ReduceOnPlateau p -> p;
+            case org.dlm.runtime.train.schedule.Warmup w -> plateauOf(w.after());
+            default -> null;
+        };
+    }
+
     /** One optimizer step on {@code b}; returns the batch loss. */
     public double trainStep(Batch b, double lr) {
+        if (accumulate != null) throw new IllegalStateException("this trainer accumulates gradients; use fit");
         steps++;
         Map<String, NdArray> inputs = batchInputs(step, b);
-        for (var e : hyper.at(steps, lr).entrySet()) {
-            Node in = step.input(HP + e.getKey());
-            if (in != null) inputs.put(HP + e.getKey(), NdArray.scalar(in.dtype(), e.getValue()));
-        }
+        inputs.putAll(hyperInputs(lr));
         Map<String, NdArray> params = new LinkedHashMap<>();
         for (Node p : step.params()) params.put(name(p), values.get(name(p)));
         Map<String, NdArray> out = exec.run(step, inputs, params);
@@ -148,23 +183,64 @@ public final class Trainer {
         return out.get(cfg.lossOutput()).get(0);
     }
 
-    /** Mean loss (and accuracy with a logits output) of the current parameters over {@code data}, with keys {@code val.*}. */
+    /**
+     * Runs the accumulate graph on one micro-batch and, after the last micro-batch of a step,
+     * the apply graph; returns the micro-batch loss ({@link #pendingLoss} holds the step's mean).
+     */
+    private double microStep(Batch b, double lr) {
+        Map<String, NdArray> params = new LinkedHashMap<>();
+        for (Node p : accumulate.params()) params.put(name(p), values.get(name(p)));
+        Map<String, NdArray> out = exec.run(accumulate, batchInputs(accumulate, b), params);
+        out.forEach((k, v) -> { if (k.startsWith(NEW)) values.put(k.substring(NEW.length()), v); });
+        double loss = out.get(cfg.lossOutput()).get(0);
+        pendingLoss = (pending == 0 ? 0 : pendingLoss) + loss / microBatches;
+        if (++pending == microBatches) {
+            pending = 0;
+            steps++;
+            Map<String, NdArray> hp = hyperInputs(lr);
+            Map<String, NdArray> ps = new LinkedHashMap<>();
+            for (Node p : step.params()) ps.put(name(p), values.get(name(p)));
+            exec.run(step, hp, ps).forEach((k, v) -> { if (k.startsWith(NEW)) values.put(k.substring(NEW.length()), v); });
+        }
+        return loss;
+    }
+
+    private Map<String, NdArray> hyperInputs(double lr) {
+        Map<String, NdArray> inputs = new LinkedHashMap<>();
+        for (var e : hyper.at(steps, lr).entrySet()) {
+            Node in = step.input(HP + e.getKey());
+            if (in != null) inputs.put(HP + e.getKey(), NdArray.scalar(in.dtype(), e.getValue()));
+        }
+        return inputs;
+    }
+
+    /**
+     * Mean loss of the current parameters over {@code data}, and with a logits output accuracy
+     * and macro F1; keys {@code val.loss}, {@code val.accuracy}, {@code val.macro_f1}.
+     */
     public Map<String, Double> evaluate(BatchLoader data) {
         double loss = 0;
-        long n = 0, correct = 0;
+        long n = 0;
+        org.dlm.runtime.train.metrics.ConfusionMatrix cm = null;
         try (var it = data.epoch(0)) {
             while (it.hasNext()) {
                 Batch b = it.next();
                 Map<String, NdArray> out = exec.run(model, batchInputs(model, b), modelParams());
                 loss += out.get(cfg.lossOutput()).get(0) * b.size();
-                if (cfg.logitsOutput() != null)
-                    correct += Math.round(Classification.accuracy(out.get(cfg.logitsOutput()), b.labels()) * b.size());
+                if (cfg.logitsOutput() != null) {
+                    var batchCm = Classification.confusion(out.get(cfg.logitsOutput()), b.labels());
+                    if (cm == null) cm = batchCm;
+                    else cm.add(batchCm);
+                }
                 n += b.size();
             }
         }
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("val.loss", loss / n);
-        if (cfg.logitsOutput() != null) m.put("val.accuracy", (double) correct / n);
+        if (cm != null) {
+            m.put("val.accuracy", cm.accuracy());
+            m.put("val.macro_f1", cm.macroF1());
+        }
         return m;
     }
 

@@ -15,7 +15,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
-import org.dlm.runtime.io.Dataset;
+import org.dlm.runtime.data.Dataset;
 import org.junit.jupiter.api.Test;
 
 class DataPipelineTest {
@@ -99,13 +99,13 @@ class DataPipelineTest {
     }
 
     @Test void splitIsSeededAndDisjoint() {
-        Subsets.Split s = Subsets.split(images(10), 0.8, 5);
+        Dataset.Split s = images(10).split(0.8, 5);
         assertEquals(8, s.train().size());
         assertEquals(2, s.validation().size());
         Set<Double> ids = new HashSet<>();
         for (int i = 0; i < 8; i++) ids.add(s.train().labels().get(i));
         for (int i = 0; i < 2; i++) assertTrue(ids.add(s.validation().labels().get(i)));
-        assertEquals(s.train().labels(), Subsets.split(images(10), 0.8, 5).train().labels());
+        assertEquals(s.train().labels(), images(10).split(0.8, 5).train().labels());
         assertEquals(s.train().features().get(0, 0, 0, 0), 100 * s.train().labels().get(0));
     }
 

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
-import org.dlm.runtime.io.Dataset;
+import org.dlm.runtime.data.Dataset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +22,7 @@ class DatasetsTest {
         Dataset d = t.data();
         assertEquals(NdArray.of(DType.I64, new long[] {4}, 0, 1, 2, 0), d.labels());
         assertEquals(NdArray.of(DType.F32, new long[] {4, 3}, 5.1, 3.5, 1.4, 7.0, 3.2, 4.7, 6.3, 3.3, 6.0, 4.9, 3.0, 1.4), d.features());
-        assertEquals(NdArray.of(DType.F32, new long[] {1, 3}, 6.3, 3.3, 6.0), org.dlm.runtime.data.Subsets.select(d, new int[] {2}).features());
+        assertEquals(NdArray.of(DType.F32, new long[] {1, 3}, 6.3, 3.3, 6.0), d.select(new int[] {2}).features());
     }
 
     @Test void csvNumericLabelsAndQuoting() throws IOException {

@@ -1,5 +1,6 @@
 package org.dlm.runtime.io;
 
+import org.dlm.runtime.data.Dataset;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;

@@ -56,6 +56,19 @@ class NpyTest {
         }
     }
 
+    @Test void nativeTensorsGoThroughWithOneCopy() throws IOException {
+        for (DType t : DType.values()) {
+            NdArray a = Fixtures.values(t, t == DType.BOOL ? 'b' : t == DType.U8 ? 'u' : t.isFloating() ? 'f' : 'i', 2, 3);
+            try (org.dlm.runtime.Tensor native_ = RawTensor.of(a).toTensor()) {
+                assertEquals(a, native_.toNdArray(), t.text());
+                assertEquals(RawTensor.of(a), RawTensor.of(native_), t.text());
+                Path p = tmp.resolve("n" + t + ".npy");
+                Npy.write(p, RawTensor.of(native_), Npy.Options.BF16_AS_U2);
+                assertEquals(a, Npy.read(p, Npy.Options.BF16_AS_U2).toNdArray());
+            }
+        }
+    }
+
     @Test void bf16NeedsAnExplicitRequest() throws IOException {
         NdArray a = NdArray.of(DType.BF16, new long[] {3}, 1.0, -2.5, 3.140625);
         DataFormatException e = assertThrows(DataFormatException.class, () -> Npy.write(tmp.resolve("b.npy"), a));

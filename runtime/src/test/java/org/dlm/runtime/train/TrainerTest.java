@@ -24,8 +24,7 @@ import org.dlm.passes.train.Optimizer;
 import org.dlm.passes.train.TrainStep;
 import org.dlm.runtime.data.BatchLoader;
 import org.dlm.runtime.data.GaussianNoise;
-import org.dlm.runtime.data.Subsets;
-import org.dlm.runtime.io.Dataset;
+import org.dlm.runtime.data.Dataset;
 import org.dlm.runtime.train.schedule.Cosine;
 import org.dlm.runtime.train.schedule.Warmup;
 import org.junit.jupiter.api.Test;
@@ -93,7 +92,7 @@ class TrainerTest {
         return new Trainer(model, step, Interpreter::run, ADAM::scalars, cfg, init(model, 1));
     }
 
-    static Subsets.Split data() { return Subsets.split(blobs(160, 3), 0.75, 4); }
+    static Dataset.Split data() { return blobs(160, 3).split(0.75, 4); }
 
     static BatchLoader loader(Dataset d, boolean train) {
         return new BatchLoader(d, 16, train, false, 9, train ? new GaussianNoise(0.05) : null, 2);
@@ -111,6 +110,8 @@ class TrainerTest {
         assertEquals(5 * 8, t.steps());
         assertTrue(h.get(4).get("val.loss") < before / 3, h + " vs initial " + before);
         assertTrue(h.get(4).get("val.accuracy") >= 0.95, h.toString());
+        assertTrue(h.get(4).get("val.macro_f1") >= 0.94, h.toString());
+        assertEquals(List.of("train.loss", "val.loss", "val.accuracy", "val.macro_f1"), List.copyOf(h.get(4).keySet()));
         assertTrue(h.get(4).get("train.loss") < h.get(0).get("train.loss"), h.toString());
     }
 
@@ -130,6 +131,40 @@ class TrainerTest {
         assertEquals(straight.steps(), resumed.steps());
         assertEquals(straight.modelParams(), resumed.modelParams());   // bit for bit
         assertEquals(straight.checkpoint().optimizerState(), resumed.checkpoint().optimizerState());
+    }
+
+    @Test void gradientAccumulationMatchesOneBigBatch() throws Exception {
+        Graph model = mlp();
+        Dataset train = data().train();
+        Trainer big = trainer(model, 1, null);
+        big.fit(new BatchLoader(train, 12, false, false, 0, null, 2), null, List.of());
+
+        var cfg = new Trainer.Config(1, "x", "labels", "loss", "logits", new Warmup(2, new Cosine(0.05, 60, 0.005)), "val.loss", null, "adam");
+        GradPolicy clip = GradPolicy.NONE.withClipNorm(5);
+        Trainer acc = new Trainer(model, TrainStep.accumulate(model, "loss", Set.of()), TrainStep.apply(model, Set.of(), ADAM, clip, 2), 2,
+                Interpreter::run, ADAM::scalars, cfg, init(model, 1));
+        List<StepEvent> events = new ArrayList<>();
+        acc.fit(new BatchLoader(train, 6, false, false, 0, null, 2), null, List.of(new TrainCallback() {
+            @Override public void onStep(StepEvent e) { events.add(e); }
+        }));
+        assertEquals(big.steps(), acc.steps());
+        assertEquals(big.steps(), events.size());
+        assertEquals(12, events.get(0).samples());
+        big.modelParams().forEach((k, v) -> assertTrue(v.maxAbsDiff(acc.modelParams().get(k)) < 1e-5, k));
+        Trainer odd = new Trainer(model, TrainStep.accumulate(model, "loss", Set.of()), TrainStep.apply(model, Set.of(), ADAM, clip, 4), 4,
+                Interpreter::run, ADAM::scalars, cfg, init(model, 1));
+        assertEquals("15 batches per epoch is not a multiple of 4 micro-batches; change the batch size or drop the last batch",
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> odd.fit(new BatchLoader(train, 8, false, false, 0, null, 2), null, List.of())).getMessage());
+    }
+
+    @Test void plateauScheduleIsFedTheValidationMetricEvenBehindAWarmup() throws Exception {
+        Graph model = mlp();
+        var plateau = new org.dlm.runtime.train.schedule.ReduceOnPlateau(0.05, org.dlm.runtime.train.schedule.ReduceOnPlateau.Mode.MAX, 0.5, 0, 0, 0, 0);
+        var cfg = new Trainer.Config(3, "x", "labels", "loss", "logits", new Warmup(2, plateau), "val.accuracy", null, "adam");
+        Trainer t = new Trainer(model, TrainStep.fused(model, "loss", Set.of(), ADAM, GradPolicy.NONE), Interpreter::run, ADAM::scalars, cfg, init(model, 1));
+        List<Map<String, Double>> h = t.fit(loader(data().train(), true), loader(data().validation(), false), List.of());
+        assertEquals(h.stream().mapToDouble(m -> m.get("val.accuracy")).max().orElseThrow(), plateau.best());
     }
 
     @Test void earlyStoppingRestoresTheBestEpoch() throws Exception {

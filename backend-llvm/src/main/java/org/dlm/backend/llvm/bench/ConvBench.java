@@ -7,6 +7,7 @@ import java.util.List;
 import org.dlm.backend.llvm.Conv2d;
 import org.dlm.backend.llvm.Conv2dSpec;
 import org.dlm.backend.llvm.HostTarget;
+import org.dlm.backend.llvm.KernelCache;
 import org.dlm.runtime.HugePages;
 
 /**
@@ -29,11 +30,11 @@ public final class ConvBench {
             for (int i = 0; i < 5; i++) layers.add(Conv2dSpec.of(batch, st[1], st[2] / 2, st[2] / 2, st[1], 3, 1, 1));
         }
         double totalMs = 0, totalFlops = 0, compileMs = 0;
-        try (HostTarget host = HostTarget.detect()) {
+        try (HostTarget host = HostTarget.detect(); KernelCache kernels = new KernelCache(host)) {
             System.out.printf("ResNet-20 convolutions, batch %d, %d thread(s), %s%n", batch, threads, host);
             System.out.printf("%-40s %10s %10s %10s%n", "layer", "best ms", "GFLOP/s", "compile ms");
             for (Conv2dSpec s : layers) {
-                try (Conv2d conv = Conv2d.compile(host, s, threads); Arena arena = Arena.ofConfined()) {
+                try (Conv2d conv = Conv2d.compile(kernels, s, threads); Arena arena = Arena.ofConfined()) {
                     MemorySegment in = HugePages.allocate(arena, 4L * s.n() * s.c() * s.h() * s.w());
                     MemorySegment w = HugePages.allocate(arena, 4L * s.cout() * s.patch());
                     MemorySegment b = HugePages.allocate(arena, 4L * s.cout());
@@ -54,7 +55,8 @@ public final class ConvBench {
                     compileMs += conv.compileNanos() / 1e6;
                 }
             }
+            System.out.printf("sum of %d convolutions: %.2f ms, %.1f GFLOP/s, compile %.0f ms in total (%d distinct GEMM kernels)%n",
+                    layers.size(), totalMs, totalFlops / totalMs / 1e6, compileMs, kernels.size());
         }
-        System.out.printf("sum of %d convolutions: %.2f ms, %.1f GFLOP/s, compile %.0f ms in total%n", layers.size(), totalMs, totalFlops / totalMs / 1e6, compileMs);
     }
 }

@@ -23,7 +23,7 @@ import org.dlm.backend.llvm.HostTarget;
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp ... org.dlm.backend.llvm.bench.GemmBench \
- *     [--sizes 256,512,1024,2048] [--threads 1] [--openblas /usr/lib/x86_64-linux-gnu/libopenblas.so.0] [--numpy /usr/bin/python3] [--rounds 3] [--seconds 1] [--tile 14x32] [--kc 256 --mc 336 --nc 3072] [--order a|b (micro-panel kept in L1)]
+ *     [--sizes 256,512,1024,2048] [--shapes 1x512x784,64x512x784 (MxNxK)] [--threads 1] [--openblas /usr/lib/x86_64-linux-gnu/libopenblas.so.0] [--numpy /usr/bin/python3] [--rounds 3] [--seconds 1] [--tile 14x32] [--kc 256 --mc 336 --nc 3072] [--order a|b (micro-panel kept in L1)]
  * </pre>
  */
 public final class GemmBench {
@@ -63,7 +63,12 @@ public final class GemmBench {
                     try (OpenBlasPeer blas = new OpenBlasPeer(java.nio.file.Path.of(opt.get("openblas")), threads)) {
                         System.out.printf("paired with OpenBLAS (%s), alternating calls, %.1f s per size; GFLOP/s%n", blas.core(), minSeconds);
                         System.out.printf("%6s | %9s %9s | %9s %9s | %12s %12s%n", "size", "dlm best", "dlm med", "blas best", "blas med", "ratio best", "ratio pairs");
-                        for (int n : sizes) paired(gemm, blas, n, minSeconds);
+                        for (int n : sizes) paired(gemm, blas, n, n, n, minSeconds);
+                        for (String shape : opt.getOrDefault("shapes", "").split(",")) {
+                            if (shape.isBlank()) continue;
+                            String[] d = shape.split("x");   // MxNxK
+                            paired(gemm, blas, Integer.parseInt(d[0]), Integer.parseInt(d[1]), Integer.parseInt(d[2]), minSeconds);
+                        }
                     }
                 }
                 if (opt.containsKey("numpy")) {
@@ -94,47 +99,49 @@ public final class GemmBench {
     }
 
     /** Alternates our call and OpenBLAS's on the same matrices; prints best and median GFLOP/s and the median per-pair ratio. */
-    static void paired(Gemm gemm, OpenBlasPeer blas, int n, double minSeconds) {
-        try (Arena arena = Arena.ofConfined()) {
-            Random rnd = new Random(n);
-            MemorySegment a = HugePages.allocate(arena, 4L * n * n), b = HugePages.allocate(arena, 4L * n * n);
-            MemorySegment c = HugePages.allocate(arena, 4L * n * n), c2 = HugePages.allocate(arena, 4L * n * n);
-            for (long i = 0; i < (long) n * n; i++) {
-                a.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat());
-                b.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat());
-            }
-            for (int w = 0; w < 3; w++) {
-                gemm.multiply(n, n, n, a, n, b, n, c, n, 0, MemorySegment.NULL);
-                blas.multiply(n, a, b, c2);
-            }
-            double maxDiff = 0;
-            for (long i = 0; i < (long) n * n; i += 97) maxDiff = Math.max(maxDiff, Math.abs(c.getAtIndex(JAVA_FLOAT, i) - c2.getAtIndex(JAVA_FLOAT, i)));
-            List<Double> ours = new ArrayList<>(), theirs = new ArrayList<>(), ratio = new ArrayList<>();
-            long start = System.nanoTime();
-            while (ours.size() < 10 || System.nanoTime() - start < minSeconds * 1e9) {
-                boolean oursFirst = ours.size() % 2 == 0;   // alternate the order too
-                long t0 = System.nanoTime();
-                if (oursFirst) gemm.multiply(n, n, n, a, n, b, n, c, n, 0, MemorySegment.NULL); else blas.multiply(n, a, b, c2);
-                long t1 = System.nanoTime();
-                if (oursFirst) blas.multiply(n, a, b, c2); else gemm.multiply(n, n, n, a, n, b, n, c, n, 0, MemorySegment.NULL);
-                long t2 = System.nanoTime();
-                double tOurs = oursFirst ? t1 - t0 : t2 - t1, tTheirs = oursFirst ? t2 - t1 : t1 - t0;
-                ours.add(tOurs);
-                theirs.add(tTheirs);
-                ratio.add(tTheirs / tOurs);
-            }
-            ours.sort(null);
-            theirs.sort(null);
-            ratio.sort(null);
-            double flop = 2.0 * n * n * n;
-            System.out.printf("%6d | %9.1f %9.1f | %9.1f %9.1f | %12.3f %12.3f   (%d pairs, max |diff| %.1e)%n", n,
-                    flop / ours.get(0), flop / ours.get(ours.size() / 2), flop / theirs.get(0), flop / theirs.get(theirs.size() / 2),
-                    theirs.get(0) / ours.get(0), ratio.get(ratio.size() / 2), ours.size(), maxDiff);
-        }
-    }
-
     private static void max(double[] acc, double[] x) {
         for (int i = 0; i < acc.length; i++) acc[i] = Math.max(acc[i], x[i]);
+    }
+
+    /** Alternates our call and OpenBLAS's on the same matrices; prints best and median GFLOP/s and the median per-pair time ratio. */
+    static void paired(Gemm gemm, OpenBlasPeer blas, int m, int n, int k, double minSeconds) {
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(n);
+            MemorySegment a = HugePages.allocate(arena, 4L * m * k), b = HugePages.allocate(arena, 4L * k * n);
+            MemorySegment c = HugePages.allocate(arena, 4L * m * n), c2 = HugePages.allocate(arena, 4L * m * n);
+            for (long i = 0; i < (long) m * k; i++) a.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat());
+            for (long i = 0; i < (long) k * n; i++) b.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat());
+            Runnable ours = () -> gemm.multiply(m, n, k, a, k, b, n, c, n, 0, MemorySegment.NULL);
+            Runnable theirs = () -> blas.multiply(m, n, k, a, b, c2);
+            for (int w = 0; w < 3; w++) {
+                ours.run();
+                theirs.run();
+            }
+            double maxDiff = 0;
+            for (long i = 0; i < (long) m * n; i += 97) maxDiff = Math.max(maxDiff, Math.abs(c.getAtIndex(JAVA_FLOAT, i) - c2.getAtIndex(JAVA_FLOAT, i)));
+            List<Double> tOurs = new ArrayList<>(), tTheirs = new ArrayList<>(), ratio = new ArrayList<>();
+            long start = System.nanoTime();
+            while (tOurs.size() < 10 || System.nanoTime() - start < minSeconds * 1e9) {
+                boolean oursFirst = tOurs.size() % 2 == 0;   // alternate the order too
+                long t0 = System.nanoTime();
+                (oursFirst ? ours : theirs).run();
+                long t1 = System.nanoTime();
+                (oursFirst ? theirs : ours).run();
+                long t2 = System.nanoTime();
+                double o = oursFirst ? t1 - t0 : t2 - t1, t = oursFirst ? t2 - t1 : t1 - t0;
+                tOurs.add(o);
+                tTheirs.add(t);
+                ratio.add(t / o);
+            }
+            tOurs.sort(null);
+            tTheirs.sort(null);
+            ratio.sort(null);
+            double flop = 2.0 * m * n * k;
+            String name = m == n && n == k ? Integer.toString(n) : m + "x" + n + "x" + k;
+            System.out.printf("%6s | %9.1f %9.1f | %9.1f %9.1f | %12.3f %12.3f   (%d pairs, max |diff| %.1e)%n", name,
+                    flop / tOurs.get(0), flop / tOurs.get(tOurs.size() / 2), flop / tTheirs.get(0), flop / tTheirs.get(tTheirs.size() / 2),
+                    tTheirs.get(0) / tOurs.get(0), ratio.get(ratio.size() / 2), tOurs.size(), maxDiff);
+        }
     }
 
     /**

@@ -37,10 +37,10 @@ final class OpenBlasPeer implements AutoCloseable {
 
     String core() { return core; }
 
-    /** C = A·B, row-major, n×n. */
-    void multiply(int n, MemorySegment a, MemorySegment b, MemorySegment c) {
+    /** C = A·B, row-major, A m×k, B k×n. */
+    void multiply(int m, int n, int k, MemorySegment a, MemorySegment b, MemorySegment c) {
         try {
-            sgemm.invokeExact(ROW_MAJOR, NO_TRANS, NO_TRANS, n, n, n, 1f, a, n, b, n, 0f, c, n);
+            sgemm.invokeExact(ROW_MAJOR, NO_TRANS, NO_TRANS, m, n, k, 1f, a, k, b, n, 0f, c, n);
         } catch (Throwable e) {
             throw new IllegalStateException("cblas_sgemm failed", e);
         }

@@ -8,9 +8,11 @@ import java.util.Random;
 import org.dlm.ir.Attrs;
 import org.dlm.ir.Constant;
 import org.dlm.ir.DType;
+import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.dlm.ir.Shape;
 import org.dlm.ir.TensorType;
+import org.dlm.ir.interp.Interpreter;
 import org.dlm.ir.interp.NdArray;
 
 /**
@@ -25,22 +27,25 @@ import org.dlm.ir.interp.NdArray;
  * assertTrue(r.ok(), r.report());
  * }</pre>
  */
-final class GradCheck {
-    static final double H = 1e-6, ATOL = 1e-6, RTOL = 1e-5;
+public final class GradCheck {
+    private GradCheck() {}
+
+    /** Finite-difference step and the tolerance |autodiff − numeric| ≤ ATOL + RTOL·|numeric|. */
+    public static final double H = 1e-6, ATOL = 1e-6, RTOL = 1e-5;
 
     /**
      * One operand: shape, dtype, and either a value range for random draws (|values| in
      * [lo, hi], random sign unless {@code positive}) or fixed values (integer indices, targets).
      */
-    record Operand(long[] shape, DType dtype, double lo, double hi, boolean positive, double[] fixed) {
-        static Operand random(long... shape) { return new Operand(shape, DType.F64, 0.2, 1.2, false, null); }
-        static Operand positive(long... shape) { return new Operand(shape, DType.F64, 0.2, 1.2, true, null); }
-        static Operand range(double lo, double hi, long... shape) { return new Operand(shape, DType.F64, lo, hi, true, null); }
-        static Operand fixed(DType t, long[] shape, double... v) { return new Operand(shape, t, 0, 0, false, v); }
+    public record Operand(long[] shape, DType dtype, double lo, double hi, boolean positive, double[] fixed) {
+        public static Operand random(long... shape) { return new Operand(shape, DType.F64, 0.2, 1.2, false, null); }
+        public static Operand positive(long... shape) { return new Operand(shape, DType.F64, 0.2, 1.2, true, null); }
+        public static Operand range(double lo, double hi, long... shape) { return new Operand(shape, DType.F64, lo, hi, true, null); }
+        public static Operand fixed(DType t, long[] shape, double... v) { return new Operand(shape, t, 0, 0, false, v); }
         /** Held constant (not differentiated), e.g. a target or class ids. */
-        boolean constant() { return fixed != null || !dtype.isFloating(); }
+        public boolean constant() { return fixed != null || !dtype.isFloating(); }
 
-        NdArray draw(Random rnd) {
+        public NdArray draw(Random rnd) {
             if (fixed != null) return NdArray.of(dtype, shape, fixed);
             double[] d = new double[(int) NdArray.numel(shape)];
             for (int i = 0; i < d.length; i++) {
@@ -51,13 +56,21 @@ final class GradCheck {
         }
     }
 
-    record Case(String op, List<Operand> operands, Attrs attrs) {
+    /** The op, its operands and attributes. */
+    public record Case(String op, List<Operand> operands, Attrs attrs) {
         @Override public String toString() { return op + (attrs.isEmpty() ? "" : attrs.toString()); }
     }
 
-    record Result(boolean ok, double maxErr, String report) {}
+    /** Whether every element agreed, the largest error, and the first disagreements. */
+    public record Result(boolean ok, double maxErr, String report) {}
 
-    static Result check(Case c, long seed) {
+    /** Runs the check with random draws from {@code seed}. */
+    public static Result check(Case c, long seed) {
+        return check(org.dlm.ir.OpTable.require(c.op()), c, seed);
+    }
+
+    /** Checks {@code op} (registered or not) with the operands and attributes of {@code c}. */
+    public static Result check(org.dlm.ir.OpDef op, Case c, long seed) {
         Random rnd = new Random(seed);
         List<Node> ins = new ArrayList<>();
         List<NdArray> vals = new ArrayList<>();
@@ -77,11 +90,11 @@ final class GradCheck {
             ins.add(n);
             vals.add(v);
         }
-        Node y = Node.of(c.op(), ins, c.attrs());
+        Node y = Node.of(op, ins, c.attrs());
         NdArray sv = Operand.random(y.shape().sizes()).draw(rnd);
         Node s = Node.of("const", List.of(), Attrs.of("value", new Constant(y.type(), sv.data().clone())));
         Map<Node, Node> g = Autodiff.gradients(y, s, wrt);
-        List<NdArray> analytic = GraphEval.eval(new ArrayList<>(g.values()), bound);
+        List<NdArray> analytic = eval(new ArrayList<>(g.values()), bound);
 
         StringBuilder rep = new StringBuilder();
         double maxErr = 0;
@@ -114,7 +127,19 @@ final class GradCheck {
     private static NdArray eval(Node y, Map<Node, NdArray> bound, Node p, double[] x) {
         Map<Node, NdArray> b = new HashMap<>(bound);
         b.put(p, new NdArray(p.dtype(), p.shape().sizes(), x.clone()));
-        return GraphEval.eval(List.of(y), b).get(0);
+        return eval(List.of(y), b).get(0);
+    }
+
+    /** Values of {@code outs} on the reference interpreter; {@code bound} gives every param node's value. */
+    private static List<NdArray> eval(List<Node> outs, Map<Node, NdArray> bound) {
+        Map<String, NdArray> ps = new HashMap<>();
+        bound.forEach((n, v) -> ps.put(n.attrs().getString("name"), v));
+        List<Graph.Output> o = new ArrayList<>();
+        for (int i = 0; i < outs.size(); i++) o.add(new Graph.Output("o" + i, outs.get(i)));
+        Map<String, NdArray> r = Interpreter.run(new Graph("gradcheck", List.of(), new ArrayList<>(bound.keySet()), o), Map.of(), ps);
+        List<NdArray> out = new ArrayList<>();
+        for (int i = 0; i < outs.size(); i++) out.add(r.get("o" + i));
+        return out;
     }
 
     private static double dot(NdArray a, NdArray b) {
