@@ -113,22 +113,25 @@ public record Checkpoint(Map<String, NdArray> params, Map<String, NdArray> optim
             throw new DataFormatException(where, "checkpoint was written for a different version of model '" + model.name()
                     + "' (graph hash " + abbrev(meta.get("graph_hash")) + ", the model now has " + abbrev(hash)
                     + "); to reuse only matching weights, load them as parameters instead");
-        Map<String, RawTensor> paramTensors = new LinkedHashMap<>();
+        Map<String, NdArray> params = new LinkedHashMap<>();
         Map<String, NdArray> state = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
+        for (Node p : model.params()) {
+            RawTensor t = s.tensors().get(name(p));
+            if (t == null) problems.add("parameter '" + name(p) + "' (" + p.type() + ") is missing");
+            else if (!fits(p, t.dtype(), t.shape()))
+                problems.add("tensor '" + name(p) + "' is " + t.dtype() + Arrays.toString(t.shape()) + " but the model expects " + p.type());
+            else params.put(name(p), t.toNdArray());
+        }
         for (var e : s.tensors().entrySet()) {
-            if (!e.getKey().startsWith(STATE)) { paramTensors.put(e.getKey(), e.getValue()); continue; }
+            if (!e.getKey().startsWith(STATE)) {
+                if (model.param(e.getKey()) == null) problems.add("tensor '" + e.getKey() + "' is not a parameter of model '" + model.name() + "'");
+                continue;
+            }
             NdArray v = e.getValue().toNdArray();
             String why = checkState(model, e.getKey(), v);
             if (why != null) problems.add(why);
             else state.put(e.getKey(), v);
-        }
-        Map<String, NdArray> params;
-        try {
-            params = ParamStore.match(model, where, paramTensors);
-        } catch (DataFormatException ex) {
-            problems.addAll(0, Arrays.asList(ex.getMessage().substring(where.length() + 2).split("\n" + java.util.regex.Pattern.quote(where + ": "))));
-            params = null;
         }
         if (!problems.isEmpty()) throw new DataFormatException(where, String.join("\n" + where + ": ", problems));
         long step;
@@ -149,9 +152,13 @@ public record Checkpoint(Map<String, NdArray> params, Map<String, NdArray> optim
         int slash = key.indexOf('/', STATE.length());
         Node p = slash < 0 ? null : model.param(key.substring(slash + 1));
         if (p == null) return "optimizer state '" + key + "' belongs to no parameter of model '" + model.name() + "'";
-        if (!p.shape().isStatic() || !Arrays.equals(p.shape().sizes(), v.shape()) || p.dtype() != v.dtype())
+        if (!fits(p, v.dtype(), v.shape()))
             return "optimizer state '" + key + "' is " + v.dtype() + Arrays.toString(v.shape()) + " but parameter '" + name(p) + "' is " + p.type();
         return null;
+    }
+
+    private static boolean fits(Node p, org.dlm.ir.DType dtype, long[] shape) {
+        return p.dtype() == dtype && p.shape().isStatic() && Arrays.equals(p.shape().sizes(), shape);
     }
 
     private static void keepPrevious(Path file) throws IOException {

@@ -83,6 +83,25 @@ class CheckpointTest {
                 assertThrows(DataFormatException.class, () -> Checkpoint.load(w, g)).getMessage());
     }
 
+    @Test void listsEveryTensorProblemAtOnce(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("c.safetensors");
+        Graph g = model("mlp", 4);
+        Map<String, String> meta = new java.util.LinkedHashMap<>();
+        meta.put("format", Checkpoint.FORMAT);
+        meta.put("model", "mlp");
+        meta.put("graph_hash", Checkpoint.graphHash(g));
+        meta.put("step", "1");
+        meta.put("epoch", "0");
+        Map<String, NdArray> ts = new java.util.LinkedHashMap<>();
+        ts.put("fc.weight", NdArray.zeros(DType.F32, 3, 3));
+        ts.put("extra", NdArray.zeros(DType.F32, 1));
+        org.dlm.runtime.io.Safetensors.writeArrays(f, ts, meta);
+        assertEquals(f + ": tensor 'fc.weight' is f32[3, 3] but the model expects f32[4, 3]\n"
+                + f + ": parameter 'fc.bias' (f32[4]) is missing\n"
+                + f + ": tensor 'extra' is not a parameter of model 'mlp'",
+                assertThrows(DataFormatException.class, () -> Checkpoint.load(f, g)).getMessage());
+    }
+
     @Test void refusesToWriteMismatchedState(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("c.safetensors");
         var bad = new Checkpoint(params(1), Map.of("opt/exp_avg/fc.bias", NdArray.zeros(DType.F32, 3), "opt/m/nope", NdArray.zeros(DType.F32, 1)),
