@@ -66,8 +66,8 @@ public final class OnnxRunCommand {
             out.println(USAGE);
             return 0;
         }
-        if (!a.backend().equals("interp")) {
-            err.println("UNSUPPORTED: backend " + a.backend() + " is not available for onnx-run yet (use --backend interp)");
+        if (a.backend().equals("opencl")) {
+            err.println("UNSUPPORTED: backend opencl is not available for onnx-run yet (use --backend interp or llvm)");
             return 3;
         }
         // a thread with a large stack: deep models recurse in the importer and the interpreter
@@ -154,7 +154,7 @@ public final class OnnxRunCommand {
             if (!Files.isDirectory(a.inputDir())) throw new Exit(1, "error: input directory '" + a.inputDir() + "' does not exist");
             ModelProto m = OnnxImporter.load(a.model());
             Map<String, NdArray> inputs = readInputs(m, a.inputDir());
-            Map<String, NdArray> results = OnnxRunner.run(m, a.model().toAbsolutePath().getParent(), inputs);
+            Map<String, NdArray> results = OnnxRunner.run(m, a.model().toAbsolutePath().getParent(), inputs, a.backend());
             writeOutputs(m, results, a.outputDir(), out);
             return 0;
         } catch (OnnxException e) {

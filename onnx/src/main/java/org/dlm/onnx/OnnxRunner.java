@@ -1,16 +1,21 @@
 package org.dlm.onnx;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.dlm.backend.llvm.LlvmBackend;
+import org.dlm.backend.llvm.LlvmExecutable;
 import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.dlm.ir.Shape;
 import org.dlm.ir.interp.Interpreter;
 import org.dlm.ir.interp.NdArray;
 import org.dlm.onnx.proto.OnnxProto.ModelProto;
+import org.dlm.passes.lower.LoweringException;
+import org.dlm.runtime.Tensor;
 
 /**
  * Runs an ONNX model on given arrays through the importer and the reference interpreter. The graph
@@ -38,8 +43,45 @@ public final class OnnxRunner {
 
     /** @param inputs by ONNX input name; every graph input (initializers excluded) must be given */
     public static Map<String, NdArray> run(ModelProto m, Path modelDir, Map<String, NdArray> inputs) {
+        return run(m, modelDir, inputs, "interp");
+    }
+
+    /**
+     * Runs with a backend: {@code interp} (the reference interpreter) or {@code llvm} (compiled to
+     * native code for this CPU; ops the backend cannot lower are reported as unsupported).
+     */
+    public static Map<String, NdArray> run(ModelProto m, Path modelDir, Map<String, NdArray> inputs, String backend) {
         ImportedModel im = OnnxImporter.importModel(m, modelDir, OnnxImporter.Options.specializedTo(inputs));
-        return evaluate(im, inputs);
+        checkInputs(im, inputs);
+        return switch (backend) {
+            case "interp" -> evaluate(im, inputs);
+            case "llvm" -> compileAndRun(im, inputs);
+            default -> throw OnnxException.unsupported("backend", backend + " is not available for onnx-run yet (use --backend interp or llvm)");
+        };
+    }
+
+    /** The importer specializes every shape to the given inputs, so the graph compiles in static mode. */
+    private static Map<String, NdArray> compileAndRun(ImportedModel im, Map<String, NdArray> inputs) {
+        List<Tensor> owned = new ArrayList<>();
+        try (LlvmExecutable exe = LlvmBackend.compile(im.graph(), im.weights(), LlvmBackend.Options.dims(Map.of())
+                .withThreads(Runtime.getRuntime().availableProcessors()))) {
+            Map<String, Tensor> in = new LinkedHashMap<>();
+            for (var e : inputs.entrySet()) {
+                Tensor t = Tensor.of(e.getValue());
+                owned.add(t);
+                in.put(e.getKey(), t);
+            }
+            Map<String, NdArray> out = new LinkedHashMap<>();
+            for (var e : exe.run(in).entrySet()) {
+                owned.add(e.getValue());
+                out.put(e.getKey(), e.getValue().toNdArray());
+            }
+            return out;
+        } catch (LoweringException e) {
+            throw new OnnxException(e.problems().stream().map(p -> OnnxIssue.unsupported("llvm", p)).toList());
+        } finally {
+            owned.forEach(Tensor::close);
+        }
     }
 
     /** The graph inputs of a model in order (ONNX names, initializers excluded). */
@@ -56,7 +98,7 @@ public final class OnnxRunner {
         return r;
     }
 
-    static Map<String, NdArray> evaluate(ImportedModel im, Map<String, NdArray> inputs) {
+    private static void checkInputs(ImportedModel im, Map<String, NdArray> inputs) {
         Graph g = im.graph();
         for (Node in : g.inputs()) {
             String name = in.attrs().getString("name");
@@ -67,6 +109,11 @@ public final class OnnxRunner {
             if (!in.shape().equals(Shape.of(a.shape())))
                 throw OnnxException.error("input", "'" + name + "' has shape " + Arrays.toString(a.shape()) + " but the model expects " + in.shape());
         }
+    }
+
+    static Map<String, NdArray> evaluate(ImportedModel im, Map<String, NdArray> inputs) {
+        Graph g = im.graph();
+        checkInputs(im, inputs);
         try {
             return Interpreter.run(g, inputs, im.weights());
         } catch (OnnxException e) {
