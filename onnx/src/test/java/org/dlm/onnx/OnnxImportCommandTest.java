@@ -90,6 +90,24 @@ class OnnxImportCommandTest {
     }
 
     @Test
+    void modelsTheDlmFormCannotExpressExitThreeWithOneLinePerProblem() throws Exception {
+        var graph = org.dlm.onnx.proto.OnnxProto.GraphProto.newBuilder().setName("g")
+                .addInput(TestModels.value("x", TestModels.FLOAT, 2))
+                .addNode(TestModels.node("Relu", List.of("x"), List.of("a")))
+                .addNode(TestModels.node("Exp", List.of("x"), List.of("b")))
+                .addOutput(TestModels.value("a", TestModels.FLOAT, 2)).addOutput(TestModels.value("b", TestModels.FLOAT, 2)).build();
+        Path model = tmp.resolve("two.onnx");
+        Files.write(model, TestModels.model(17, graph).toByteArray());
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        assertEquals(3, OnnxImportCommand.run(new String[] {model.toString(), "-o", tmp.resolve("two.dlm").toString()},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(e, true, StandardCharsets.UTF_8)));
+        assertTrue(e.toString(StandardCharsets.UTF_8).startsWith("UNSUPPORTED: the graph has 2 outputs"), e.toString(StandardCharsets.UTF_8));
+        assertTrue(!Files.exists(tmp.resolve("two.dlm")));
+        assertEquals(0, OnnxImportCommand.run(new String[] {model.toString(), "-o", tmp.resolve("two.ir").toString()},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(e)));
+    }
+
+    @Test
     void usageAndMissingFiles() {
         ByteArrayOutputStream e = new ByteArrayOutputStream();
         PrintStream err = new PrintStream(e, true, StandardCharsets.UTF_8), out = new PrintStream(new ByteArrayOutputStream());

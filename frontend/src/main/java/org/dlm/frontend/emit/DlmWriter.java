@@ -326,6 +326,10 @@ public final class DlmWriter {
             }
             if (expr == null) return;
             int u = uses.getOrDefault(n, 0);
+            if (u == 2 && n == g.outputs().getFirst().node() && expr.length() <= 60) {  // only returned: return it directly
+                names.put(n, expr);
+                return;
+            }
             if (u == 1 && expr.length() <= 48 && !n.opName().equals("const")) {
                 names.put(n, expr);
                 return;
