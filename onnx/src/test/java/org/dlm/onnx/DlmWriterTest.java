@@ -104,20 +104,22 @@ class DlmWriterTest {
         Node w1 = param("layers.1.proj.weight", 3, 8);
         Node scale = param("head.scale", 3);
         Node odd = param("onnx::Mul_7", 3);
+        Node listed = param("w.0", 3);
         Node h = Node.of("relu", Node.of("linear", List.of(x, w0, b0), Attrs.EMPTY));
         Node h2 = Node.of("linear", List.of(h, w1), Attrs.EMPTY);
         Node c = Node.of("const", List.of(), Attrs.of("value", new Constant(new TensorType(DType.F32, new Shape(List.of(Dim.of(3)))),
                 new double[] {0.5, -1.25, 3.0})));
         Node half = Node.of("const", List.of(), Attrs.of("value", Constant.scalar(DType.F32, 0.5)));
-        Node y = Node.of("add", Node.of("mul", Node.of("mul", h2, scale), odd), Node.of("mul", c, half));
+        Node y = Node.of("add", Node.of("mul", Node.of("mul", Node.of("mul", h2, scale), odd), listed), Node.of("mul", c, half));
         Node s = Node.of("softmax", List.of(y), Attrs.of("axis", 1L));
-        Graph g = new Graph("Net", List.of(x), List.of(w0, b0, w1, scale, odd), List.of(new Graph.Output("probs", s)));
+        Graph g = new Graph("Net", List.of(x), List.of(w0, b0, w1, scale, odd, listed), List.of(new Graph.Output("probs", s)));
         DlmWriter.Result r = DlmWriter.emit(g);
         Graph back = roundTrip(g, r);
         assertTrue(r.text().contains("Linear(4, 8)"), r.text());
         assertEquals("onnx__Mul_7", r.paramNames().get("onnx::Mul_7"));
         Map<String, List<Long>> want = paramShapes(g);
         want.put("onnx__Mul_7", want.remove("onnx::Mul_7"));
+        want.put("w_0", want.remove("w.0"));
         assertEquals(want, paramShapes(back));
         assertEquals("probs", back.outputs().getFirst().name());
         assertEquals(g.inputs().getFirst().type(), back.inputs().getFirst().type());

@@ -170,7 +170,8 @@ public final class DlmWriter {
                     if (i > 0 && s.matches("[0-9]{1,6}")) out.add(String.valueOf(Integer.parseInt(s)));
                     else out.add(isIdent(s) && !(i == 0 && RESERVED.contains(s)) ? s : sanitize(s));
                 }
-                if (!out.equals(List.of(segs))) out = List.of(sanitize(name));
+                // a param can't be a list element (w.0): such names, like non-identifiers, become one sanitized name
+                if (!out.equals(List.of(segs)) || out.getLast().matches("[0-9]+")) out = List.of(sanitize(name));
                 place(p, out);
             }
             // names of top-level fields must not be taken by inputs or lets
