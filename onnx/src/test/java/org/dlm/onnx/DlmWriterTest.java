@@ -137,6 +137,26 @@ class DlmWriterTest {
     }
 
     @Test
+    void normalizationsBecomeStdLayers() {
+        Node x = Node.of("input", List.of(), Attrs.of("name", "x", "dtype", DType.F32,
+                "shape", new Shape(List.of(Dim.sym("N"), Dim.of(3), Dim.of(4), Dim.of(4)))));
+        Node w = param("bn1.weight", 3), b = param("bn1.bias", 3), m = param("bn1.running_mean", 3), v = param("bn1.running_var", 3);
+        Node h = Node.of("batch_norm", List.of(x, w, b, m, v), Attrs.of("eps", 1e-3));
+        Node lw = param("norm.weight", 48), lb = param("norm.bias", 48);
+        Node y = Node.of("layer_norm", List.of(Node.of("flatten", List.of(Node.of("relu", h)), Attrs.EMPTY), lw, lb), Attrs.EMPTY);
+        Graph g = new Graph("Norms", List.of(x), List.of(w, b, m, v, lw, lb), List.of(new Graph.Output("output", y)));
+        DlmWriter.Result r = DlmWriter.emit(g);
+        assertTrue(r.text().contains("bn1 = BatchNorm2d(3, eps = 0.001)") && r.text().contains("norm = LayerNorm(48)"), r.text());
+        assertTrue(r.text().contains("let bn1_flatten = prim.flatten(prim.relu(bn1(x)))") || r.text().contains("norm(prim.flatten(prim.relu(bn1(x))))"), r.text());
+        Graph back = roundTrip(g, r);
+        assertEquals(paramShapes(g), paramShapes(back));
+        Random rnd = new Random(3);
+        Map<String, NdArray> weights = new LinkedHashMap<>();
+        for (Node p : g.params()) weights.put(p.attrs().getString("name"), random(p.dtype(), shape(p), rnd).map(Math::abs));
+        assertEquals(null, compare(g, back, r, Map.of("x", random(DType.F32, new long[] {2, 3, 4, 4}, rnd)), weights, 1e-6));
+    }
+
+    @Test
     void multiOutputGraphsAreRefusedClearly() {
         Node x = Node.of("input", List.of(), Attrs.of("name", "x", "dtype", DType.F32, "shape", new Shape(List.of(Dim.of(2)))));
         Graph g = new Graph("Two", List.of(x), List.of(), List.of(new Graph.Output("a", Node.of("relu", x)), new Graph.Output("b", Node.of("exp", x))));

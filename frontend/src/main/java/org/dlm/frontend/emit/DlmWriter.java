@@ -81,7 +81,7 @@ public final class DlmWriter {
             "assert", "if", "then", "else", "for", "and", "or", "not", "true", "false", "none", "in");
     static final Set<String> RESERVED = Set.of("prim", "Sequential", "len", "float", "int", "shape", "rank", "dtype", "is_list",
             "is_tensor", "f32", "f64", "f16", "bf16", "i8", "u8", "i32", "i64", "bool", "string", "list", "layer", "any", "tensor",
-            "Conv2d", "Linear", "zeros", "ones", "constant", "uniform", "normal", "kaiming_uniform", "kaiming_normal",
+            "Conv2d", "Linear", "BatchNorm2d", "LayerNorm", "zeros", "ones", "constant", "uniform", "normal", "kaiming_uniform", "kaiming_normal",
             "xavier_uniform", "xavier_normal", "output");
 
     static boolean isIdent(String s) {
@@ -231,7 +231,7 @@ public final class DlmWriter {
         // ------------------------------------------------------------ patterns
 
         final Map<Node, Group> layerCalls = new IdentityHashMap<>();
-        final Map<Group, String> groupRefs = new IdentityHashMap<>();
+        final Map<Node, String> inlinedOrigin = new IdentityHashMap<>();
 
         Group groupOf(Node param) {
             if (param == null || !param.opName().equals("param")) return null;
@@ -249,6 +249,7 @@ public final class DlmWriter {
 
         void recognize(List<Node> order) {
             for (Node n : order) {
+                if (recognizeNorm(n)) continue;
                 boolean conv = n.opName().equals("conv2d"), lin = n.opName().equals("linear");
                 if (n.opName().equals("gemm") && n.attrs().getDouble("alpha", 1) == 1 && n.attrs().getDouble("beta", 1) == 1
                         && !n.attrs().getBool("trans_a", false) && n.attrs().getBool("trans_b", false)
@@ -289,6 +290,41 @@ public final class DlmWriter {
             }
         }
 
+        /** batch_norm (inference) on X.weight, X.bias, X.running_mean, X.running_var → BatchNorm2d; layer_norm on X.weight, X.bias → LayerNorm. */
+        boolean recognizeNorm(Node n) {
+            boolean bn = n.opName().equals("batch_norm"), ln = n.opName().equals("layer_norm");
+            if (!bn && !ln) return false;
+            List<String> members = bn ? List.of("weight", "bias", "running_mean", "running_var") : List.of("weight", "bias");
+            if (n.inputs().size() != members.size() + 1 || n.input(0).dtype() != DType.F32) return false;
+            Group gr = groupOf(n.input(1));
+            if (gr == null || gr.children.size() != members.size()) return false;
+            for (int k = 0; k < members.size(); k++) {
+                Group c = gr.children.get(members.get(k));
+                Node p = n.input(k + 1);
+                if (c == null || c.param != p || p.dtype() != DType.F32 || p.shape().rank() != 1 || !p.shape().dims().getFirst().isConst()) return false;
+                if (!p.shape().equals(n.input(1).shape())) return false;
+            }
+            Dim features = n.input(1).shape().dims().getFirst();
+            List<Dim> xs = n.input(0).shape().dims();
+            double eps = n.attrs().getDouble("eps", 1e-5);
+            String epsArg = eps == 1e-5 ? "" : ", eps = " + number(eps);
+            String config;
+            if (bn) {
+                if (n.attrs().getBool("training", false) || xs.size() != 4 || !xs.get(1).equals(features)) return false;
+                config = "BatchNorm2d(" + features.value() + epsArg + ")";
+            } else {
+                long axis = n.attrs().getLong("axis", -1);
+                if (xs.isEmpty() || axis != -1 && axis != xs.size() - 1 || !xs.getLast().equals(features)) return false;
+                config = "LayerNorm(" + features.value() + epsArg + ")";
+            }
+            if (gr.layer == null) {
+                gr.layer = config;
+                imports.add(bn ? "BatchNorm2d" : "LayerNorm");
+            }
+            if (gr.layer.equals(config)) layerCalls.put(n, gr);
+            return true;
+        }
+
         static String compact(List<Long> v) {
             return v.stream().distinct().count() == 1 ? String.valueOf(v.getFirst()) : ints(v);
         }
@@ -320,11 +356,19 @@ public final class DlmWriter {
             } else {
                 expr = primCall(n);
                 base = n.opName();
+                String from = null;
                 for (Node i : n.inputs()) {
                     Group gi = i.opName().equals("param") ? groupOf(i) : null;
-                    if (gi != null) { base = gi.path.replace('.', '_') + "_" + n.opName(); break; }
+                    if (gi != null) { from = gi.path.replace('.', '_'); break; }
+                }
+                // named after the layer its (inlined) operand comes from: conv1_max_pool2d = max_pool2d(relu(conv1(x)))
+                for (int k = 0; from == null && k < n.inputs().size(); k++) from = inlinedOrigin.get(n.input(k));
+                if (from != null) {
+                    base = from + "_" + n.opName();
+                    inlinedOrigin.put(n, from);
                 }
             }
+            if (layer != null) inlinedOrigin.put(n, layer.path.replace('.', '_'));
             if (expr == null) return;
             int u = uses.getOrDefault(n, 0);
             if (u == 2 && n == g.outputs().getFirst().node() && expr.length() <= 60) {  // only returned: return it directly
@@ -339,6 +383,7 @@ public final class DlmWriter {
                 names.put(n, expr);
                 return;
             }
+            inlinedOrigin.remove(n);  // let-bound: its name says where it comes from
             String v = unique(sanitize(base));
             body.append("        let ").append(v).append(" = ").append(expr).append('\n');
             names.put(n, v);
