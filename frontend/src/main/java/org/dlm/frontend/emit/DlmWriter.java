@@ -120,6 +120,9 @@ public final class DlmWriter {
         final Map<Node, Integer> uses = new IdentityHashMap<>();
         final Map<String, Integer> counters = new HashMap<>();
         final StringBuilder fns = new StringBuilder();
+        final StringBuilder body = new StringBuilder();
+        /** Constants too long to inline, bound by let just before their first use (none when all uses are literals). */
+        final Map<Node, String> pendingConst = new IdentityHashMap<>();
         boolean needTensorHelper;
         final Set<String> imports = new java.util.TreeSet<>();
 
@@ -141,10 +144,10 @@ public final class DlmWriter {
             recognize(order);
             checkListParams(root);
             emitGroups(root);
-            StringBuilder body = new StringBuilder();
-            for (Node n : order) emitNode(n, body);
+            for (Node n : order) emitNode(n);
+            String ret = ref(g.outputs().getFirst().node());
             if (!problems.isEmpty()) throw new DlmWriteException(problems);
-            return new Result(assemble(body), Map.copyOf(paramNames), Map.copyOf(inputNames));
+            return new Result(assemble(body, ret), Map.copyOf(paramNames), Map.copyOf(inputNames));
         }
 
         String unique(String base) {
@@ -337,7 +340,7 @@ public final class DlmWriter {
 
         // ------------------------------------------------------------ forward
 
-        void emitNode(Node n, StringBuilder body) {
+        void emitNode(Node n) {
             switch (n.opName()) {
                 case "input" -> { return; }
                 case "param" -> { names.put(n, paramRef.get(n)); return; }
@@ -347,12 +350,15 @@ public final class DlmWriter {
             String base;
             Group layer = layerCalls.get(n);
             if (layer != null) {
-                expr = groupRef(layer) + "(" + names.get(n.input(0)) + ")";
+                expr = groupRef(layer) + "(" + ref(n.input(0)) + ")";
                 base = layer.path.replace('.', '_') + "_out";
             } else if (n.opName().equals("const")) {
                 expr = constant((Constant) n.attrs().get("value"));
                 if (expr == null) return;
-                base = "c";
+                // short constants are written at every use: equal constants are one node again (hash-consing)
+                if (expr.length() <= 32) names.put(n, expr);
+                else pendingConst.put(n, expr);
+                return;
             } else {
                 expr = primCall(n);
                 base = n.opName();
@@ -379,14 +385,24 @@ public final class DlmWriter {
                 names.put(n, expr);
                 return;
             }
-            if (n.opName().equals("const") && u == 1 && expr.length() <= 24) {
-                names.put(n, expr);
-                return;
-            }
             inlinedOrigin.remove(n);  // let-bound: its name says where it comes from
             String v = unique(sanitize(base));
             body.append("        let ").append(v).append(" = ").append(expr).append('\n');
             names.put(n, v);
+        }
+
+        /** How an operand is written; binds a pending constant on first use. */
+        String ref(Node i) {
+            String e = pendingConst.remove(i);
+            if (e != null) {
+                if (uses.getOrDefault(i, 0) == 1 && e.length() <= 80) names.put(i, e);
+                else {
+                    String v = unique("c");
+                    body.append("        let ").append(v).append(" = ").append(e).append('\n');
+                    names.put(i, v);
+                }
+            }
+            return names.get(i);
         }
 
         String groupRef(Group gr) {
@@ -409,9 +425,9 @@ public final class DlmWriter {
         String primCall(Node n) {
             OpDef def = n.op();
             // and, or, not are keywords: the language's operators lower to these ops
-            if (n.opName().equals("not") && n.inputs().size() == 1) return "(not " + names.get(n.input(0)) + ")";
+            if (n.opName().equals("not") && n.inputs().size() == 1) return "(not " + ref(n.input(0)) + ")";
             if ((n.opName().equals("and") || n.opName().equals("or")) && n.inputs().size() == 2)
-                return "(" + names.get(n.input(0)) + " " + n.opName() + " " + names.get(n.input(1)) + ")";
+                return "(" + ref(n.input(0)) + " " + n.opName() + " " + ref(n.input(1)) + ")";
             StringBuilder sb = new StringBuilder("prim.").append(n.opName()).append('(');
             boolean first = true;
             for (int k = 0; k < n.inputs().size(); k++) {
@@ -419,7 +435,7 @@ public final class DlmWriter {
                 sb.append(first ? "" : ", ");
                 first = false;
                 String lit = literalOperand(n, k);
-                sb.append(lit != null ? lit : names.get(i));
+                sb.append(lit != null ? lit : ref(i));
             }
             for (var e : n.attrs().asMap().entrySet()) {
                 OpDef.AttrSpec spec = def.attrSpecs().get(e.getKey());
@@ -435,7 +451,7 @@ public final class DlmWriter {
         /** A rank-0 constant operand written as a bare number: it takes the dtype of the first tensor operand. */
         String literalOperand(Node n, int k) {
             Node c = n.input(k);
-            if (!c.opName().equals("const") || c.shape().rank() != 0 || uses.getOrDefault(c, 0) != 1) return null;
+            if (!c.opName().equals("const") || c.shape().rank() != 0) return null;
             Node firstTensor = null;
             for (int j = 0; j < n.inputs().size(); j++) {
                 if (j == k) continue;
@@ -449,7 +465,7 @@ public final class DlmWriter {
             double v = ((Constant) c.attrs().get("value")).value(0);
             if (c.dtype().isInteger()) return v == Math.rint(v) && Math.abs(v) < 9.0e15 ? String.valueOf((long) v) : null;
             if (Double.isNaN(v) || Double.isInfinite(v) || v == 0 && 1 / v < 0) return null;
-            return number(v);
+            return lit(c.dtype(), v);
         }
 
         String attrValue(Object v, Node n) {
@@ -504,10 +520,17 @@ public final class DlmWriter {
             return sb.append('"').toString();
         }
 
+        /** A literal for a value of the dtype: f32 values in their shortest float text (exact once rounded to f32). */
+        static String lit(DType t, double v) {
+            if (t.isInteger() || t == DType.BOOL) return String.valueOf((long) v);
+            if (t == DType.F32 && !Double.isNaN(v) && !Double.isInfinite(v) && !(v == 0 && 1 / v < 0)) return Float.toString((float) v);
+            return number(v);
+        }
+
         /** An exact scalar tensor of the dtype. */
         String scalar(DType t, double v) {
             if (t == DType.BOOL) return "prim.cast(" + (v != 0 ? 1 : 0) + ", dtype = bool)";
-            String lit = t.isInteger() ? String.valueOf((long) v) : number(v);
+            String lit = lit(t, v);
             boolean exactF32 = t.isInteger() ? Math.abs(v) <= (1 << 24) : Double.isNaN(v) || (double) (float) v == v;
             if (exactF32 && !(v == 0 && 1 / v < 0)) return "prim.cast(" + lit + ", dtype = " + t.text() + ")";
             return "prim.add(prim.cast(0, dtype = " + t.text() + "), " + lit + ")";
@@ -531,10 +554,7 @@ public final class DlmWriter {
             for (int i = 0; i < size; i++) {
                 double v = c.value(i);
                 sb.append(i > 0 ? ", " : "");
-                if (t.isFloating()) {
-                    if (Double.isNaN(v) || Double.isInfinite(v)) sb.append(number(v));
-                    else sb.append(number(v));
-                } else sb.append((long) v);
+                sb.append(lit(t, v));
             }
             sb.append("], ").append(t == DType.BOOL ? "i64" : t.text()).append(", ").append(dims(tt.shape())).append(")");
             return t == DType.BOOL ? "prim.cast(" + sb + ", dtype = bool)" : sb.toString();
@@ -598,7 +618,7 @@ public final class DlmWriter {
             return c.fnName + "()";
         }
 
-        String assemble(StringBuilder body) {
+        String assemble(StringBuilder body, String ret) {
             StringBuilder sb = new StringBuilder();
             sb.append("// ").append(g.name()).append(": written by the DLM ONNX importer (dlmc onnx-import)\n");
             if (!imports.isEmpty()) sb.append("import std.nn.{").append(String.join(", ", imports)).append("}\n");
@@ -628,7 +648,7 @@ public final class DlmWriter {
             }
             sb.append(out.node().type()).append(" {\n");
             sb.append(body);
-            sb.append("        return ").append(names.get(out.node())).append('\n');
+            sb.append("        return ").append(ret).append('\n');
             sb.append("    }\n}\n");
             return sb.toString();
         }
