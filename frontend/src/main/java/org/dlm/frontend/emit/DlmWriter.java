@@ -121,6 +121,7 @@ public final class DlmWriter {
         final Map<String, Integer> counters = new HashMap<>();
         final StringBuilder fns = new StringBuilder();
         final StringBuilder body = new StringBuilder();
+        String model;
         /** Constants too long to inline, bound by let just before their first use (none when all uses are literals). */
         final Map<Node, String> pendingConst = new IdentityHashMap<>();
         boolean needTensorHelper;
@@ -142,6 +143,8 @@ public final class DlmWriter {
             for (Node n : order) for (Node i : n.inputs()) uses.merge(i, 1, Integer::sum);
             for (Graph.Output o : g.outputs()) uses.merge(o.node(), 2, Integer::sum);
             recognize(order);
+            String name = isIdent(g.name()) && !RESERVED.contains(g.name()) ? g.name() : sanitize(g.name());
+            model = used.contains(name) ? unique(name + "Model") : unique(name);  // before the generated layers take names
             checkListParams(root);
             emitGroups(root);
             for (Node n : order) emitNode(n);
@@ -629,8 +632,6 @@ public final class DlmWriter {
                 sb.append("    prim.reshape(prim.concat([prim.reshape(prim.add(prim.cast(0, dtype = t), v), shape = [1]) for v in values], axis = 0), shape = shape)\n\n");
             }
             sb.append(fns);
-            String model = isIdent(g.name()) && !RESERVED.contains(g.name()) ? g.name() : sanitize(g.name());
-            if (used.contains(model)) model = unique(model + "Model");
             sb.append("model ").append(model).append(" {\n");
             if (members(root, sb, "    ")) sb.append('\n');
             else if (!root.children.isEmpty()) sb.append('\n');
