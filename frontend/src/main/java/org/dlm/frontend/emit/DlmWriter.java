@@ -132,6 +132,12 @@ public final class DlmWriter {
         Result run() {
             if (g.outputs().size() != 1) problems.add("the graph has " + g.outputs().size() + " outputs; a .dlm model has exactly one");
             used.addAll(RESERVED);
+            for (Node in : g.inputs())  // symbolic dims are names in forward: lets must not shadow them
+                for (Dim d : in.shape().dims())
+                    for (String sym : d.symbols()) {
+                        if (!isIdent(sym)) problems.add("input dimension '" + sym + "' is not a .dlm name");
+                        used.add(sym);
+                    }
             for (Node in : g.inputs()) {
                 String n = in.attrs().getString("name");
                 String m = unique(isIdent(n) && !RESERVED.contains(n) ? n : sanitize(n));
