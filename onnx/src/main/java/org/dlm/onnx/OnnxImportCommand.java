@@ -76,6 +76,8 @@ public final class OnnxImportCommand {
                     return 3;
                 }
                 text = r.text();
+                String onnxOut = m.graph().outputs().getFirst().name();
+                if (!r.outputName().equals(onnxOut)) err.println("note: output '" + onnxOut + "' is named '" + r.outputName() + "' in the .dlm");
                 if (r.renamed()) {
                     saved = renamed(m.graph(), r.paramNames());
                     values = new LinkedHashMap<>();

@@ -122,6 +122,7 @@ class DlmWriterTest {
         want.put("w_0", want.remove("w.0"));
         assertEquals(want, paramShapes(back));
         assertEquals("probs", back.outputs().getFirst().name());
+        assertEquals("probs", r.outputName());
         assertEquals(g.inputs().getFirst().type(), back.inputs().getFirst().type());
         Random rnd = new Random(7);
         Map<String, NdArray> weights = new LinkedHashMap<>();

@@ -54,7 +54,8 @@ public final class DlmWriter {
     public static final int MAX_CONST_ELEMENTS = 4096;
 
     /** The text, and the name of every graph param (graph name → name in the written model). */
-    public record Result(String text, Map<String, String> paramNames, Map<String, String> inputNames) {
+    public record Result(String text, Map<String, String> paramNames, Map<String, String> inputNames, String outputName) {
+        /** True when a param, input or the output has another name in the written model. */
         public boolean renamed() {
             return paramNames.entrySet().stream().anyMatch(e -> !e.getKey().equals(e.getValue()))
                     || inputNames.entrySet().stream().anyMatch(e -> !e.getKey().equals(e.getValue()));
@@ -122,6 +123,7 @@ public final class DlmWriter {
         final StringBuilder fns = new StringBuilder();
         final StringBuilder body = new StringBuilder();
         String model;
+        String outName;
         /** Constants too long to inline, bound by let just before their first use (none when all uses are literals). */
         final Map<Node, String> pendingConst = new IdentityHashMap<>();
         boolean needTensorHelper;
@@ -130,7 +132,8 @@ public final class DlmWriter {
         Emitter(Graph g) { this.g = g; }
 
         Result run() {
-            if (g.outputs().size() != 1) problems.add("the graph has " + g.outputs().size() + " outputs; a .dlm model has exactly one");
+            if (g.outputs().size() != 1)
+                throw new DlmWriteException(List.of("the graph has " + g.outputs().size() + " outputs; a .dlm model has exactly one"));
             used.addAll(RESERVED);
             for (Node in : g.inputs())  // symbolic dims are names in forward: lets must not shadow them
                 for (Dim d : in.shape().dims())
@@ -154,9 +157,10 @@ public final class DlmWriter {
             checkListParams(root);
             emitGroups(root);
             for (Node n : order) emitNode(n);
-            String ret = ref(g.outputs().getFirst().node());
+            String ret = problems.isEmpty() ? ref(g.outputs().getFirst().node()) : null;
             if (!problems.isEmpty()) throw new DlmWriteException(problems);
-            return new Result(assemble(body, ret), Map.copyOf(paramNames), Map.copyOf(inputNames));
+            String text = assemble(body, ret);
+            return new Result(text, Map.copyOf(paramNames), Map.copyOf(inputNames), outName);
         }
 
         String unique(String base) {
@@ -648,9 +652,9 @@ public final class DlmWriter {
             }
             Graph.Output out = g.outputs().getFirst();
             sb.append(") -> ");
-            String outName = out.name();
+            outName = out.name();
             if (!outName.equals("output")) {
-                if (!isIdent(outName)) outName = sanitize(outName);
+                if (!isIdent(outName) || inputNames.containsValue(outName)) outName = sanitize(outName + (inputNames.containsValue(outName) ? "_out" : ""));
                 sb.append(outName).append(": ");
             }
             sb.append(out.node().type()).append(" {\n");
