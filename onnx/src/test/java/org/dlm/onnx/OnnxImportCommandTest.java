@@ -8,7 +8,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import org.dlm.frontend.Compilation;
+import org.dlm.frontend.Frontend;
 import org.dlm.ir.Graph;
 import org.dlm.ir.interp.Interpreter;
 import org.dlm.ir.interp.NdArray;
@@ -36,6 +39,72 @@ class OnnxImportCommandTest {
         NdArray got = Interpreter.run(g, Map.of("input", Npy.readArray(dir.resolve("input.npy"))), params).get("logits");
         NdArray want = Npy.readArray(dir.resolve("expected.npy"));
         assertTrue(got.maxAbsDiff(want) <= 1e-4, "max |diff| " + got.maxAbsDiff(want));
+    }
+
+    @Test
+    void lenetImportsToADlmModelAndACheckpointThatRunAgain() throws Exception {
+        Path dir = Path.of(OnnxImportCommandTest.class.getResource("/models/lenet/model.onnx").toURI()).getParent();
+        Path dlm = tmp.resolve("lenet.dlm"), w = tmp.resolve("lenet.safetensors");
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        int code = OnnxImportCommand.run(new String[] {dir.resolve("model.onnx").toString(), "-o", dlm.toString(), "--weights", w.toString()},
+                new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
+        assertEquals(0, code, e.toString(StandardCharsets.UTF_8));
+        String text = Files.readString(dlm);
+        assertTrue(text.contains("conv1 = Conv2d(1, 6, kernel = 5, padding = 2)") && text.contains("fc1 = Linear(400, 120)"), text);
+        Compilation c = Frontend.compile(dlm);
+        assertTrue(c.ok(), c.diagnostics().toString());
+        Graph g = c.models().values().iterator().next();
+        Map<String, NdArray> params = ParamStore.load(g, w);
+        NdArray got = Interpreter.run(g, Map.of("input", Npy.readArray(dir.resolve("input.npy"))), params).get("logits");
+        NdArray want = Npy.readArray(dir.resolve("expected.npy"));
+        assertTrue(got.maxAbsDiff(want) <= 1e-4, "max |diff| " + got.maxAbsDiff(want));
+        // without -o the .dlm goes to stdout; --format ir prints Graph IR
+        ByteArrayOutputStream s = new ByteArrayOutputStream();
+        assertEquals(0, OnnxImportCommand.run(new String[] {dir.resolve("model.onnx").toString()}, new PrintStream(s, true, StandardCharsets.UTF_8), new PrintStream(e)));
+        assertEquals(text, s.toString(StandardCharsets.UTF_8));
+        s.reset();
+        assertEquals(0, OnnxImportCommand.run(new String[] {dir.resolve("model.onnx").toString(), "--format", "ir"}, new PrintStream(s, true, StandardCharsets.UTF_8), new PrintStream(e)));
+        assertTrue(s.toString(StandardCharsets.UTF_8).startsWith("graph "), s.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void namesThatAreNotDlmIdentifiersAreRenamedInTheModelAndTheWeights() throws Exception {
+        var graph = org.dlm.onnx.proto.OnnxProto.GraphProto.newBuilder().setName("g")
+                .addInput(TestModels.value("x", TestModels.FLOAT, 2, 3))
+                .addInitializer(TestModels.floats("onnx::MatMul_3", new long[] {3, 2}, 1, 2, 3, 4, 5, 6))
+                .addNode(TestModels.node("MatMul", List.of("x", "onnx::MatMul_3"), List.of("y")))
+                .addOutput(TestModels.value("y", TestModels.FLOAT, 2, 2)).build();
+        Path model = tmp.resolve("m.onnx"), dlm = tmp.resolve("m.dlm"), w = tmp.resolve("m.safetensors");
+        Files.write(model, TestModels.model(17, graph).toByteArray());
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        assertEquals(0, OnnxImportCommand.run(new String[] {model.toString(), "-o", dlm.toString(), "--weights", w.toString()},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(e, true, StandardCharsets.UTF_8)));
+        assertTrue(e.toString(StandardCharsets.UTF_8).contains("'onnx::MatMul_3' is named 'onnx__MatMul_3'"), e.toString(StandardCharsets.UTF_8));
+        Compilation c = Frontend.compile(dlm);
+        assertTrue(c.ok(), c.diagnostics().toString());
+        Graph g = c.models().values().iterator().next();
+        Map<String, NdArray> params = ParamStore.load(g, w);
+        NdArray x = new NdArray(org.dlm.ir.DType.F32, new long[] {2, 3}, new double[] {1, 0, 0, 0, 1, 1});
+        NdArray y = Interpreter.run(g, Map.of("x", x), params).get("y");
+        assertEquals(List.of(1.0, 2.0, 8.0, 10.0), java.util.Arrays.stream(y.data()).boxed().toList());
+    }
+
+    @Test
+    void modelsTheDlmFormCannotExpressExitThreeWithOneLinePerProblem() throws Exception {
+        var graph = org.dlm.onnx.proto.OnnxProto.GraphProto.newBuilder().setName("g")
+                .addInput(TestModels.value("x", TestModels.FLOAT, 2))
+                .addNode(TestModels.node("Relu", List.of("x"), List.of("a")))
+                .addNode(TestModels.node("Exp", List.of("x"), List.of("b")))
+                .addOutput(TestModels.value("a", TestModels.FLOAT, 2)).addOutput(TestModels.value("b", TestModels.FLOAT, 2)).build();
+        Path model = tmp.resolve("two.onnx");
+        Files.write(model, TestModels.model(17, graph).toByteArray());
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        assertEquals(3, OnnxImportCommand.run(new String[] {model.toString(), "-o", tmp.resolve("two.dlm").toString()},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(e, true, StandardCharsets.UTF_8)));
+        assertTrue(e.toString(StandardCharsets.UTF_8).startsWith("UNSUPPORTED: the graph has 2 outputs"), e.toString(StandardCharsets.UTF_8));
+        assertTrue(!Files.exists(tmp.resolve("two.dlm")));
+        assertEquals(0, OnnxImportCommand.run(new String[] {model.toString(), "-o", tmp.resolve("two.ir").toString()},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(e)));
     }
 
     @Test
