@@ -60,9 +60,9 @@ final class OnnxCommands {
         @Override public Integer call() { return delegate(spec, OnnxExportCommand::run, args); }
     }
 
-    @Command(name = "onnx-import", description = {"Import an ONNX model as Graph IR text plus its weights (dlmc onnx-import --help).",
+    @Command(name = "onnx-import", description = {"Import an ONNX model as a readable .dlm (or Graph IR text) plus its weights (dlmc onnx-import --help).",
              "Usage:",
-             "onnx-import MODEL.onnx [-o OUT.ir] [--weights OUT.safetensors]"})
+             "onnx-import MODEL.onnx [-o OUT.dlm|OUT.ir] [--format dlm|ir] [--weights W.safetensors]"})
     static final class Import implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Unmatched List<String> args = new ArrayList<>();
