@@ -1,0 +1,61 @@
+package org.dlm.ir.kernel;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.List;
+import org.dlm.ir.DType;
+import org.junit.jupiter.api.Test;
+
+class KernelIrTest {
+    static final Buffer X = new Buffer("x", Buffer.Kind.INPUT, DType.F32, 6, 0, 0);
+    static final Buffer Y = new Buffer("y", Buffer.Kind.OUTPUT, DType.F32, 6, 0, 0);
+
+    static KernelModule relu(long extent, Buffer out) {
+        Stmt.Loop loop = new Stmt.Loop("i0", Expr.i64(extent), 1, true, List.of(
+                new Stmt.Store(out, new Expr.Var("i0", DType.I64), Expr.max(Expr.load(X, new Expr.Var("i0", DType.I64)), Expr.f32(0)))));
+        return new KernelModule("relu", List.of(X, Y), List.of(loop), 0, 0);
+    }
+
+    @Test
+    void printsLoopsLoadsAndStores() {
+        assertEquals("""
+                kernel relu arena=0 params=0 {
+                  buffer %x: input 0 f32[6]
+                  buffer %y: output 0 f32[6]
+                  for %i0 in [0, 6) step 1 parallel {
+                    store %y[%i0] = max(load %x[%i0], 0.0:f32)
+                  }
+                }
+                """, KernelPrinter.print(relu(6, Y)));
+        assertEquals(List.of(), KernelVerifier.check(relu(6, Y)));
+    }
+
+    @Test
+    void verifierFindsOutOfRangeIndicesUndeclaredBuffersAndScopes() {
+        List<String> errors = KernelVerifier.check(relu(7, Y));
+        assertEquals(2, errors.size(), errors.toString());
+        assertTrue(errors.get(0).contains("ranges over [0, 6], outside [0, 6)"), errors.toString());
+
+        Buffer z = new Buffer("z", Buffer.Kind.TEMP, DType.F32, 6, 0, 0);
+        errors = KernelVerifier.check(relu(6, z));
+        assertTrue(errors.contains("buffer %z is not declared"), errors.toString());
+
+        KernelModule badVar = new KernelModule("v", List.of(X, Y), List.of(new Stmt.Store(Y, Expr.i64(0), new Expr.Var("acc", DType.F32))), 0, 0);
+        assertEquals(List.of("variable %acc used outside its scope"), KernelVerifier.check(badVar));
+    }
+
+    @Test
+    void reductionWithAccumulatorAndTypedOperands() {
+        var i = new Expr.Var("i", DType.I64);
+        Buffer s = new Buffer("s", Buffer.Kind.OUTPUT, DType.F32, 1, 0, 0);
+        KernelModule sum = new KernelModule("sum", List.of(X, s), List.of(
+                new Stmt.Declare("acc", DType.F32, Expr.f32(0)),
+                new Stmt.Loop("i", Expr.i64(6), 1, false, List.of(new Stmt.Assign("acc", Expr.add(new Expr.Var("acc", DType.F32), Expr.load(X, i))))),
+                new Stmt.Store(s, Expr.i64(0), new Expr.Var("acc", DType.F32))), 0, 0);
+        assertEquals(List.of(), KernelVerifier.check(sum));
+        KernelModule mixed = new KernelModule("m", List.of(X, s), List.of(new Stmt.Store(s, Expr.i64(0), Expr.add(Expr.load(X, Expr.i64(0)), Expr.i64(1)))), 0, 0);
+        assertFalse(KernelVerifier.check(mixed).isEmpty());
+        KernelModule call = new KernelModule("c", List.of(X, Y), List.of(new Stmt.Call("sgemm_nn", List.of(new Stmt.ScalarArg(Expr.i64(2))))), 0, 0);
+        assertEquals(List.of("sgemm_nn takes 11 arguments, got 1"), KernelVerifier.check(call));
+    }
+}

@@ -1,0 +1,135 @@
+package org.dlm.passes.lower;
+
+import static org.dlm.ir.kernel.Expr.*;
+
+import java.util.List;
+import org.dlm.ir.DType;
+import org.dlm.ir.Node;
+import org.dlm.ir.kernel.Buffer;
+import org.dlm.ir.kernel.Expr;
+import org.dlm.ir.kernel.Microkernels;
+import org.dlm.ir.kernel.Stmt;
+
+/**
+ * conv2d as im2col copy loops plus a GEMM call per image (pointwise convolutions call the GEMM on
+ * the image directly; grouped ones are direct accumulator loops), and the 2-D pools as window
+ * loops. Padding reads a clamped index and selects the pad value, so no load leaves its buffer.
+ */
+final class ConvLowering {
+    private ConvLowering() {}
+
+    static void register(LoweringTable t) {
+        t.statements("conv2d", ConvLowering::conv2d);
+        t.statements("max_pool2d", (n, cx) -> pool(n, cx, true));
+        t.statements("avg_pool2d", (n, cx) -> pool(n, cx, false));
+    }
+
+    /** Geometry of a 2-D window op. */
+    record Window(long kh, long kw, long sh, long sw, long pt, long pl, long pb, long pr, long dh, long dw) {
+        static Window of(Node n, long kh, long kw, long[] strideDefault) {
+            long[] s = n.attrs().getLongArray("stride", strideDefault);
+            if (s.length == 0) s = strideDefault;
+            long[] p = n.attrs().getLongArray("padding", 0, 0, 0, 0);
+            long[] d = n.attrs().getLongArray("dilation", 1, 1);
+            return new Window(kh, kw, s[0], s[1], p[0], p[1], p[2], p[3], d[0], d[1]);
+        }
+        boolean trivial() { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && pb == 0 && pr == 0; }
+    }
+
+    static void conv2d(Node n, Lowerer cx) {
+        LinalgLowering.requireF32(n);
+        Node x = n.input(0), w = n.input(1);
+        long[] xs = cx.shape(x), ws = cx.shape(w), os = cx.shape(n);
+        long batch = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], kh = ws[2], kw = ws[3], oh = os[2], ow = os[3];
+        long groups = n.attrs().getLong("groups", 1);
+        Window win = Window.of(n, kh, kw, new long[] {1, 1});
+        Buffer bias = n.inputs().size() > 2 ? cx.storage(n.input(2)) : null;
+        Buffer in = cx.storage(x), weight = cx.storage(w), out = cx.storage(n);
+        if (groups != 1) {
+            direct(n, cx, xs, ws, os, groups, win);
+            return;
+        }
+        long patch = c * kh * kw, ohw = oh * ow;
+        int flags = bias == null ? 0 : Microkernels.BIAS_ROWS;
+        if (win.trivial()) {
+            cx.loop(batch, img -> List.of(LinalgLowering.sgemm(false, false, o, ohw, c, weight, i64(0), c,
+                    in, mul(img, i64(c * h * wd)), ohw, out, mul(img, i64(o * ohw)), ohw, flags, bias)));
+            return;
+        }
+        Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
+        cx.loop(batch, img -> cx.collect(() -> {
+            // col[(ci*kh + ky)*kw + kx][oy*ow + ox] = x[img, ci, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw] (0 outside)
+            cx.loops(new long[] {c, kh, kw, oh, ow}, false, idx -> {
+                Expr iy = add(sub(mul(idx.dim(3), i64(win.sh())), i64(win.pt())), mul(idx.dim(1), i64(win.dh())));
+                Expr ix = add(sub(mul(idx.dim(4), i64(win.sw())), i64(win.pl())), mul(idx.dim(2), i64(win.dw())));
+                Expr valid = inside(iy, h, ix, wd);
+                Expr src = add(mul(img, i64(c * h * wd)), add(mul(idx.dim(0), i64(h * wd)), add(mul(clamp(iy, h), i64(wd)), clamp(ix, wd))));
+                Expr v = load(in, src);
+                return List.of(new Stmt.Store(col, idx.flat(), valid == null ? v : select(valid, v, f32(0))));
+            });
+            cx.emit(LinalgLowering.sgemm(false, false, o, ohw, patch, weight, i64(0), patch, col, i64(0), ohw,
+                    out, mul(img, i64(o * ohw)), ohw, flags, bias));
+        }));
+    }
+
+    static Expr clamp(Expr i, long n) { return max(i64(0), min(i, i64(n - 1))); }
+
+    static Expr inside(Expr iy, long h, Expr ix, long w) {
+        return bin(BinOp.AND, bin(BinOp.AND, bin(BinOp.GE, iy, i64(0)), bin(BinOp.LT, iy, i64(h))),
+                bin(BinOp.AND, bin(BinOp.GE, ix, i64(0)), bin(BinOp.LT, ix, i64(w))));
+    }
+
+    /** Grouped (e.g. depthwise) convolution as a direct loop nest with an accumulator per output element. */
+    static void direct(Node n, Lowerer cx, long[] xs, long[] ws, long[] os, long groups, Window win) {
+        Node x = n.input(0), w = n.input(1);
+        Buffer in = cx.storage(x), weight = cx.storage(w), out = cx.storage(n);
+        Buffer bias = n.inputs().size() > 2 ? cx.storage(n.input(2)) : null;
+        long c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
+        long og = o / groups;
+        cx.loops(os, true, idx -> cx.collect(() -> {
+            Expr img = idx.dim(0), oc = idx.dim(1);
+            var acc = cx.local("acc", DType.F32, bias == null ? f32(0) : load(bias, oc));
+            Expr g = div(oc, i64(og));
+            cx.loops(new long[] {cg, kh, kw}, false, k -> {
+                Expr iy = add(sub(mul(idx.dim(2), i64(win.sh())), i64(win.pt())), mul(k.dim(1), i64(win.dh())));
+                Expr ix = add(sub(mul(idx.dim(3), i64(win.sw())), i64(win.pl())), mul(k.dim(2), i64(win.dw())));
+                Expr ci = add(mul(g, i64(cg)), k.dim(0));
+                Expr src = add(mul(add(mul(img, i64(c)), ci), i64(h * wd)), add(mul(clamp(iy, h), i64(wd)), clamp(ix, wd)));
+                Expr wv = load(weight, add(mul(oc, i64(cg * kh * kw)), k.flat()));
+                Expr v = select(inside(iy, h, ix, wd), load(in, src), f32(0));
+                return List.of(new Stmt.Assign(acc.name(), add(acc, mul(v, wv))));
+            });
+            cx.emit(new Stmt.Store(out, idx.flat(), acc));
+        }));
+    }
+
+    static void pool(Node n, Lowerer cx, boolean isMax) {
+        Node x = n.input(0);
+        long[] xs = cx.shape(x), os = cx.shape(n);
+        long[] k = n.attrs().getLongArray("kernel");
+        Window win = Window.of(n, k[0], k[1], k);
+        long h = xs[2], wd = xs[3];
+        boolean includePad = n.attrs().getBool("count_include_pad", false);
+        DType t = n.dtype();
+        Buffer out = cx.storage(n);
+        cx.loops(os, true, idx -> cx.collect(() -> {
+            var acc = cx.local("acc", t, isMax ? c(t, Double.NEGATIVE_INFINITY) : c(t, 0));
+            var cnt = isMax ? null : cx.local("count", t, c(t, 0));
+            cx.loops(new long[] {k[0], k[1]}, false, kk -> {
+                Expr iy = add(sub(mul(idx.dim(2), i64(win.sh())), i64(win.pt())), mul(kk.dim(0), i64(win.dh())));
+                Expr ix = add(sub(mul(idx.dim(3), i64(win.sw())), i64(win.pl())), mul(kk.dim(1), i64(win.dw())));
+                Expr valid = inside(iy, h, ix, wd);
+                Expr src = add(mul(add(mul(idx.dim(0), i64(xs[1])), idx.dim(1)), i64(h * wd)), add(mul(clamp(iy, h), i64(wd)), clamp(ix, wd)));
+                Expr v = cx.read(x, Index.ofFlat(xs, src));
+                if (isMax) return List.of(new Stmt.Assign(acc.name(), select(valid, max(acc, v), acc)));
+                Expr counted = includePad
+                        ? bin(BinOp.AND, bin(BinOp.AND, bin(BinOp.GE, iy, i64(-win.pt())), bin(BinOp.LT, iy, i64(h + win.pb()))),
+                                bin(BinOp.AND, bin(BinOp.GE, ix, i64(-win.pl())), bin(BinOp.LT, ix, i64(wd + win.pr()))))
+                        : valid;
+                return List.of(new Stmt.Assign(acc.name(), add(acc, select(valid, v, c(t, 0)))),
+                        new Stmt.Assign(cnt.name(), add(cnt, select(counted, c(t, 1), c(t, 0)))));
+            });
+            cx.emit(new Stmt.Store(out, idx.flat(), isMax ? acc : div(acc, cnt)));
+        }));
+    }
+}

@@ -1,0 +1,162 @@
+package org.dlm.passes.lower;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.dlm.ir.DType;
+import org.dlm.ir.Dim;
+import org.dlm.ir.Graph;
+import org.dlm.ir.Node;
+import org.dlm.ir.TensorType;
+import org.dlm.ir.interp.NdArray;
+import org.dlm.ir.kernel.Buffer;
+import org.dlm.ir.kernel.KernelModule;
+import org.dlm.ir.kernel.KernelVerifier;
+import org.dlm.ir.kernel.Stmt;
+
+/**
+ * Lowers a whole graph to Kernel IR in static mode: every symbolic dim is bound (from
+ * {@code dims}), each node is lowered by its op's entry in {@link LoweringTable} in topological
+ * order, chains of elementwise ops fuse into one loop nest, reshape-like ops alias their operand,
+ * and the temporaries are laid out by {@link MemoryPlanner}.
+ *
+ * <pre>{@code
+ * Lowered low = GraphLowering.lower(graph, Map.of("B", 1L), params);
+ * System.out.println(low.module());            // Kernel IR text
+ * }</pre>
+ *
+ * Dynamic mode (symbolic dims kept as i64 entry arguments) would bind dims to {@code Expr.Var}s
+ * instead of constants here; the loop extents already are expressions.
+ */
+public final class GraphLowering {
+    private GraphLowering() {}
+
+    public static Lowered lower(Graph g, Map<String, Long> dims, Map<String, NdArray> params) {
+        return lower(g, dims, params, LoweringTable.standard());
+    }
+
+    public static Lowered lower(Graph g, Map<String, Long> dims, Map<String, NdArray> params, LoweringTable table) {
+        List<String> problems = new ArrayList<>();
+        List<Node> order = g.topoOrder();
+        // ---- check what can be checked before lowering anything: dims, params, ops
+        Set<String> unbound = new TreeSet<>();
+        for (Node n : order)
+            for (Dim d : n.shape().dims())
+                for (String s : d.symbols()) if (!dims.containsKey(s)) unbound.add(s);
+        if (!unbound.isEmpty()) problems.add("dimension" + (unbound.size() > 1 ? "s " : " ") + String.join(", ", unbound)
+                + " must be bound for static compilation (e.g. B=1)");
+        Set<String> unsupported = new TreeSet<>();
+        for (Node n : order) {
+            String op = n.opName();
+            if (!op.equals("input") && !op.equals("param") && !op.equals("const") && table.get(op) == null) unsupported.add(op);
+            if (n.dtype() == DType.F16 || n.dtype() == DType.BF16) unsupported.add(op + " on " + n.dtype().text());
+            if (op.equals("param")) {
+                String name = n.attrs().getString("name");
+                NdArray v = params.get(name);
+                if (v == null) problems.add("missing value for parameter '" + name + "' of type " + n.type());
+                else if (unbound.isEmpty() && !Arrays.equals(v.shape(), n.shape().substitute(dims).sizes()))
+                    problems.add("parameter '" + name + "' should have shape " + n.shape() + ", got " + Arrays.toString(v.shape()));
+            }
+        }
+        if (!unsupported.isEmpty()) problems.add("the LLVM backend cannot lower op" + (unsupported.size() > 1 ? "s " : " ") + String.join(", ", unsupported));
+        if (!problems.isEmpty()) throw new LoweringException(problems);
+
+        Lowerer cx = new Lowerer(table, dims, params);
+        cx.countUses(g, order);
+        List<Lowered.Port> inputs = new ArrayList<>(), outputs = new ArrayList<>();
+        int slot = 0;
+        for (Node in : g.inputs()) {
+            TensorType t = in.type().withShape(in.shape().substitute(dims));
+            Buffer b = cx.addBuffer(new Buffer(cx.fresh(in.attrs().getString("name")), Buffer.Kind.INPUT, t.dtype(), Lowerer.numel(cx.shape(in)), slot++, 0));
+            cx.setStorage(in, b);
+            inputs.add(new Lowered.Port(in.attrs().getString("name"), t, b));
+        }
+        // outputs: the first output naming a computed node writes straight into it
+        Map<Node, Buffer> outputFor = new HashMap<>();
+        slot = 0;
+        for (Graph.Output o : g.outputs()) {
+            Node n = o.node();
+            TensorType t = n.type().withShape(n.shape().substitute(dims));
+            Buffer b = cx.addBuffer(new Buffer(cx.fresh("out_" + o.name()), Buffer.Kind.OUTPUT, t.dtype(), Lowerer.numel(cx.shape(n)), slot++, 0));
+            outputs.add(new Lowered.Port(o.name(), t, b));
+            outputFor.putIfAbsent(n, b);
+        }
+
+        List<Stmt> body = new ArrayList<>();
+        Set<Buffer> written = new LinkedHashSet<>();
+        for (Node n : order) {
+            String op = n.opName();
+            if (op.equals("input")) continue;
+            try {
+                if (op.equals("param") || op.equals("const")) {
+                    if (op.equals("const") && cx.isInlined(n)) continue;
+                    NdArray v = cx.constant(n);
+                    cx.setStorage(n, cx.param(op.equals("param") ? n.attrs().getString("name") : "const", v));
+                    continue;
+                }
+                OpLowering rule = table.get(op);
+                if (rule instanceof OpLowering.View) {
+                    cx.setStorage(n, cx.storage(n.input(0)));
+                    continue;
+                }
+                if (rule instanceof OpLowering.Elementwise && cx.isInlined(n)) continue;
+                Buffer target = outputFor.get(n);
+                if (target == null) target = cx.temp(op, n.dtype(), Lowerer.numel(cx.shape(n)));
+                cx.setStorage(n, target);
+                written.add(target);
+                if (rule instanceof OpLowering.Elementwise e) {
+                    Buffer out = target;
+                    long[] shape = cx.shape(n);
+                    if (cx.flatFusable(n)) cx.flatLoop(shape, true, idx -> List.of(new Stmt.Store(out, idx.flat(), e.rule().value(n, idx, cx))));
+                    else cx.loops(shape, true, idx -> List.of(new Stmt.Store(out, idx.flat(), e.rule().value(n, idx, cx))));
+                } else if (rule instanceof OpLowering.Statements s) {
+                    s.rule().emit(n, cx);
+                }
+                body.addAll(cx.take());
+            } catch (UnsupportedOperationException e) {
+                problems.add(op + ": " + e.getMessage());
+                cx.take();
+            }
+        }
+        if (!problems.isEmpty()) throw new LoweringException(problems);
+
+        // outputs not written in place (views, inputs, params, repeated nodes) are copied
+        for (int i = 0; i < outputs.size(); i++) {
+            Node n = g.outputs().get(i).node();
+            Buffer dst = outputs.get(i).buffer();
+            if (cx.hasStorage(n) && cx.storage(n).equals(dst)) continue;
+            long[] shape = cx.shape(n);
+            cx.flatLoop(shape, true, idx -> List.of(new Stmt.Store(dst, idx.flat(), cx.read(n, idx))));
+            body.addAll(cx.take());
+        }
+
+        // ---- memory planning
+        List<Buffer> temps = cx.buffers.stream().filter(b -> b.kind() == Buffer.Kind.TEMP).toList();
+        MemoryPlanner.Plan plan = MemoryPlanner.plan(temps, body);
+        Map<String, Buffer> placed = new LinkedHashMap<>();
+        List<Buffer> all = new ArrayList<>();
+        for (Buffer b : cx.buffers) {
+            Buffer f = b.kind() == Buffer.Kind.TEMP ? b.at(plan.offsets().get(b.name())) : b;
+            placed.put(f.name(), f);
+            all.add(f);
+        }
+        List<Stmt> planned = BufferRebinder.rebind(body, placed);
+        KernelModule m = new KernelModule(sanitize(g.name()), all, planned, plan.arenaBytes(), Math.max(cx.paramBytes(), 0));
+        KernelVerifier.verify(m);
+        List<Lowered.Port> ins = inputs.stream().map(p -> new Lowered.Port(p.name(), p.type(), placed.get(p.buffer().name()))).toList();
+        List<Lowered.Port> outs = outputs.stream().map(p -> new Lowered.Port(p.name(), p.type(), placed.get(p.buffer().name()))).toList();
+        return new Lowered(m, cx.paramData, ins, outs, plan.arenaBytes());
+    }
+
+    private static String sanitize(String name) {
+        String s = name == null ? "graph" : name.replaceAll("[^A-Za-z0-9_]", "_");
+        return s.isEmpty() ? "graph" : s;
+    }
+
+}
