@@ -10,7 +10,8 @@ import org.dlm.ir.DType;
  * Checks a Kernel IR module: every buffer used is declared (same name, same declaration),
  * variables are defined before use, index expressions are i64, operand types agree, microkernel
  * calls have the right arity, temporaries fit in the arena, and every index whose range is
- * statically known (loop variables range over [0, extent)) lies inside its buffer.
+ * statically known (loop variables range over [0, extent)) lies inside its buffer, except under
+ * an {@code if}, whose condition may be the guard.
  */
 public final class KernelVerifier {
     private final Map<String, Buffer> buffers = new HashMap<>();
@@ -73,7 +74,10 @@ public final class KernelVerifier {
             }
             case Stmt.If i -> {
                 expr(i.cond(), scope, DType.BOOL);
-                block(i.then(), scope);
+                // the condition may be what keeps indices in range: no bounds checks under it
+                Map<String, Object> guarded = new HashMap<>(scope);
+                guarded.put(GUARDED, Boolean.TRUE);
+                block(i.then(), guarded);
             }
             case Stmt.Call c -> {
                 Integer arity = Microkernels.ARITY.get(c.kernel());
@@ -97,7 +101,10 @@ public final class KernelVerifier {
         else if (!declared.equals(b)) errors.add("buffer %" + b.name() + " used as " + b.text() + " but declared as " + declared.text());
     }
 
+    private static final String GUARDED = " guarded";
+
     private void bounds(Buffer b, Expr index, Map<String, Object> scope) {
+        if (scope.containsKey(GUARDED)) return;
         Range r = range(index, scope);
         if (r != null && (r.lo() < 0 || r.hi() >= b.elements()))
             errors.add("index " + KernelPrinter.expr(index) + " of %" + b.name() + " ranges over [" + r.lo() + ", " + r.hi() + "], outside [0, " + b.elements() + ")");

@@ -50,7 +50,7 @@ final class ConvLowering {
             return;
         }
         long patch = c * kh * kw, ohw = oh * ow;
-        int flags = bias == null ? 0 : Microkernels.BIAS_ROWS;
+        int flags = (bias == null ? 0 : Microkernels.BIAS_ROWS) | (cx.fusedRelu(n) != null ? Microkernels.RELU : 0);
         if (win.trivial()) {
             cx.loop(batch, img -> List.of(LinalgLowering.sgemm(false, false, o, ohw, c, weight, i64(0), c,
                     in, mul(img, i64(c * h * wd)), ohw, out, mul(img, i64(o * ohw)), ohw, flags, bias)));
@@ -58,19 +58,56 @@ final class ConvLowering {
         }
         Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
         cx.loop(batch, img -> cx.collect(() -> {
-            // col[(ci*kh + ky)*kw + kx][oy*ow + ox] = x[img, ci, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw] (0 outside)
-            cx.loops(new long[] {c, kh, kw, oh, ow}, false, idx -> {
-                Expr iy = add(sub(mul(idx.dim(3), i64(win.sh())), i64(win.pt())), mul(idx.dim(1), i64(win.dh())));
-                Expr ix = add(sub(mul(idx.dim(4), i64(win.sw())), i64(win.pl())), mul(idx.dim(2), i64(win.dw())));
-                Expr valid = inside(iy, h, ix, wd);
-                Expr src = add(mul(img, i64(c * h * wd)), add(mul(idx.dim(0), i64(h * wd)), add(mul(clamp(iy, h), i64(wd)), clamp(ix, wd))));
-                Expr v = load(in, src);
-                return List.of(new Stmt.Store(col, idx.flat(), valid == null ? v : select(valid, v, f32(0))));
-            });
+            im2col(cx, in, mul(img, i64(c * h * wd)), col, c, h, wd, oh, ow, win);
             cx.emit(LinalgLowering.sgemm(false, false, o, ohw, patch, weight, i64(0), patch, col, i64(0), ohw,
                     out, mul(img, i64(o * ohw)), ohw, flags, bias));
         }));
     }
+
+    /**
+     * {@code col[(ci*kh + ky)*kw + kx][oy*ow + ox] = x[ci, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw]}, 0 outside.
+     * For each tap the output columns that read inside the image form one range [x0, x1)
+     * computed from the tap, so a row is a strided copy loop between two zero-fill loops (all
+     * vectorizable, no per-element bounds test); rows above or below the image are zero.
+     * (Unrolling the taps at compile time made LLVM's O3 time explode on 5x5 kernels.)
+     */
+    static void im2col(Lowerer cx, Buffer in, Expr imageOffset, Buffer col, long c, long h, long w, long oh, long ow, Window win) {
+        cx.loops(new long[] {c, win.kh(), win.kw()}, false, tap -> cx.collect(() -> {
+            Expr ci = tap.dim(0), ky = tap.dim(1), kx = tap.dim(2);
+            Expr plane = add(imageOffset, mul(ci, i64(h * w)));
+            Expr offX = sub(mul(kx, i64(win.dw())), i64(win.pl())), offY = sub(mul(ky, i64(win.dh())), i64(win.pt()));
+            long sw = win.sw();
+            var x0 = cx.local("x0", DType.I64, min(i64(ow), select(bin(BinOp.GE, offX, i64(0)), i64(0), div(sub(i64(sw - 1), offX), i64(sw)))));
+            Expr last = sub(i64(w - 1), offX);
+            var x1 = cx.local("x1", DType.I64, max(x0, min(i64(ow), select(bin(BinOp.LT, last, i64(0)), i64(0), add(div(last, i64(sw)), i64(1))))));
+            Expr row = mul(tap.flat(), i64(oh * ow));
+            cx.loop(oh, y -> {
+                Expr iy = add(mul(y, i64(win.sh())), offY);
+                Expr inside = bin(BinOp.AND, bin(BinOp.GE, iy, i64(0)), bin(BinOp.LT, iy, i64(h)));
+                Expr dst = add(row, mul(y, i64(ow)));
+                List<Stmt> copy = List.of(
+                        fill(col, dst, i64(0), x0, cx),
+                        loop(cx, sub(x1, x0), j -> {
+                            Expr x = add(j, x0);
+                            Expr src = add(plane, add(mul(iy, i64(w)), add(mul(x, i64(sw)), offX)));
+                            return new Stmt.Store(col, add(dst, x), load(in, src));
+                        }),
+                        fill(col, dst, x1, sub(i64(ow), x1), cx));
+                return List.of(new Stmt.If(inside, copy), new Stmt.If(un(UnOp.NOT, inside), List.of(fill(col, dst, i64(0), i64(ow), cx))));
+            });
+        }));
+    }
+
+    /** {@code for j in [0, n): body(j)} with a runtime extent. */
+    private static Stmt loop(Lowerer cx, Expr n, java.util.function.Function<Expr, Stmt> body) {
+        String v = cx.fresh("j");
+        return new Stmt.Loop(v, n, 1, false, List.of(body.apply(new Expr.Var(v, DType.I64))));
+    }
+
+    private static Stmt fill(Buffer col, Expr dst, Expr from, Expr count, Lowerer cx) {
+        return loop(cx, count, j -> new Stmt.Store(col, add(dst, add(j, from)), f32(0)));
+    }
+
 
     static Expr clamp(Expr i, long n) { return max(i64(0), min(i, i64(n - 1))); }
 

@@ -67,8 +67,13 @@ public final class GraphLowering {
         if (!unsupported.isEmpty()) problems.add("the LLVM backend cannot lower op" + (unsupported.size() > 1 ? "s " : " ") + String.join(", ", unsupported));
         if (!problems.isEmpty()) throw new LoweringException(problems);
 
+        ConvBatchNormFolding.Result folded = ConvBatchNormFolding.fold(g, params);
+        g = folded.graph();
+        params = folded.params();
+        order = g.topoOrder();
         Lowerer cx = new Lowerer(table, dims, params);
         cx.countUses(g, order);
+        cx.findReluEpilogues(g, order);
         List<Lowered.Port> inputs = new ArrayList<>(), outputs = new ArrayList<>();
         int slot = 0;
         for (Node in : g.inputs()) {
@@ -105,8 +110,13 @@ public final class GraphLowering {
                     cx.setStorage(n, cx.storage(n.input(0)));
                     continue;
                 }
+                if (cx.isFusedRelu(n)) {
+                    cx.setStorage(n, cx.storage(n.input(0)));
+                    continue;
+                }
                 if (rule instanceof OpLowering.Elementwise && cx.isInlined(n)) continue;
                 Buffer target = outputFor.get(n);
+                if (target == null && cx.fusedRelu(n) != null) target = outputFor.get(cx.fusedRelu(n));
                 if (target == null) target = cx.temp(op, n.dtype(), Lowerer.numel(cx.shape(n)));
                 cx.setStorage(n, target);
                 written.add(target);

@@ -72,7 +72,7 @@ final class LinalgLowering {
         long m = Lowerer.numel(cx.shape(x)) / Math.max(1, in);
         Buffer bias = n.inputs().size() > 2 ? cx.storage(n.input(2)) : null;
         cx.emit(sgemm(false, true, m, out, in, cx.storage(x), i64(0), in, cx.storage(w), i64(0), in,
-                cx.storage(n), i64(0), out, bias == null ? 0 : Microkernels.BIAS_COLUMNS, bias));
+                cx.storage(n), i64(0), out, (bias == null ? 0 : Microkernels.BIAS_COLUMNS) | (cx.fusedRelu(n) != null ? Microkernels.RELU : 0), bias));
     }
 
     static void gemm(Node n, Lowerer cx) {

@@ -81,6 +81,31 @@ public final class Lowerer {
         return r;
     }
 
+    private final Map<Node, Node> reluEpilogue = new IdentityHashMap<>();
+
+    /**
+     * Finds relu ops whose operand is a single-use conv2d or linear: the producer applies the
+     * ReLU in its GEMM epilogue and the relu becomes an alias of the producer's result.
+     */
+    void findReluEpilogues(Graph g, List<Node> order) {
+        java.util.Set<Node> outputs = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Graph.Output o : g.outputs()) outputs.add(o.node());
+        for (Node n : order) {
+            if (!n.opName().equals("relu")) continue;
+            Node p = n.input(0);
+            boolean gemmShaped = p.opName().equals("linear") || (p.opName().equals("conv2d") && p.attrs().getLong("groups", 1) == 1);
+            if (gemmShaped && p.dtype() == DType.F32 && uses.getOrDefault(p, 0) == 1 && !outputs.contains(p)) reluEpilogue.put(p, n);
+        }
+    }
+
+    /** The relu fused into {@code producer}'s epilogue, or null. */
+    public Node fusedRelu(Node producer) { return reluEpilogue.get(producer); }
+
+    /** Whether {@code relu} is computed by its operand's epilogue. */
+    boolean isFusedRelu(Node relu) {
+        return relu.opName().equals("relu") && reluEpilogue.get(relu.input(0)) == relu;
+    }
+
     boolean hasStorage(Node n) { return storage.containsKey(n); }
     void setStorage(Node n, Buffer b) { storage.put(n, b); }
 

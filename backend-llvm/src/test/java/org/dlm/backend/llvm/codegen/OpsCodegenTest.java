@@ -83,6 +83,16 @@ class OpsCodegenTest {
     }
 
     @Test
+    void convBatchNormReluFoldAndFuse() {
+        Node x = input("x", DType.F32, 2, 3, 7, 6);
+        Node conv = op("conv2d", Attrs.of("padding", List.of(1L, 1L, 1L, 1L)), x, param("w", 4, 3, 3, 3), param("b", 4));
+        Node bn = op("batch_norm", Attrs.EMPTY, conv, param("gamma", 4), param("beta", 4), param("mean", 4), Node.of("abs", param("var", 4)));
+        Node conv2 = op("conv2d", Attrs.EMPTY, x, param("w2", 5, 3, 1, 1));
+        Node lin = Node.of("linear", input("z", DType.F32, 3, 7), param("lw", 4, 7));
+        check(20, List.of(Node.of("relu", bn), Node.of("relu", conv2), Node.of("relu", lin)), TOL);
+    }
+
+    @Test
     void normalizationsAndAttention() {
         Node x = input("x", DType.F32, 2, 3, 4, 5);
         check(18, List.of(op("softmax", Attrs.of("axis", 1L), x), op("log_softmax", Attrs.EMPTY, x),
