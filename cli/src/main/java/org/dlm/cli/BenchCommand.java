@@ -57,8 +57,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dim", paramLabel = "NAME=VALUE", description = "value of another symbolic dim (repeatable; not needed with --input)")
     Map<String, Long> dims = new LinkedHashMap<>();
 
-    @Option(names = "--threads", paramLabel = "T", description = "threads (default: all cores)")
-    Integer threads;
+    @Option(names = "--threads", paramLabel = "T", split = ",",
+            description = "threads (default: all cores); a list (1,2) measures each, compiled once per thread count in this process")
+    List<Integer> threads = new ArrayList<>();
 
     @Option(names = "--params", paramLabel = "FILE",
             description = "weights (.safetensors or .npz); default: the shipped weights, else synthetic values")
@@ -83,6 +84,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         if (batch != null && batch < 1) throw CliException.user("--batch must be at least 1, got " + batch);
+        for (int t : threads) if (t < 1) throw CliException.user("--threads must be at least 1, got " + t);
         if (!(minTime >= 0) || minTime > 3600) throw CliException.user("--min-time must be between 0 and 3600 seconds, got " + minTime);
         if (minReps < 1 || minReps > MAX_REPS) throw CliException.user("--min-reps must be between 1 and " + MAX_REPS + ", got " + minReps);
         ModelSource src = ModelSource.load(file);
@@ -107,9 +109,16 @@ final class BenchCommand implements Callable<Integer> {
         long batchSize = batch != null ? batch : leadingSize(g, in);
         CompileCommand.Loaded w = CompileCommand.weights(src, g, params, bound, err);
         NdArray reference = expected == null ? null : Npy.readArray(expected);
-        int t = threads == null ? Native.defaultThreads() : threads;
         long flops = FlopCounter.flops(g, bound);
+        for (int t : threads.isEmpty() ? List.of(Native.defaultThreads()) : threads)
+            measure(out, g, modelName, batchSize, t, w, bound, in, reference, flops);
+        out.flush();
+        return 0;
+    }
 
+    /** Compiles for {@code t} threads, checks the first call against {@code reference}, times, prints. */
+    private void measure(PrintWriter out, Graph g, String modelName, long batchSize, int t, CompileCommand.Loaded w, Map<String, Long> bound,
+                         Map<String, NdArray> in, NdArray reference, long flops) {
         Map<String, Object> rec = new LinkedHashMap<>();
         try (LlvmExecutable exe = Native.compile(g, w.values(), bound, t, false)) {
             Map<String, Tensor> feed = new LinkedHashMap<>();
@@ -175,7 +184,6 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         out.flush();
-        return 0;
     }
 
     private static void printReport(PrintWriter out, Graph g, LlvmExecutable exe, Map<String, Object> r) {

@@ -56,6 +56,7 @@ final class CompileCommand implements Callable<Integer> {
         if (emit != null && !emit.equals("kernel") && !emit.equals("llvm"))
             throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '--emit': '" + emit + "' (expected kernel or llvm)");
         if (batch != null && batch < 1) throw CliException.user("--batch must be at least 1, got " + batch);
+        if (threads != null && threads < 1) throw CliException.user("--threads must be at least 1, got " + threads);
         ModelSource src = ModelSource.load(file);
         CheckCommand.printDiagnostics(src.compilation(), err);
         if (!src.compilation().ok()) return CliException.USER_ERROR;

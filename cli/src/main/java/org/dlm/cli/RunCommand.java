@@ -49,8 +49,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "NAME", description = "the model to run when FILE defines several")
     String model;
 
-    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "interp",
-            description = "interp (the reference interpreter; default), llvm or opencl")
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "llvm",
+            description = "llvm (native code for this CPU; default), interp (the reference interpreter) or opencl")
     String backend;
 
     @Option(names = "--threads", paramLabel = "N", description = "threads for --backend llvm (default: all cores)")
@@ -81,6 +81,7 @@ final class RunCommand implements Callable<Integer> {
             default -> throw new CommandLine.ParameterException(spec.commandLine(),
                 "Invalid value for option '--backend': '" + backend + "' (expected interp, llvm or opencl)");
         }
+        if (threads != null && threads < 1) throw CliException.user("--threads must be at least 1, got " + threads);
         ModelSource src = ModelSource.load(file);
         CheckCommand.printDiagnostics(src.compilation(), err);
         if (!src.compilation().ok()) return CliException.USER_ERROR;
