@@ -72,6 +72,16 @@ class NativeCommandsTest {
         return p;
     }
 
+    @Test void helpNamesTheNewCommands() {
+        for (String cmd : List.of("compile", "bench")) {
+            Result r = dlmc(cmd, "--help");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().startsWith("Usage: dlmc " + cmd + " "), r.out());
+        }
+        Result top = dlmc("--help");
+        assertTrue(top.out().contains("  compile ") && top.out().contains("  bench "), top.out());
+    }
+
     @Test void runWithLlvmEqualsTheInterpreter() throws IOException {
         Path model = write("cnn.dlm", SMALL_CNN), w = cnnWeights(), x = tmp.resolve("x.npy");
         Npy.write(x, random(5, 3, 2, 8, 8));
