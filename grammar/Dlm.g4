@@ -66,6 +66,7 @@ stmt
     | kind=(PARAM | BUFFER) ident COLON typeExpr (ASSIGN expr)?     # paramStmt
     | FORWARD paramList (ARROW (ident COLON)? typeExpr)? block      # forwardStmt
     | RETURN expr                                                   # returnStmt
+    | ASSERT expr (COMMA expr)?                                     # assertStmt
     | IF expr block (ELSE (ifTail | block))?                        # ifStmt
     | FOR ident IN expr block                                       # forStmt
     | ident ASSIGN expr                                             # assignStmt
@@ -136,6 +137,7 @@ PARAM   : 'param';
 BUFFER  : 'buffer';
 FORWARD : 'forward';
 RETURN  : 'return';
+ASSERT  : 'assert';
 IF      : 'if';
 THEN    : 'then';
 ELSE    : 'else';

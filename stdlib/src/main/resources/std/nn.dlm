@@ -18,6 +18,8 @@ fn Linear(in: int, out: int, bias: bool = true) {
 
 // 2-D convolution over NCHW input; kernel, stride, padding and dilation are ints or [h, w] pairs.
 fn Conv2d(in: int, out: int, kernel, stride = 1, padding = 0, dilation = 1, groups: int = 1, bias: bool = true) {
+    assert in % groups == 0 and out % groups == 0,
+        "Conv2d: in (" + in + ") and out (" + out + ") must be divisible by groups (" + groups + ")"
     let k = pair(kernel)
     let fan_in = in / groups * k[0] * k[1]
     param weight: f32[out, in / groups, k[0], k[1]] = kaiming_uniform(fan_in = fan_in, a = sqrt(5.0))
@@ -52,6 +54,7 @@ fn LayerNorm(features: int, eps: float = 1e-5) {
 }
 
 fn GroupNorm(groups: int, channels: int, eps: float = 1e-5) {
+    assert channels % groups == 0, "GroupNorm: channels (" + channels + ") must be divisible by groups (" + groups + ")"
     param weight: f32[channels] = ones()
     param bias: f32[channels] = zeros()
     forward(x: f32[N, channels, ...]) {
@@ -89,6 +92,7 @@ fn GlobalAvgPool() { forward(x) { return global_avg_pool(x) } }
 // Multi-head self-attention with PyTorch nn.MultiheadAttention's parameter layout
 // (in_proj_weight holds the q, k and v projections stacked; out_proj is a Linear).
 fn MultiheadAttention(d: int, heads: int) {
+    assert d % heads == 0, "MultiheadAttention: d (" + d + ") must be divisible by heads (" + heads + ")"
     let dh = d / heads
     param in_proj_weight: f32[3 * d, d] = xavier_uniform(fan_in = d, fan_out = 3 * d)
     param in_proj_bias: f32[3 * d] = zeros()

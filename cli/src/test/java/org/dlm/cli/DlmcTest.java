@@ -8,6 +8,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
@@ -66,7 +67,7 @@ class DlmcTest {
     }
 
     @Test void helpEverywhere() {
-        for (String[] args : new String[][] {{"--help"}, {"check", "--help"}, {"ir", "--help"}, {"run", "--help"}, {"help", "run"}}) {
+        for (String[] args : new String[][] {{"--help"}, {"check", "--help"}, {"ir", "--help"}, {"run", "--help"}, {"help", "run"}, {"help", "onnx-run"}}) {
             Result r = dlmc(args);
             assertEquals(0, r.code, String.join(" ", args));
             assertTrue(r.out.contains("Usage: dlmc"), r.out);
@@ -222,6 +223,28 @@ class DlmcTest {
         r = dlmc("run", "lenet", "--digits", "0");
         assertEquals(1, r.code);
         assertEquals("error: --digits must be between 1 and 2000, got 0\n", r.err);
+    }
+
+    @Test void onnxExportThenOnnxRunGiveTheInterpretersNumbers() throws IOException {
+        Path onnx = tmp.resolve("tiny.onnx");
+        Result r = dlmc("onnx-export", tiny().toString(), "--weights", weights().toString(), "-o", onnx.toString());
+        assertEquals(0, r.code, r.err);
+        Path in = Files.createDirectories(tmp.resolve("in")), out = tmp.resolve("out");
+        Npy.write(in.resolve("x.npy"), X);
+        r = dlmc("onnx-run", onnx.toString(), "--input-dir", in.toString(), "--output-dir", out.toString(), "--backend", "interp");
+        assertEquals(0, r.code, r.err);
+        try (var files = Files.list(out)) {
+            List<Path> outs = files.toList();
+            assertEquals(1, outs.size(), outs.toString());
+            assertEquals(Y, Npy.readArray(outs.get(0)));
+        }
+        r = dlmc("onnx-run", "--help");
+        assertEquals(0, r.code);
+        assertTrue(r.out.startsWith("usage: onnx-run MODEL"), r.out);
+        r = dlmc("onnx-run", tmp.resolve("missing.onnx").toString(), "--input-dir", in.toString(), "--output-dir", out.toString());
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("missing.onnx"), r.err);
+        r.assertNoStackTrace();
     }
 
     /** Random argument soup: every outcome is a clean exit code 0-3, never a stack trace. */

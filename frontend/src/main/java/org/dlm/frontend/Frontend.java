@@ -33,6 +33,9 @@ public final class Frontend {
         String name = file.toString();
         String text;
         try {
+            if (Files.isDirectory(file)) return failure(name, "cannot read file: it is a directory", "give a .dlm file");
+            if (Files.exists(file) && Files.size(file) > 4L * Compiler.MAX_SOURCE_CHARS)
+                return failure(name, "file is too large (" + Files.size(file) + " bytes)", "a model file is a few kilobytes");
             byte[] bytes = Files.readAllBytes(file);
             text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
@@ -42,7 +45,7 @@ public final class Frontend {
             return failure(name, "cannot read file: no such file", null);
         } catch (IOException | SecurityException | OutOfMemoryError e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            return failure(name, "cannot read file: " + why, Files.isDirectory(file) ? "this is a directory; give a .dlm file" : null);
+            return failure(name, "cannot read file: " + why, null);
         }
         return compile(name, text, file.toAbsolutePath().getParent());
     }

@@ -104,7 +104,7 @@ class DiagnosticsTest {
         assertFalse(missing.ok());
         assertTrue(missing.diagnostics().get(0).render().startsWith(dir.resolve("nope.dlm") + ":1:1: error: cannot read file"));
         Compilation directory = Frontend.compile(dir);
-        assertFalse(directory.ok());
+        assertEquals("cannot read file: it is a directory", directory.diagnostics().get(0).message());
         Path binary = dir.resolve("bin.dlm");
         Files.write(binary, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
         assertEquals("file is not valid UTF-8 text", Frontend.compile(binary).diagnostics().get(0).message());
@@ -157,7 +157,9 @@ class DiagnosticsTest {
 
         String chain = "model M { forward(x: f32[B]) { let n = " + "1 + ".repeat(50_000) + "1\n return x } }";
         Compilation ch = Frontend.compile("chain.dlm", chain);
-        assertTrue(ch.ok(), render(ch));
+        assertEquals("expression nested more than 1000 levels deep", ch.diagnostics().get(0).message());
+        String ok = "model M { forward(x: f32[B]) { let n = " + "1 + ".repeat(900) + "1\n return x } }";
+        assertTrue(Frontend.compile("chain.dlm", ok).ok());
     }
 
     @Test
@@ -192,5 +194,37 @@ class DiagnosticsTest {
         assertEquals(List.of("1:11 unexpected character '#'", "2:10 unterminated string"),
                 c.diagnostics().stream().map(d -> d.line() + ":" + d.column() + " " + d.message()).toList());
         assertEquals("comments start with //", c.diagnostics().get(0).hint());
+    }
+
+    @Test
+    void renderingHandlesTabsAndLongLines() {
+        Compilation tab = Frontend.compile("tab.dlm", "model M {\n\tforward(x: f32[B]) { return y }\n}\n");
+        assertEquals("""
+                tab.dlm:2:30: error: unknown name 'y'
+                 2 |  forward(x: f32[B]) { return y }
+                   |                              ^
+                """, render(tab).replaceAll("   hint: .*\n", ""));
+        String longLine = "model M { forward(x: f32[B]) { let a = [" + "1, ".repeat(300) + "] return zzz } }";
+        Compilation c = Frontend.compile("long.dlm", longLine);
+        String[] lines = render(c).split("\n");
+        assertTrue(lines[1].length() < 200, lines[1]);
+        assertEquals(lines[1].indexOf("zzz"), lines[2].indexOf('^'));
+    }
+
+    @Test
+    void unusedLayersAndParamsAreWarnings() {
+        Compilation c = Frontend.compile("unused.dlm", LINEAR + """
+                model M {
+                    fc = Linear(4, 2)
+                    extra = Linear(4, 4)
+                    param spare: f32[3] = zeros()
+                    forward(x: f32[B, 4]) { return fc(x) }
+                }
+                """);
+        assertTrue(c.ok());
+        assertEquals(List.of("WARNING 8:13 'extra' is never used by the forward of model M",
+                        "WARNING 9:11 parameter 'spare' is never used by the forward of model M"),
+                c.diagnostics().stream().map(d -> d.severity() + " " + d.line() + ":" + d.column() + " " + d.message()).toList());
+        assertEquals(5, c.models().get("M").params().size());
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Layer placement and parameter naming (PyTorch state_dict paths), checked without tensor ops. */
 class LoweringTest {
@@ -119,5 +120,66 @@ class LoweringTest {
         assertEquals("write cross_entropy(scores, labels)", c.diagnostics().get(0).hint());
         Compilation ok = Frontend.compile("o.dlm", "model M { forward(x: f32[B, 3]) -> scores: f32[B, 3] { return x } }");
         assertEquals(List.of("scores"), ok.models().get("M").outputs().stream().map(Graph.Output::name).toList());
+    }
+
+    @Test
+    void languageFeaturesLowerToTheExpectedTypes() {
+        Compilation c = Frontend.compile("f.dlm", """
+                fn fib(n: int) = if n < 2 then n else fib(n - 1) + fib(n - 2)
+                fn first_even(xs: list) {
+                    for x in xs {
+                        if x % 2 == 0 { return x } else if x > 100 { return -1 }
+                    }
+                    return none
+                }
+                fn merge(x: f32[N, T, D]) -> f32[N * T, D] = prim.reshape(x, shape = [N * T, D])
+                fn Scale(k: float) {
+                    forward(x) { return x * k }
+                }
+                model M {
+                    let sizes = [fib(10), first_even([3, 5, 8, 9])][0:2]
+                    scales = [Scale(float(i) / 2.0) for i in 1..4]
+                    label = "w" + sizes[0] + "_" + len(scales)
+                    forward(x: f32[B, T, 4]) -> f32[B * T, 2] {
+                        let y = merge(x)
+                        for s in scales[1:] { y = s(y) }
+                        let z = y[:, 1:3] + y[:, ::2] * 2.0 - (-y[:, 0:2]) ** 2
+                        return if label == "w55_3" and sizes[1] == 8 then z else y
+                    }
+                }
+                """);
+        assertTrue(c.ok(), DiagnosticsTest.render(c));
+        Graph g = c.models().get("M");
+        assertEquals("f32[B*T, 2]", g.outputs().get(0).node().type().toString());
+        assertEquals("f32[B, T, 4]", g.inputs().get(0).type().toString());
+    }
+
+    @Test
+    void importsResolveRelativeToTheFile(@TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("layers"));
+        java.nio.file.Files.writeString(dir.resolve("layers/blocks.dlm"), """
+                fn Affine(n: int) {
+                    param w: f32[n] = ones()
+                    forward(x: f32[B, n]) { return x }
+                }
+                fn helper(x) = x
+                """);
+        java.nio.file.Files.writeString(dir.resolve("main.dlm"), """
+                import layers.blocks.{Affine as A}
+                import layers.blocks
+                model M {
+                    a = A(3)
+                    forward(x: f32[B, 3]) { return blocks.helper(a(x)) }
+                }
+                """);
+        Compilation c = Frontend.compile(dir.resolve("main.dlm"));
+        assertTrue(c.ok(), DiagnosticsTest.render(c));
+        assertEquals(List.of("a.w"), c.models().get("M").params().stream().map(p -> p.attrs().getString("name")).toList());
+
+        java.nio.file.Files.writeString(dir.resolve("bad.dlm"), "import layers.missing\nimport layers.blocks.{Afine}\nmodel M { forward(x: f32[B]) { return x } }\n");
+        Compilation bad = Frontend.compile(dir.resolve("bad.dlm"));
+        assertEquals(List.of("module 'layers.missing' not found", "module 'layers.blocks' has no 'Afine'"),
+                bad.diagnostics().stream().map(Diagnostic::message).toList());
+        assertEquals("did you mean 'Affine'?", bad.diagnostics().get(1).hint());
     }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.dlm.ir.interp.NdArray;
 
 /**
@@ -154,6 +155,11 @@ public final class OpDef {
             return this;
         }
         public Builder attr(String n, AttrKind kind, Object dflt) { return attr(n, kind, dflt, ""); }
+        /**
+         * Applies settings several ops share, e.g. a forward op's attributes that its gradient op
+         * repeats: {@code OpDef.builder("max_pool2d_grad").inputs(2).with(b -> NnOps.poolAttrs(b, true))}.
+         */
+        public Builder with(UnaryOperator<Builder> shared) { return shared.apply(this); }
         public Builder shape(ShapeRule r) { shapeRule = r; return this; }
         public Builder kernel(Kernel k) { kernel = k; return this; }
         public Builder grad(GradRule g) { grad = g; return this; }

@@ -20,6 +20,9 @@ public final class ConverterTable {
         QuantizeConverters.register(DEFAULT);
         SignalConverters.register(DEFAULT);
         ResizeConverters.register(DEFAULT);
+        RnnConverters.register(DEFAULT);
+        IndexConverters.register(DEFAULT);
+        ScatterConverters.register(DEFAULT);
     }
 
     public static ConverterTable standard() { return DEFAULT; }

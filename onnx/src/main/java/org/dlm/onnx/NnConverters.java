@@ -139,15 +139,17 @@ final class NnConverters {
 
     private static long[] to2d(long[] v, long unit) { return v.length == 2 ? v : new long[] {unit, v[0]}; }
 
-    private static Node conv(OpContext cx) {
-        Node x = cx.in(0), w = cx.in(1);
+    private static Node conv(OpContext cx) { return convOf(cx, cx.in(0), cx.in(1), cx.hasInput(2) ? cx.in(2) : null); }
+
+    /** ONNX Conv of {@code x} and {@code w} (bias optional) with the node's strides, pads, dilations and group. */
+    static Node convOf(OpContext cx, Node x, Node w, Node bias) {
         int s = spatialRank(cx, x);
         if (w.shape().rank() != s + 2) throw cx.error("weight " + w.shape() + " does not match input " + x.shape());
         long[] kernel = kernelOf(cx, w, s);
         long[] strides = ints(cx, "strides", s, 1), dil = ints(cx, "dilations", s, 1);
         long[] pads = pads2d(cx, x, s, kernel, strides, dil);
         List<Node> in = new ArrayList<>(List.of(s == 1 ? lift(cx, x) : x, s == 1 ? lift(cx, w) : w));
-        if (cx.hasInput(2)) in.add(cx.in(2));
+        if (bias != null) in.add(bias);
         Node y = cx.op("conv2d", in, "stride", to2d(strides, 1), "padding", pads, "dilation", to2d(dil, 1), "groups", cx.attrInt("group", 1));
         return s == 1 ? cx.op("squeeze", List.of(y), "axes", List.of(2L)) : y;
     }

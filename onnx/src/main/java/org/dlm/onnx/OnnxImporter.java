@@ -401,6 +401,32 @@ public final class OnnxImporter {
 
         int opset() { return opset; }
 
+        /**
+         * Converts a subgraph (a branch of an If whose condition is known) into this session; its
+         * nodes may read outer values by name. Returns its outputs; problems are recorded as usual.
+         */
+        List<Node> inline(GraphProto g) { return inline(g, List.of()); }
+
+        /** Same, binding the subgraph's inputs to {@code inputs} first (one iteration of a Loop body). */
+        List<Node> inline(GraphProto g, List<Node> inputs) {
+            if (inputs.size() != g.getInputCount())
+                throw OnnxException.error("model", "subgraph '" + g.getName() + "' takes " + g.getInputCount() + " inputs, got " + inputs.size());
+            for (int i = 0; i < inputs.size(); i++) {
+                values.put(g.getInput(i).getName(), inputs.get(i));
+                poisoned.remove(g.getInput(i).getName());
+            }
+            for (TensorProto t : g.getInitializerList()) initializers.put(t.getName(), t);
+            Set<String> used = new HashSet<>();
+            for (NodeProto n : g.getNodeList()) used.addAll(n.getInputList());
+            for (ValueInfoProto o : g.getOutputList()) used.add(o.getName());
+            int before = issues.size() + unknownOps.size();
+            for (NodeProto n : g.getNodeList()) convertNode(n, used);
+            if (issues.size() + unknownOps.size() > before) throw new OnnxException(List.of());
+            List<Node> outs = new ArrayList<>();
+            for (ValueInfoProto o : g.getOutputList()) outs.add(value(o.getName()));
+            return outs;
+        }
+
         NdArray decode(TensorProto t, String where) { return decoder.decode(t, where); }
 
         static TensorType typeOf(NdArray a) { return OpContext.typeOf(a); }

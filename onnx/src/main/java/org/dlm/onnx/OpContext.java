@@ -35,6 +35,7 @@ public final class OpContext {
     }
 
     public String opType() { return node.getOpType(); }
+    OnnxImporter.Session session() { return session; }
     public int opset() { return opset; }
     OnnxAttrs attrs() { return attrs; }
     NodeProto proto() { return node; }
@@ -90,6 +91,18 @@ public final class OpContext {
         if (a != null) return a;
         if (hasInput(input)) return constInts(input, what);
         return null;
+    }
+
+    /** Imports a subgraph attribute (If branches, Loop bodies) into the current graph, its inputs bound to {@code inputs}. */
+    List<Node> inline(String attr, List<Node> inputs) {
+        if (!attrs.has(attr) || !attrs.get(attr).hasG()) throw error("needs graph attribute '" + attr + "'");
+        return session.inline(attrs.get(attr).getG(), inputs);
+    }
+
+    /** The number of outputs of a subgraph attribute. */
+    int subgraphOutputs(String attr) {
+        if (!attrs.has(attr) || !attrs.get(attr).hasG()) throw error("needs graph attribute '" + attr + "'");
+        return attrs.get(attr).getG().getOutputCount();
     }
 
     // --- outputs ---

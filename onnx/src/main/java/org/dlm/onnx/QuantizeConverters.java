@@ -40,6 +40,24 @@ final class QuantizeConverters {
             Node y = saturate(cx, cx.op("add", cx.op("round", cx.op("div", x, scale)), zpF), DType.U8);
             return List.of(y, scale, cx.op("cast", List.of(zpF), "dtype", DType.U8));
         });
+        t.one("ConvInteger", cx -> {
+            // in f64, exact for 8-bit operands; padding is the zero point, i.e. 0 after shifting
+            Node x = shifted(cx, cx.in(0), cx.hasInput(2) ? cx.in(2) : null, false);
+            Node w = shifted(cx, cx.in(1), cx.hasInput(3) ? cx.in(3) : null, true);
+            return cx.op("cast", List.of(NnConverters.convOf(cx, x, w, null)), "dtype", DType.I32);
+        });
+        t.one("QLinearConv", cx -> {
+            Node x = shifted(cx, cx.in(0), cx.in(2), false), w = shifted(cx, cx.in(3), cx.in(5), true);
+            Node acc = NnConverters.convOf(cx, x, w, cx.hasInput(8) ? cx.op("cast", List.of(cx.in(8)), "dtype", DType.F64) : null);
+            Node ws = cx.op("cast", List.of(cx.in(4)), "dtype", DType.F64);
+            if (ws.shape().rank() == 1) ws = cx.op("reshape", List.of(ws), "shape", Shape.of(ws.shape().dim(0), Dim.of(1), Dim.of(1)));
+            return requantize(cx, acc, cx.op("mul", cx.op("cast", List.of(cx.in(1)), "dtype", DType.F64), ws), cx.in(6), cx.in(7));
+        });
+        t.one("QLinearMatMul", cx -> {
+            Node a = shifted(cx, cx.in(0), cx.in(2), false), b = shifted(cx, cx.in(3), cx.in(5), false);
+            Node scale = cx.op("mul", cx.op("cast", List.of(cx.in(1)), "dtype", DType.F64), cx.op("cast", List.of(cx.in(4)), "dtype", DType.F64));
+            return requantize(cx, cx.op("matmul", a, b), scale, cx.in(6), cx.in(7));
+        });
         t.one("MatMulInteger", cx -> {
             Node a = cx.op("cast", List.of(cx.in(0)), "dtype", DType.I32), b = cx.op("cast", List.of(cx.in(1)), "dtype", DType.I32);
             if (cx.hasInput(2)) {
@@ -51,6 +69,26 @@ final class QuantizeConverters {
             if (cx.hasInput(3)) b = cx.op("sub", b, cx.op("cast", List.of(cx.in(3)), "dtype", DType.I32));
             return cx.op("matmul", a, b);
         });
+    }
+
+    /** An 8-bit operand as f64 minus its zero point (per output channel for weights when 1-D). */
+    private static Node shifted(OpContext cx, Node v, Node zp, boolean perChannel) {
+        Node f = cx.op("cast", List.of(v), "dtype", DType.F64);
+        if (zp == null) return f;
+        Node z = cx.op("cast", List.of(zp), "dtype", DType.F64);
+        if (perChannel && z.shape().rank() == 1 && v.shape().rank() > 1) {
+            List<Dim> dims = new ArrayList<>(List.of(z.shape().dim(0)));
+            for (int i = 1; i < v.shape().rank(); i++) dims.add(Dim.of(1));
+            z = cx.op("reshape", List.of(z), "shape", new Shape(dims));
+        }
+        return cx.op("sub", f, z);
+    }
+
+    /** round(acc · scale / y_scale) + y_zero_point, saturated to the zero point's type. */
+    private static Node requantize(OpContext cx, Node acc, Node scale, Node yScale, Node yZp) {
+        Node m = cx.op("div", scale, cx.op("cast", List.of(yScale), "dtype", DType.F64));
+        Node y = cx.op("add", cx.op("round", cx.op("mul", acc, m)), cx.op("cast", List.of(yZp), "dtype", DType.F64));
+        return saturate(cx, y, yZp.dtype());
     }
 
     private static void checkQuantType(OpContext cx, DType q) {

@@ -138,6 +138,30 @@ final class ShapeConverters {
             return cx.op("transpose", List.of(hot), "perm", perm);
         });
         t.one("GatherElements", ShapeConverters::gatherElements);
+        t.put("If", cx -> {
+            NdArray cond = cx.staticIn(0);
+            if (cond == null) throw cx.unsupported("with a computed condition (control flow)");
+            if (cond.size() != 1) throw cx.error("condition must hold one value");
+            return cx.inline(cond.get(0) != 0 ? "then_branch" : "else_branch", List.of());
+        });
+        t.put("Loop", ShapeConverters::loop);
+        t.one("ReverseSequence", cx -> {
+            Node x = cx.in(0);
+            long[] lens = cx.constInts(1, "sequence_lens");
+            if (!x.shape().isStatic()) throw cx.unsupported("on symbolic shape " + x.shape());
+            long[] s = x.shape().sizes(), st = NdArray.strides(s);
+            int r = s.length, ba = cx.axis(cx.attrInt("batch_axis", 1), r), ta = cx.axis(cx.attrInt("time_axis", 0), r);
+            int n = (int) NdArray.numel(s);
+            double[] map = new double[n];
+            for (int f = 0; f < n; f++) {
+                long b = (f / st[ba]) % s[ba], tt = (f / st[ta]) % s[ta];
+                long len = b < lens.length ? lens[(int) b] : s[ta];
+                map[f] = tt < len ? f + (len - 1 - 2 * tt) * st[ta] : f;
+            }
+            Node flat = cx.op("reshape", List.of(x), "shape", Shape.of(n));
+            Node g = cx.op("gather", List.of(flat, cx.constant(new NdArray(DType.I64, new long[] {n}, map))), "axis", 0L);
+            return cx.op("reshape", List.of(g), "shape", x.shape());
+        });
         t.one("Compress", cx -> {
             Node x = cx.in(0);
             NdArray cond = cx.constIn(1, "condition");
@@ -159,6 +183,7 @@ final class ShapeConverters {
             for (int k = 0; k < Math.min(len, cond.size()); k++) if (cond.get(k) != 0) idx.add((long) k);
             return cx.op("gather", List.of(src, cx.longs(idx.stream().mapToLong(Long::longValue).toArray())), "axis", axis);
         });
+        t.put("Unique", ShapeConverters::unique);
         t.one("NonZero", cx -> {
             NdArray x = cx.staticIn(0);
             if (x == null) throw cx.unsupported("on a computed operand (its result size depends on the data)");
@@ -216,6 +241,89 @@ final class ShapeConverters {
         Node hot = cx.op("one_hot", List.of(idx), "depth", depth.value(), "dtype", dt);
         Node out = cx.op("reduce_sum", List.of(cx.op("mul", hot, moved)), "axes", List.of(-1L), "keepdims", false);
         return dt == x.dtype() ? out : cx.op("cast", List.of(out), "dtype", x.dtype());
+    }
+
+    /** Loop, unrolled: the trip count and every iteration's condition must be known at import time. */
+    private static List<Node> loop(OpContext cx) {
+        Long trips = cx.hasInput(0) ? (long) cx.constIn(0, "M").get(0) : null;
+        boolean cond = !cx.hasInput(1) || cx.constIn(1, "cond").get(0) != 0;
+        List<Node> carried = new ArrayList<>();
+        for (int i = 2; i < cx.inputCount(); i++) carried.add(cx.in(i));
+        int nScan = cx.subgraphOutputs("body") - 1 - carried.size();
+        if (nScan < 0) throw cx.error("body has fewer outputs than loop-carried values");
+        List<List<Node>> scans = new ArrayList<>();
+        for (int k = 0; k < nScan; k++) scans.add(new ArrayList<>());
+        final int limit = 10_000;
+        long i = 0;
+        for (; cond && (trips == null || i < trips); i++) {
+            if (i >= limit) throw cx.unsupported("running more than " + limit + " iterations");
+            List<Node> in = new ArrayList<>(List.of(cx.scalar(DType.I64, i), cx.constant(NdArray.scalar(DType.BOOL, 1))));
+            in.addAll(carried);
+            List<Node> out = cx.inline("body", in);
+            NdArray c = cx.session().staticValue(out.getFirst());
+            if (c == null) throw cx.unsupported("whose condition is computed at run time");
+            cond = c.get(0) != 0;
+            carried = new ArrayList<>(out.subList(1, 1 + carried.size()));
+            for (int k = 0; k < nScan; k++) scans.get(k).add(cx.op("unsqueeze", List.of(out.get(1 + carried.size() + k)), "axes", List.of(0L)));
+        }
+        List<Node> results = new ArrayList<>(carried);
+        for (List<Node> sc : scans) {
+            if (sc.isEmpty()) throw cx.unsupported("with scan outputs and zero iterations");
+            results.add(sc.size() == 1 ? sc.getFirst() : cx.op("concat", sc, "axis", 0L));
+        }
+        return results;
+    }
+
+    /** Unique on an operand known at import time (its result size depends on the data). */
+    private static List<Node> unique(OpContext cx) {
+        NdArray x = cx.staticIn(0);
+        if (x == null) throw cx.unsupported("on a computed operand (its result size depends on the data)");
+        long[] shape = x.shape();
+        boolean hasAxis = cx.hasAttr("axis");
+        int axis = hasAxis ? cx.axis(cx.attrInt("axis", 0), shape.length) : 0;
+        long[] s = hasAxis ? shape : new long[] {x.size()};
+        long[] st = NdArray.strides(s);
+        int n = (int) s[axis];
+        long inner = st[axis], outer = n == 0 ? 0 : x.size() / (n * inner);
+        // slice i = all elements with coordinate i along the axis, in row-major order
+        List<double[]> slices = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            double[] v = new double[(int) (outer * inner)];
+            for (long o = 0; o < outer; o++)
+                for (long k = 0; k < inner; k++) v[(int) (o * inner + k)] = x.get((int) (o * n * inner + i * inner + k));
+            slices.add(v);
+        }
+        List<Integer> firsts = new ArrayList<>();
+        int[] inverseFirst = new int[n];
+        for (int i = 0; i < n; i++) {
+            int found = -1;
+            for (int f = 0; f < firsts.size(); f++) if (java.util.Arrays.equals(slices.get(firsts.get(f)), slices.get(i))) { found = f; break; }
+            if (found < 0) { firsts.add(i); found = firsts.size() - 1; }
+            inverseFirst[i] = found;
+        }
+        Integer[] order = new Integer[firsts.size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        if (cx.attrInt("sorted", 1) != 0)
+            java.util.Arrays.sort(order, (a, b) -> java.util.Arrays.compare(slices.get(firsts.get(a)), slices.get(firsts.get(b))));
+        int[] rank = new int[order.length];
+        for (int i = 0; i < order.length; i++) rank[order[i]] = i;
+        int u = order.length;
+        long[] ys = s.clone();
+        ys[axis] = u;
+        double[] y = new double[(int) (outer * u * inner)];
+        for (int j = 0; j < u; j++) {
+            double[] v = slices.get(firsts.get(order[j]));
+            for (long o = 0; o < outer; o++)
+                for (long k = 0; k < inner; k++) y[(int) (o * u * inner + j * inner + k)] = v[(int) (o * inner + k)];
+        }
+        double[] idx = new double[u], counts = new double[u], inv = new double[n];
+        for (int j = 0; j < u; j++) idx[j] = firsts.get(order[j]);
+        for (int i = 0; i < n; i++) {
+            inv[i] = rank[inverseFirst[i]];
+            counts[rank[inverseFirst[i]]]++;
+        }
+        return List.of(cx.constant(new NdArray(x.dtype(), ys, y)), cx.constant(new NdArray(DType.I64, new long[] {u}, idx)),
+                cx.constant(new NdArray(DType.I64, new long[] {n}, inv)), cx.constant(new NdArray(DType.I64, new long[] {u}, counts)));
     }
 
     private static Node constant(OpContext cx) {

@@ -66,8 +66,8 @@ class OnnxRunCommandTest {
                 .addInput(value("x", FLOAT, 2, 3))
                 .addInput(value("v", FLOAT, 1, 1, 2, 2, 2))
                 .addNode(node("Relu", List.of("x"), List.of("a")))
-                .addNode(node("LSTM", List.of("a"), List.of("b")).toBuilder().setName("lstm_1").build())
-                .addNode(node("LSTM", List.of("b"), List.of("c")).toBuilder().setName("lstm_2").build())
+                .addNode(node("Bernoulli", List.of("a"), List.of("b")).toBuilder().setName("coin_1").build())
+                .addNode(node("Bernoulli", List.of("b"), List.of("c")).toBuilder().setName("coin_2").build())
                 .addNode(node("Frobnicate", List.of("c"), List.of("d")).toBuilder().setName("frob").setDomain("com.example").build())
                 .addNode(node("Conv", List.of("v", "v"), List.of("e")).toBuilder().setName("conv3d").build())
                 .addOutput(value("d", FLOAT, 2, 3)).addOutput(value("e", FLOAT, 1, 1, 1, 1, 1)).build();
@@ -79,7 +79,7 @@ class OnnxRunCommandTest {
         assertEquals(3, r.code(), r.err());
         List<String> lines = r.err().lines().toList();
         assertTrue(lines.stream().allMatch(l -> l.startsWith("UNSUPPORTED: ")), r.err());
-        assertTrue(lines.contains("UNSUPPORTED: LSTM is not a supported op (2 nodes: lstm_1, lstm_2)"), r.err());
+        assertTrue(lines.contains("UNSUPPORTED: Bernoulli is not a supported op (2 nodes: coin_1, coin_2)"), r.err());
         assertTrue(lines.contains("UNSUPPORTED: com.example.Frobnicate is not a supported op (node frob)"), r.err());
         assertTrue(lines.contains("UNSUPPORTED: Conv 3-D spatial input [1, 1, 2, 2, 2] (1-D and 2-D are supported) (node 'conv3d')"), r.err());
         assertEquals(3, lines.size(), r.err());

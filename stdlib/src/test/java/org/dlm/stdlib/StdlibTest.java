@@ -172,4 +172,19 @@ class StdlibTest {
         assertEquals("softmax(y, axis = 3)".length(), d.length());
         assertTrue(d.hint().endsWith("(in std/ops.dlm:19)"), d.hint());
     }
+
+    @Test
+    void layerArgumentChecksReportAtTheConstruction() {
+        Compilation c = Frontend.compile("mha.dlm", """
+                import std.nn.{MultiheadAttention, Conv2d}
+                model M {
+                    attn = MultiheadAttention(30, 4)
+                    conv = Conv2d(3, 8, 3, groups = 2)
+                    forward(x: f32[B, 7, 30]) { return x }
+                }
+                """);
+        assertEquals(List.of("3:12 MultiheadAttention: d (30) must be divisible by heads (4)",
+                        "4:12 Conv2d: in (3) and out (8) must be divisible by groups (2)"),
+                c.diagnostics().stream().map(d -> d.line() + ":" + d.column() + " " + d.message()).toList());
+    }
 }

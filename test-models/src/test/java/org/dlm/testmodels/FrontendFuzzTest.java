@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * Feeds 10,000 seeded mutations of real .dlm sources (the reference models and the std library)
  * through the frontend: deleted, duplicated, swapped and replaced tokens, random bytes, huge
  * literals, deep nesting, truncation. No input may throw, hang (2 s each) or be rejected without
- * a positioned diagnostic, and none may hit an internal compiler error.
+ * a positioned diagnostic, and none may hit an internal compiler error. A second run of 1,500
+ * syntax-preserving mutations (numbers and names replaced) exercises the checker the same way.
  */
 class FrontendFuzzTest {
     private static final int CASES = 10_000;
@@ -83,6 +84,53 @@ class FrontendFuzzTest {
             }
         }
         return String.join("", t);
+    }
+
+    private static final String[] VALUES = {"0", "1", "-1", "2", "3", "7", "1000000", "2147483648", "4611686018427387904",
+            "9223372036854775807", "-9223372036854775808", "0.5", "1e308", "none", "[]", "[1, 2]", "true", "\"s\"", "x", "B"};
+    private static final Pattern NUMBER = Pattern.compile("(?<![A-Za-z_0-9.])[0-9]+(\\.[0-9]+)?(?![A-Za-z_0-9])");
+    private static final Pattern NAME = Pattern.compile("(?<![A-Za-z_0-9.])[a-z_][A-Za-z_0-9]*(?![A-Za-z_0-9])");
+
+    /** Keeps the syntax valid and replaces numbers or names, so that the checker (not the parser) sees the mistake. */
+    static String mutateValues(String src, Random rnd) {
+        Matcher m = (rnd.nextBoolean() ? NUMBER : NAME).matcher(src);
+        List<int[]> spans = new ArrayList<>();
+        List<String> words = new ArrayList<>();
+        while (m.find()) {
+            spans.add(new int[] {m.start(), m.end()});
+            words.add(m.group());
+        }
+        StringBuilder sb = new StringBuilder(src);
+        List<int[]> pick = new ArrayList<>();
+        for (int e = 1 + rnd.nextInt(3); e > 0; e--) pick.add(spans.get(rnd.nextInt(spans.size())));
+        pick.sort((x, y) -> y[0] - x[0]);
+        int last = Integer.MAX_VALUE;
+        for (int[] sp : pick) {
+            if (sp[1] > last) continue;
+            sb.replace(sp[0], sp[1], rnd.nextBoolean() ? VALUES[rnd.nextInt(VALUES.length)] : words.get(rnd.nextInt(words.size())));
+            last = sp[0];
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void checkerMistakesAlwaysGetDiagnostics() throws Exception {
+        List<String> seeds = List.of(resource("models/mlp.dlm"), resource("models/lenet.dlm"), resource("examples/text_classifier.dlm"));
+        Random rnd = new Random(7);
+        int accepted = 0;
+        for (int k = 0; k < 1500; k++) {
+            final int n = k;
+            String text = mutateValues(seeds.get(rnd.nextInt(seeds.size())), rnd);
+            Compilation c = Frontend.compile("values" + n + ".dlm", text);
+            for (Diagnostic d : c.diagnostics()) {
+                assertFalse(d.message().startsWith("internal compiler error") || d.message().startsWith("invalid use of"),
+                        () -> "case " + n + ": " + d.render() + "\n" + text);
+                assertTrue(d.line() >= 1 && d.column() >= 1, () -> "case " + n + " position: " + d.render());
+            }
+            if (c.ok()) accepted++;
+            else assertTrue(c.diagnostics().stream().anyMatch(d -> d.severity() == Diagnostic.Severity.ERROR), "case " + n);
+        }
+        assertTrue(accepted > 0 && accepted < 1500, "accepted " + accepted);
     }
 
     @Test

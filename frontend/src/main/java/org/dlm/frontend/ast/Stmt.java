@@ -14,6 +14,8 @@ public sealed interface Stmt {
     /** {@code forward(x: ...) -> logits: f32[B, 10] { ... }}; resultName names a model's graph output (may be null). */
     record Forward(Span span, List<ParamSpec> params, String resultName, TypeExpr result, List<Stmt> body) implements Stmt {}
     record Return(Span span, Expr value) implements Stmt {}
+    /** {@code assert cond, "message"}: a compile-time check; message may be null. */
+    record Assert(Span span, Expr cond, Expr message) implements Stmt {}
     record If(Span span, Expr cond, List<Stmt> then, List<Stmt> otherwise) implements Stmt {}
     record For(Span span, Span varSpan, String var, Expr iterable, List<Stmt> body) implements Stmt {}
 }

@@ -44,18 +44,18 @@ final class Elaborator {
     private final Reporter reporter;
     private final PrimCalls prims;
     private final TypeMatcher types;
+    private final Operators operators;
     private long steps;
     private int depth;
 
-    private List<Node> params;
-    private Set<String> paramNames;
-    private long paramBytes;
-    private String modelName;
+    /** The params of the model being lowered. */
+    private ModelParams params;
 
     Elaborator(Reporter reporter) {
         this.reporter = reporter;
         this.prims = new PrimCalls(reporter);
         this.types = new TypeMatcher(reporter, this);
+        this.operators = new Operators(reporter, prims);
     }
 
     // ------------------------------------------------------------------ models
@@ -63,10 +63,7 @@ final class Elaborator {
     /** Lowers model {@code ref} to a graph, or null when it has errors (reported). */
     Graph model(Values.FnRef ref) {
         Decl.Fn d = ref.decl();
-        params = new ArrayList<>();
-        paramNames = new HashSet<>();
-        paramBytes = 0;
-        modelName = d.name();
+        params = new ModelParams(reporter, this, d.name());
         int before = reporter.errorCount();
         try {
             Env args = bindArgs(d.name(), d.params(), ref.module(), List.of(), Map.of(), d.nameSpan());
@@ -92,12 +89,13 @@ final class Elaborator {
             if (f.result() != null && !types.match(f.result(), out, env, "forward of model " + d.name() + " declared to return", resultSpan(f), null, null, true))
                 return null;
             if (reporter.errorCount() > before) return null;
+            params.warnUnused(t.node());
             String outName = f.resultName() != null ? f.resultName() : "output";
             if (inputs.stream().anyMatch(n -> n.attrs().getString("name").equals(outName))) {
                 reporter.error(resultSpan(f), "the output is named '" + outName + "' like an input", "give the result another name");
                 return null;
             }
-            return new Graph(d.name(), inputs, params, List.of(new Graph.Output(outName, t.node())),
+            return new Graph(d.name(), inputs, params.nodes(), List.of(new Graph.Output(outName, t.node())),
                     Map.of("source", d.span().source().name()));
         } catch (Abort a) {
             return null;
@@ -175,11 +173,12 @@ final class Elaborator {
                 }
                 case Stmt.ParamDecl p -> {
                     member(p.name(), p.nameSpan(), declared);
-                    env.define(p.name(), param(p, env, path));
+                    env.define(p.name(), params.declare(p, env, path));
                 }
                 case Stmt.Assign a -> {
                     member(a.name(), a.nameSpan(), declared);
                     Object v = eval(a.value(), env);
+                    if (path.isEmpty()) params.noteField(a.name(), a.value().span());
                     env.define(a.name(), place(v, join(path, a.name()), a.value().span()));
                 }
                 case Stmt.If i -> {
@@ -187,6 +186,7 @@ final class Elaborator {
                     if (c != null) layerBody(c ? i.then() : i.otherwise(), env, path, fwd, declared);
                 }
                 case Stmt.Forward f -> fwd[0] = f;
+                case Stmt.Assert a -> check(a, env);
                 default -> {}  // reported by the resolver
             }
         }
@@ -196,7 +196,7 @@ final class Elaborator {
         if (!declared.add(name)) reporter.error(span, "'" + name + "' is already declared in this layer");
     }
 
-    private static String join(String path, String name) { return path.isEmpty() ? name : path + "." + name; }
+    static String join(String path, String name) { return path.isEmpty() ? name : path + "." + name; }
 
     /** Gives layer constructors their place: {@code fc1 = Linear(...)} becomes the instance at path {@code fc1}. */
     private Object place(Object v, String path, Span span) {
@@ -217,106 +217,6 @@ final class Elaborator {
             }
             default -> v;
         };
-    }
-
-    private Object param(Stmt.ParamDecl p, Env env, String path) {
-        String name = join(path, p.name());
-        TypeExpr t = p.type();
-        DType dt = DType.fromText(t.name());
-        if (!t.isTensor() || dt == null) {
-            reporter.error(t.span(), (p.buffer() ? "buffer" : "param") + " '" + p.name() + "' needs a tensor type", "e.g. f32[out, in]");
-            return POISON;
-        }
-        List<Dim> dims = new ArrayList<>();
-        long numel = 1;
-        boolean overflow = false;
-        for (Expr e : t.dims()) {
-            if (e == null) {
-                reporter.error(t.span(), "a parameter's shape must be complete, not '...'");
-                return POISON;
-            }
-            Object v = eval(e, env);
-            if (v == POISON) return POISON;
-            if (!(v instanceof Long n)) {
-                reporter.error(e.span(), "a parameter's dimension must be a known integer, got " + (v instanceof Dim ? "symbolic " + v : Values.typeName(v)),
-                        "parameter shapes may depend on layer arguments, not on input sizes");
-                return POISON;
-            }
-            if (n < 0) {
-                reporter.error(e.span(), "dimension " + n + " is negative");
-                return POISON;
-            }
-            dims.add(Dim.of(n));
-            try {
-                numel = Math.multiplyExact(numel, n);
-            } catch (ArithmeticException ex) {
-                overflow = true;
-            }
-        }
-        long bytes = overflow ? Long.MAX_VALUE : numel > Long.MAX_VALUE / dt.byteSize() ? Long.MAX_VALUE : numel * dt.byteSize();
-        if (bytes > MAX_PARAM_BYTES - paramBytes) {
-            reporter.error(p.span(), "parameters of model " + modelName + " would take more than " + (MAX_PARAM_BYTES >> 30) + " GiB ('"
-                    + name + "' alone: " + t.name() + new Shape(dims) + ")", "reduce the layer sizes");
-            return POISON;
-        }
-        paramBytes += bytes;
-        String init = p.init() == null ? "zeros()" : initSpec(p.init(), env);
-        if (init == null) return POISON;
-        if (!paramNames.add(name)) {
-            reporter.error(p.nameSpan(), "parameter '" + name + "' is declared twice");
-            return POISON;
-        }
-        Node n = Node.of("param", List.of(), Attrs.of("name", name, "dtype", dt, "shape", new Shape(dims), "init", init, "trainable", !p.buffer()));
-        params.add(n);
-        return new Values.Tensor(n);
-    }
-
-    private String initSpec(Expr e, Env env) {
-        if (!(e instanceof Expr.Call c) || !(c.callee() instanceof Expr.Name fn)) {
-            reporter.error(e.span(), "a parameter initializer must be a call such as zeros() or kaiming_uniform(fan_in = 400)",
-                    "initializers: " + String.join(", ", InitSpecs.names()));
-            return null;
-        }
-        LinkedHashMap<String, Object> sig = InitSpecs.SIGNATURES.get(fn.name());
-        if (sig == null) {
-            String near = Names.closest(fn.name(), InitSpecs.names());
-            reporter.error(fn.span(), "unknown initializer '" + fn.name() + "'",
-                    near != null ? "did you mean '" + near + "'?" : "initializers: " + String.join(", ", InitSpecs.names()));
-            return null;
-        }
-        List<String> names = new ArrayList<>(sig.keySet());
-        Map<String, Object> vals = new LinkedHashMap<>();
-        int pos = 0;
-        for (Expr.Arg a : c.args()) {
-            String key = a.name();
-            if (key == null) {
-                if (pos >= names.size()) {
-                    reporter.error(a.span(), fn.name() + " takes " + names.size() + " argument" + (names.size() == 1 ? "" : "s"));
-                    return null;
-                }
-                key = names.get(pos++);
-            } else if (!sig.containsKey(key)) {
-                reporter.error(a.span(), fn.name() + " has no parameter '" + key + "'", names.isEmpty() ? fn.name() + " takes no arguments" : "parameters: " + String.join(", ", names));
-                return null;
-            }
-            Object v = eval(a.value(), env);
-            if (v == POISON) return null;
-            if (!(v instanceof Long) && !(v instanceof Double)) {
-                reporter.error(a.value().span(), "initializer arguments must be numbers, got " + Values.typeName(v));
-                return null;
-            }
-            vals.put(key, v);
-        }
-        Map<String, Object> full = new LinkedHashMap<>();
-        for (var en : sig.entrySet()) {
-            Object v = vals.containsKey(en.getKey()) ? vals.get(en.getKey()) : en.getValue();
-            if (v == null) {
-                reporter.error(c.span(), fn.name() + " needs argument '" + en.getKey() + "'");
-                return null;
-            }
-            full.put(en.getKey(), v);
-        }
-        return InitSpecs.render(fn.name(), full);
     }
 
     // ------------------------------------------------------------------ statements
@@ -345,6 +245,7 @@ final class Elaborator {
                     if (!env.assign(a.name(), v)) env.define(a.name(), POISON); // reported by the resolver
                 }
                 case Stmt.Return r -> { return eval(r.value(), env); }
+                case Stmt.Assert a -> check(a, env);
                 case Stmt.If i -> {
                     Boolean c = condition(i.cond(), env);
                     if (c == null) return POISON;
@@ -369,6 +270,16 @@ final class Elaborator {
             }
         }
         return NO_RETURN;
+    }
+
+    /** {@code assert cond, message}: a failed check is reported at the innermost user call (for std layers) or here. */
+    private void check(Stmt.Assert a, Env env) {
+        Boolean ok = condition(a.cond(), env);
+        if (ok == null || ok) return;
+        Object msg = a.message() == null ? null : eval(a.message(), env);
+        if (msg == POISON) return;
+        String text = msg == null ? "assertion failed" : msg instanceof String s ? s : String.valueOf(msg);
+        reporter.error(a.span(), text, null);
     }
 
     /** A compile-time condition; null (reported) when it is not a bool. */
@@ -417,7 +328,7 @@ final class Elaborator {
             case Expr.Member m -> member(m, env);
             case Expr.Call c -> call(c, env);
             case Expr.Index i -> Indexing.index(this, reporter, prims, i, eval(i.target(), env), env);
-            case Expr.Unary u -> unary(u, eval(u.operand(), env));
+            case Expr.Unary u -> operators.unary(u, eval(u.operand(), env));
             case Expr.Binary b -> binary(b, env);
             case Expr.If i -> {
                 Boolean c = condition(i.cond(), env);
@@ -510,29 +421,6 @@ final class Elaborator {
         return java.util.Collections.unmodifiableList(out);
     }
 
-    private Object unary(Expr.Unary u, Object v) {
-        if (v == POISON) return POISON;
-        switch (u.op()) {
-            case "+":
-                if (Arith.isNumber(v) || v instanceof Values.Tensor) return v;
-                break;
-            case "-":
-                if (Arith.isNumber(v)) return v instanceof Double d ? (Object) (-d) : Arith.numbers("-", 0L, v, u.span(), reporter);
-                if (v instanceof Values.Tensor t) return prims.node("neg", List.of(t.node()), Attrs.EMPTY, u.span());
-                break;
-            default:
-                if (v instanceof Boolean b) return !b;
-                if (v instanceof Values.Tensor t) return prims.node("not", List.of(t.node()), Attrs.EMPTY, u.span());
-        }
-        reporter.error(u.span(), "cannot apply '" + u.op() + "' to " + Values.typeName(v));
-        return POISON;
-    }
-
-    private static final Map<String, String> TENSOR_OPS = Map.ofEntries(
-            Map.entry("+", "add"), Map.entry("-", "sub"), Map.entry("*", "mul"), Map.entry("/", "div"), Map.entry("**", "pow"),
-            Map.entry("%", "mod"), Map.entry("@", "matmul"), Map.entry("==", "eq"), Map.entry("!=", "ne"), Map.entry("<", "lt"),
-            Map.entry("<=", "le"), Map.entry(">", "gt"), Map.entry(">=", "ge"), Map.entry("and", "and"), Map.entry("or", "or"));
-
     private Object binary(Expr.Binary b, Env env) {
         Object l = eval(b.left(), env);
         String op = b.op();
@@ -544,46 +432,7 @@ final class Elaborator {
             reporter.error(b.right().span(), "'" + op + "' needs bools, got " + Values.typeName(r));
             return POISON;
         }
-        Object r = eval(b.right(), env);
-        if (l == POISON || r == POISON) return POISON;
-        if ((op.equals("==") || op.equals("!=")) && (l == Values.None.NONE || r == Values.None.NONE))
-            return op.equals("==") == (l == r);
-        if (l instanceof Values.Tensor || r instanceof Values.Tensor) {
-            if (l instanceof Dim || r instanceof Dim) {
-                reporter.error(b.span(), "a symbolic dimension cannot be used as a tensor value", "only known integers mix with tensors");
-                return POISON;
-            }
-            DType dt = l instanceof Values.Tensor t ? t.node().dtype() : ((Values.Tensor) r).node().dtype();
-            Node a = PrimCalls.operand(l, dt), c = PrimCalls.operand(r, dt);
-            if (a == null || c == null) {
-                reporter.error(b.span(), "cannot apply '" + op + "' to " + Values.typeName(l) + " and " + Values.typeName(r));
-                return POISON;
-            }
-            if (op.equals("@") && (a.shape().rank() == 0 || c.shape().rank() == 0)) {
-                reporter.error(b.span(), "'@' needs tensors of rank 1 or more, got " + a.type() + " and " + c.type(), "use * to scale");
-                return POISON;
-            }
-            return prims.node(TENSOR_OPS.get(op), List.of(a, c), Attrs.EMPTY, b.span());
-        }
-        if (Arith.isNumber(l) && Arith.isNumber(r) && !op.equals("@") && !op.equals("and") && !op.equals("or"))
-            return Arith.numbers(op, l, r, b.span(), reporter);
-        if (l instanceof Boolean x && r instanceof Boolean y && (op.equals("==") || op.equals("!="))) return op.equals("==") == (x.equals(y));
-        if (l instanceof String x && r instanceof String y) {
-            if (op.equals("+")) return x + y;
-            if (op.equals("==") || op.equals("!=")) return op.equals("==") == x.equals(y);
-        }
-        if (l instanceof List<?> x && r instanceof List<?> y && op.equals("+")) {
-            if ((long) x.size() + y.size() > MAX_LIST) {
-                reporter.error(b.span(), "list longer than " + MAX_LIST + " elements");
-                return POISON;
-            }
-            List<Object> out = new ArrayList<>(x);
-            out.addAll(y);
-            return java.util.Collections.unmodifiableList(out);
-        }
-        if (l instanceof DType && r instanceof DType && (op.equals("==") || op.equals("!="))) return op.equals("==") == (l == r);
-        reporter.error(b.span(), "cannot apply '" + op + "' to " + Values.typeName(l) + " and " + Values.typeName(r));
-        return POISON;
+        return operators.binary(b, l, eval(b.right(), env));
     }
 
     // ------------------------------------------------------------------ calls

@@ -175,6 +175,10 @@ final class Resolver {
                 if (f.result() != null) type(f.result(), fs, true);
                 stmts(f.body(), new Scope(fs), Ctx.FORWARD, members);
             }
+            case Stmt.Assert a -> {
+                expr(a.cond(), scope);
+                if (a.message() != null) expr(a.message(), scope);
+            }
             case Stmt.Return r -> {
                 if (ctx == Ctx.LAYER_BODY) reporter.error(r.span(), "return outside of forward", "a layer body declares members; put the computation in forward");
                 expr(r.value(), scope);

@@ -54,7 +54,7 @@ final class Values {
     static String typeName(Object v) {
         return switch (v) {
             case Long l -> "int";
-            case org.dlm.ir.Dim d -> "int";
+            case org.dlm.ir.Dim d -> "symbolic dimension " + d;
             case Double d -> "float";
             case Boolean b -> "bool";
             case String s -> "string";

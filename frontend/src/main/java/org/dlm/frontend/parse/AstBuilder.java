@@ -23,9 +23,32 @@ final class AstBuilder extends DlmBaseVisitor<Expr> {
     private final Source source;
     private final Reporter reporter;
 
+    /** Deeper expressions (e.g. a chain of 10,000 '+') are refused: they only slow every later phase down. */
+    static final int MAX_EXPR_DEPTH = 1000;
+
+    private int depth;
+    private boolean tooDeep;
+
     AstBuilder(Source source, Reporter reporter) {
         this.source = source;
         this.reporter = reporter;
+    }
+
+    @Override public Expr visit(org.antlr.v4.runtime.tree.ParseTree tree) {
+        if (tooDeep) return new Expr.NoneLit(source.span(0, 0));
+        if (++depth > MAX_EXPR_DEPTH) {
+            tooDeep = true;
+            Span s = tree instanceof ParserRuleContext c ? span(c) : source.span(0, 0);
+            reporter.error(source.span(s.start(), s.start() + 1), "expression nested more than " + MAX_EXPR_DEPTH + " levels deep",
+                    "split it with let bindings");
+            depth--;
+            return new Expr.NoneLit(s);
+        }
+        try {
+            return super.visit(tree);
+        } finally {
+            depth--;
+        }
     }
 
     private Span span(ParserRuleContext c) {
@@ -110,6 +133,7 @@ final class AstBuilder extends DlmBaseVisitor<Expr> {
             case ForwardStmtContext f -> new Stmt.Forward(span(f), params(f.paramList()), f.ident() == null ? null : f.ident().getText(),
                     f.typeExpr() == null ? null : type(f.typeExpr()), block(f.block()));
             case ReturnStmtContext r -> new Stmt.Return(span(r), visit(r.expr()));
+            case AssertStmtContext a -> new Stmt.Assert(span(a), visit(a.expr(0)), a.expr().size() > 1 ? visit(a.expr(1)) : null);
             case IfStmtContext i -> ifStmt(span(i), i.expr(), i.block(), i.ifTail());
             case ForStmtContext f -> new Stmt.For(span(f), span(f.ident()), f.ident().getText(), visit(f.expr()), block(f.block()));
             case AssignStmtContext a -> new Stmt.Assign(span(a), span(a.ident()), a.ident().getText(), visit(a.expr()));

@@ -16,40 +16,21 @@ final class AttentionGradKernel {
 
     /** Operands q, k, v, gy, mask?; attribute wrt selects dq (0), dk (1) or dv (2). */
     static NdArray eval(List<NdArray> in, Attrs a, TensorType out) {
-        NdArray q = in.get(0), k = in.get(1), v = in.get(2), gy = in.get(3), mask = in.size() > 4 ? in.get(4) : null;
+        NdArray q = in.get(0), k = in.get(1), v = in.get(2), gy = in.get(3);
+        AttentionRows at = new AttentionRows(q, k, v, in.size() > 4 ? in.get(4) : null, Arrays.copyOf(gy.shape(), gy.rank() - 2), a);
         int wrt = (int) a.getLong("wrt");
-        int tq = (int) q.dim(-2), d = (int) q.dim(-1), tk = (int) k.dim(-2), dv = (int) v.dim(-1);
-        long[] batch = Arrays.copyOf(gy.shape(), gy.rank() - 2);
-        int[] iq = Broadcast.indexMap(Arrays.copyOf(q.shape(), q.rank() - 2), batch);
-        int[] ik = Broadcast.indexMap(Arrays.copyOf(k.shape(), k.rank() - 2), batch);
-        int[] iv = Broadcast.indexMap(Arrays.copyOf(v.shape(), v.rank() - 2), batch);
-        long[] scoreShape = Arrays.copyOf(batch, batch.length + 2);
-        scoreShape[batch.length] = tq;
-        scoreShape[batch.length + 1] = tk;
-        int[] im = mask == null ? null : Broadcast.indexMap(mask.shape(), scoreShape);
-        double scale = a.getDouble("scale", 0) == 0 ? 1 / Math.sqrt(d) : a.getDouble("scale");
-        boolean causal = a.getBool("causal", false);
+        int tq = at.tq, d = at.d, tk = at.tk, dv = at.dv;
+        int[] iq = at.iq, ik = at.ik, iv = at.iv;
+        double scale = at.scale;
         double[] dq = new double[q.size()], dk = new double[k.size()], dvv = new double[v.size()];
         double[] p = new double[tk], dp = new double[tk];
         boolean[] keep = new boolean[tk];
-        for (int b = 0; b < iq.length; b++)
+        for (int b = 0; b < at.batches(); b++)
             for (int i = 0; i < tq; i++) {
-                double m = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < tk; j++) {
-                    keep[j] = (!causal || j <= i) && (im == null || mask.get(im[(b * tq + i) * tk + j]) != 0);
-                    if (!keep[j]) continue;
-                    double dot = 0;
-                    for (int c = 0; c < d; c++) dot += q.get((iq[b] * tq + i) * d + c) * k.get((ik[b] * tk + j) * d + c);
-                    p[j] = dot * scale;
-                    m = Math.max(m, p[j]);
-                }
-                if (m == Double.NEGATIVE_INFINITY) continue;
-                double sum = 0;
-                for (int j = 0; j < tk; j++) if (keep[j]) sum += (p[j] = Math.exp(p[j] - m));
+                if (!at.weights(b, i, p, keep)) continue;
                 double t = 0;
                 for (int j = 0; j < tk; j++) {
-                    if (!keep[j]) { p[j] = 0; dp[j] = 0; continue; }
-                    p[j] /= sum;
+                    if (!keep[j]) { dp[j] = 0; continue; }
                     double s = 0;
                     for (int c = 0; c < dv; c++) {
                         double g = gy.get((b * tq + i) * dv + c);

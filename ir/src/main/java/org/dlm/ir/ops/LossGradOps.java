@@ -19,16 +19,13 @@ final class LossGradOps {
     static List<OpDef> ops() {
         return List.of(
             OpDef.builder("cross_entropy_grad").inputs(3)
-                .attr("label_smoothing", FLOAT, 0.0, "as in cross_entropy")
-                .attr("reduction", STRING, "mean", "as in cross_entropy")
-                .attr("ignore_index", INT, -100L, "as in cross_entropy")
+                .with(b -> LossOps.classLossAttrs(b, true))
                 .shape((in, a) -> gradType("cross_entropy_grad", in, 0))
                 .kernel(LossGradOps::crossEntropyGrad)
                 .doc("d cross_entropy / d logits for operands (logits, target, gy).")
                 .build(),
             OpDef.builder("nll_loss_grad").inputs(3)
-                .attr("reduction", STRING, "mean", "as in nll_loss")
-                .attr("ignore_index", INT, -100L, "as in nll_loss")
+                .with(b -> LossOps.classLossAttrs(b, false))
                 .shape((in, a) -> gradType("nll_loss_grad", in, 0))
                 .kernel(LossGradOps::nllLossGrad)
                 .doc("d nll_loss / d logp for operands (logp, target, gy).")
@@ -67,9 +64,7 @@ final class LossGradOps {
         NdArray x = in.get(0), t = in.get(1), gy = in.get(2);
         double[] lp = LossOps.logSoftmaxClasses(x);
         double eps = a.getDouble("label_smoothing");
-        int c = (int) x.dim(x.rank() == 1 ? 0 : 1), s = 1;
-        for (int i = 2; i < x.rank(); i++) s *= (int) x.dim(i);
-        int n = x.size() / Math.max(1, c * s);
+        int c = LossOps.classes(x), s = LossOps.spatial(x), n = x.size() / Math.max(1, c * s);
         double[] r = new double[x.size()];
         long ignore = a.getLong("ignore_index");
         boolean ids = !t.dtype().isFloating();
@@ -94,9 +89,7 @@ final class LossGradOps {
 
     static NdArray nllLossGrad(List<NdArray> in, Attrs a, TensorType out) {
         NdArray lp = in.get(0), t = in.get(1), gy = in.get(2);
-        int c = (int) lp.dim(lp.rank() == 1 ? 0 : 1), s = 1;
-        for (int i = 2; i < lp.rank(); i++) s *= (int) lp.dim(i);
-        int n = lp.size() / Math.max(1, c * s);
+        int c = LossOps.classes(lp), s = LossOps.spatial(lp), n = lp.size() / Math.max(1, c * s);
         long ignore = a.getLong("ignore_index");
         int count = 0;
         for (int i = 0; i < n * s; i++) if ((long) t.get(i) != ignore) count++;

@@ -33,9 +33,7 @@ public final class LossOps implements OpTable.Family {
     private static List<OpDef> forward() {
         return List.of(
             OpDef.builder("cross_entropy").inputs(2)
-                .attr("label_smoothing", FLOAT, 0.0, "mix the target with the uniform distribution")
-                .attr("reduction", STRING, "mean", "mean, sum or none")
-                .attr("ignore_index", INT, -100L, "class id that contributes nothing (class-id targets only)")
+                .with(b -> classLossAttrs(b, true))
                 .grad(LossGrads::crossEntropy)
                 .shape((in, a) -> classLossType("cross_entropy", in, a, true))
                 .kernel(LossOps::crossEntropy)
@@ -43,8 +41,7 @@ public final class LossOps implements OpTable.Family {
                         + "class ids (integer target [N, ...]) or of probabilities (target shaped like logits).")
                 .build(),
             OpDef.builder("nll_loss").inputs(2)
-                .attr("reduction", STRING, "mean", "mean, sum or none")
-                .attr("ignore_index", INT, -100L, "class id that contributes nothing")
+                .with(b -> classLossAttrs(b, false))
                 .grad(LossGrads::nllLoss)
                 .shape((in, a) -> classLossType("nll_loss", in, a, false))
                 .kernel(LossOps::nllLoss)
@@ -118,6 +115,13 @@ public final class LossOps implements OpTable.Family {
 
     // --- class losses ---
 
+    /** The attributes of cross_entropy ({@code smoothing}) or nll_loss, which their gradient ops repeat. */
+    static OpDef.Builder classLossAttrs(OpDef.Builder b, boolean smoothing) {
+        if (smoothing) b.attr("label_smoothing", FLOAT, 0.0, "mix the target with the uniform distribution");
+        return b.attr("reduction", STRING, "mean", "mean, sum or none")
+                .attr("ignore_index", INT, -100L, "class id that contributes nothing" + (smoothing ? " (class-id targets only)" : ""));
+    }
+
     /** The shape of logits without the class axis (axis 1, or 0 when unbatched). */
     private static Shape withoutClassAxis(TensorType logits) {
         List<Dim> d = new ArrayList<>(logits.shape().dims());
@@ -171,9 +175,11 @@ public final class LossOps implements OpTable.Family {
         return lp;
     }
 
-    private static int classes(NdArray x) { return (int) x.dim(x.rank() == 1 ? 0 : 1); }
+    /** The number of classes of logits x: axis 1, or 0 when unbatched. */
+    static int classes(NdArray x) { return (int) x.dim(x.rank() == 1 ? 0 : 1); }
 
-    private static int spatial(NdArray x) {
+    /** The number of positions per sample and class: the product of the dims after the class axis. */
+    static int spatial(NdArray x) {
         int s = 1;
         for (int i = 2; i < x.rank(); i++) s *= (int) x.dim(i);
         return s;
@@ -197,39 +203,40 @@ public final class LossOps implements OpTable.Family {
                 }
             return reduce(loss, loss.length, a, out);
         }
-        long ignore = a.getLong("ignore_index");
-        int count = 0;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < s; j++) {
-                long cls = (long) t.data()[i * s + j];
-                if (cls == ignore) continue;
-                checkClass(cls, c);
-                count++;
-                double smooth = 0;
-                for (int k = 0; k < c; k++) smooth -= lp[i * c * s + k * s + j];
-                loss[i * s + j] = (1 - eps) * -lp[i * c * s + (int) cls * s + j] + eps / c * smooth;
-            }
+        int count = forEachTarget(t, n, c, s, a.getLong("ignore_index"), (i, j, cls) -> {
+            double smooth = 0;
+            for (int k = 0; k < c; k++) smooth -= lp[i * c * s + k * s + j];
+            loss[i * s + j] = (1 - eps) * -lp[i * c * s + cls * s + j] + eps / c * smooth;
+        });
         return reduce(loss, count, a, out);
     }
 
     static NdArray nllLoss(List<NdArray> in, Attrs a, TensorType out) {
         NdArray lp = in.get(0), t = in.get(1);
         int c = classes(lp), s = spatial(lp), n = lp.size() / Math.max(1, c * s);
-        long ignore = a.getLong("ignore_index");
         double[] loss = new double[n * s];
+        int count = forEachTarget(t, n, c, s, a.getLong("ignore_index"),
+                (i, j, cls) -> loss[i * s + j] = -lp.data()[i * c * s + cls * s + j]);
+        return reduce(loss, count, a, out);
+    }
+
+    /** What a class loss does for the target of sample i at spatial position j. */
+    private interface TargetAction { void accept(int i, int j, int cls); }
+
+    /**
+     * Runs {@code action} for every class id in t (viewed as [n, s]) that is not {@code ignore},
+     * after checking it is a class of c; returns how many there were (the divisor of "mean").
+     */
+    private static int forEachTarget(NdArray t, int n, int c, int s, long ignore, TargetAction action) {
         int count = 0;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < s; j++) {
                 long cls = (long) t.data()[i * s + j];
                 if (cls == ignore) continue;
-                checkClass(cls, c);
+                if (cls < 0 || cls >= c) throw new org.dlm.ir.interp.InterpreterException("target class " + cls + " is out of range for " + c + " classes");
                 count++;
-                loss[i * s + j] = -lp.data()[i * c * s + (int) cls * s + j];
+                action.accept(i, j, (int) cls);
             }
-        return reduce(loss, count, a, out);
-    }
-
-    private static void checkClass(long cls, int c) {
-        if (cls < 0 || cls >= c) throw new org.dlm.ir.interp.InterpreterException("target class " + cls + " is out of range for " + c + " classes");
+        return count;
     }
 }

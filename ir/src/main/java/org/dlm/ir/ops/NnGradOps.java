@@ -17,16 +17,11 @@ import org.dlm.ir.interp.NdArray;
 final class NnGradOps {
     private NnGradOps() {}
 
-    private static final List<Long> PAD0 = List.of(0L, 0L, 0L, 0L), ONES = List.of(1L, 1L);
-
     static List<OpDef> ops() {
         return List.of(
             OpDef.builder("conv2d_weight_grad").inputs(2)
                 .attr("kernel", INTS, null, "kernel height, width")
-                .attr("stride", INTS, ONES, "as in conv2d")
-                .attr("padding", INTS, PAD0, "as in conv2d")
-                .attr("dilation", INTS, ONES, "as in conv2d")
-                .attr("groups", INT, 1L, "as in conv2d")
+                .with(NnOps::convAttrs)
                 .shape(NnGradOps::convWeightGradType)
                 .kernel((in, a, out) -> ConvKernels.conv2dWeightGrad(in.get(0), in.get(1),
                         NnOps.conv2dWindow("conv2d_weight_grad", a.getLongArray("kernel")[0], a.getLongArray("kernel")[1], a),
@@ -34,21 +29,13 @@ final class NnGradOps {
                 .doc("d conv2d / d weight for operands (x[N,C,H,W], gy[N,O,OH,OW]): [O, C/groups, kh, kw].")
                 .build(),
             OpDef.builder("max_pool2d_grad").inputs(2)
-                .attr("kernel", INTS, null, "as in max_pool2d")
-                .attr("stride", INTS, List.of(), "as in max_pool2d")
-                .attr("padding", INTS, PAD0, "as in max_pool2d")
-                .attr("dilation", INTS, ONES, "as in max_pool2d")
-                .attr("ceil_mode", BOOL, false, "as in max_pool2d")
+                .with(b -> NnOps.poolAttrs(b, true))
                 .shape((in, a) -> poolGradType("max_pool2d_grad", in, a, true))
                 .kernel((in, a, out) -> PoolKernels.maxPool2dGrad(in.get(0), in.get(1), NnOps.poolWindow("max_pool2d_grad", a, true), out))
                 .doc("d max_pool2d / d x for operands (x, gy): each gradient goes to its window's first maximum.")
                 .build(),
             OpDef.builder("avg_pool2d_grad").inputs(2)
-                .attr("kernel", INTS, null, "as in avg_pool2d")
-                .attr("stride", INTS, List.of(), "as in avg_pool2d")
-                .attr("padding", INTS, PAD0, "as in avg_pool2d")
-                .attr("ceil_mode", BOOL, false, "as in avg_pool2d")
-                .attr("count_include_pad", BOOL, false, "as in avg_pool2d")
+                .with(b -> NnOps.poolAttrs(b, false))
                 .shape((in, a) -> poolGradType("avg_pool2d_grad", in, a, false))
                 .kernel((in, a, out) -> PoolKernels.avgPool2dGrad(in.get(1), in.get(0).shape(), NnOps.poolWindow("avg_pool2d_grad", a, false),
                         a.getBool("count_include_pad", false), out))

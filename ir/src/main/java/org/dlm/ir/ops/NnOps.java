@@ -36,10 +36,7 @@ public final class NnOps implements OpTable.Family {
     private static List<OpDef> forward() {
         return List.of(
             OpDef.builder("conv2d").inputs(2, 3)
-                .attr("stride", INTS, ONES, "height, width")
-                .attr("padding", INTS, PAD0, "top, left, bottom, right")
-                .attr("dilation", INTS, ONES, "height, width")
-                .attr("groups", INT, 1L, "channel groups; groups = C is depthwise")
+                .with(NnOps::convAttrs)
                 .grad(NnGrads::conv2d)
                 .shape(NnOps::conv2dType)
                 .kernel((in, a, out) -> ConvKernels.conv2d(in.get(0), in.get(1), in.size() > 2 ? in.get(2) : null,
@@ -60,42 +57,22 @@ public final class NnOps implements OpTable.Family {
                         + "out = (H-1)*s - pt - pb + d*(k-1) + output_padding + 1.")
                 .build(),
             OpDef.builder("max_pool2d").inputs(1)
-                .attr("kernel", INTS, null, "window height, width")
-                .attr("stride", INTS, List.of(), "height, width; empty = kernel")
-                .attr("padding", INTS, PAD0, "top, left, bottom, right; pads are -inf")
-                .attr("dilation", INTS, ONES, "height, width")
-                .attr("ceil_mode", BOOL, false, "round the output size up")
+                .with(b -> poolAttrs(b, true))
                 .grad(NnGrads::maxPool2d)
                 .shape((in, a) -> poolType("max_pool2d", in.get(0), a, true))
                 .kernel((in, a, out) -> PoolKernels.maxPool2d(in.get(0), poolWindow("max_pool2d", a, true), out))
                 .doc("2-D max pooling, NCHW (PyTorch MaxPool2d).")
                 .build(),
             OpDef.builder("avg_pool2d").inputs(1)
-                .attr("kernel", INTS, null, "window height, width")
-                .attr("stride", INTS, List.of(), "height, width; empty = kernel")
-                .attr("padding", INTS, PAD0, "top, left, bottom, right")
-                .attr("ceil_mode", BOOL, false, "round the output size up")
-                .attr("count_include_pad", BOOL, false, "divide by the window size including padding")
+                .with(b -> poolAttrs(b, false))
                 .grad(NnGrads::avgPool2d)
                 .shape((in, a) -> poolType("avg_pool2d", in.get(0), a, false))
                 .kernel((in, a, out) -> PoolKernels.avgPool2d(in.get(0), poolWindow("avg_pool2d", a, false),
                         a.getBool("count_include_pad", false), out))
                 .doc("2-D average pooling, NCHW (PyTorch AvgPool2d divisor rules).")
                 .build(),
-            OpDef.builder("global_avg_pool").inputs(1)
-                .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
-                .grad((f, g) -> NnGrads.globalPool(f, g, "avg"))
-                .shape((in, a) -> globalPoolType("global_avg_pool", in.get(0), a))
-                .kernel((in, a, out) -> globalPool(in.get(0), false, out))
-                .doc("Mean over every spatial dim of x[N, C, ...].")
-                .build(),
-            OpDef.builder("global_max_pool").inputs(1)
-                .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
-                .grad((f, g) -> NnGrads.globalPool(f, g, "max"))
-                .shape((in, a) -> globalPoolType("global_max_pool", in.get(0), a))
-                .kernel((in, a, out) -> globalPool(in.get(0), true, out))
-                .doc("Max over every spatial dim of x[N, C, ...].")
-                .build(),
+            globalPoolOp(false),
+            globalPoolOp(true),
             OpDef.builder("batch_norm").inputs(5)
                 .attr("eps", FLOAT, 1e-5, "added to the variance")
                 .attr("training", BOOL, false, "normalize with batch statistics instead of mean/var")
@@ -150,20 +127,8 @@ public final class NnOps implements OpTable.Family {
                 })
                 .doc("Group normalization of x[N, C, ...]: statistics per sample and group of C/groups channels; gamma, beta [C].")
                 .build(),
-            OpDef.builder("softmax").inputs(1)
-                .attr("axis", INT, -1L, "the normalized axis")
-                .grad((f, g) -> NnGrads.softmax(f, g, false))
-                .shape((in, a) -> softmaxType("softmax", in.get(0), a))
-                .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), false, out))
-                .doc("exp(x - max) / Σ exp(x - max) along axis.")
-                .build(),
-            OpDef.builder("log_softmax").inputs(1)
-                .attr("axis", INT, -1L, "the normalized axis")
-                .grad((f, g) -> NnGrads.softmax(f, g, true))
-                .shape((in, a) -> softmaxType("log_softmax", in.get(0), a))
-                .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), true, out))
-                .doc("x - max - log Σ exp(x - max) along axis.")
-                .build(),
+            softmaxOp(false),
+            softmaxOp(true),
             OpDef.builder("dropout").inputs(1)
                 .attr("p", FLOAT, 0.5, "drop probability")
                 .attr("training", BOOL, false, "identity when false")
@@ -191,6 +156,14 @@ public final class NnOps implements OpTable.Family {
     }
 
     // --- conv ---
+
+    /** conv2d's window attributes, which conv2d_weight_grad repeats. */
+    static OpDef.Builder convAttrs(OpDef.Builder b) {
+        return b.attr("stride", INTS, ONES, "height, width")
+                .attr("padding", INTS, PAD0, "top, left, bottom, right")
+                .attr("dilation", INTS, ONES, "height, width")
+                .attr("groups", INT, 1L, "channel groups; groups = C is depthwise");
+    }
 
     static Window2d conv2dWindow(String op, long kh, long kw, Attrs a) {
         return Window2d.of(op, new long[] {kh, kw}, a, true);
@@ -222,15 +195,28 @@ public final class NnOps implements OpTable.Family {
         return d.value();
     }
 
-    static TensorType conv2dType(List<TensorType> in, Attrs a) {
-        String op = "conv2d";
-        TensorType x = in.get(0), w = in.get(1);
+    /** Checks conv2d's or conv_transpose2d's input, weight (laid out as {@code layout}) and groups; returns the window. */
+    private static Window2d convOperands(String op, TensorType x, TensorType w, String layout, Attrs a) {
         checkImage(op, x);
-        if (w.rank() != 4) throw new ShapeException(op + " expects a weight of rank 4 ([O, C/groups, kh, kw]), got " + w);
+        if (w.rank() != 4) throw new ShapeException(op + " expects a weight of rank 4 (" + layout + "), got " + w);
         OpChecks.sameDType(op, "the input", x, "the weight", w);
         long g = a.getLong("groups");
         if (g < 1) throw new ShapeException(op + " groups must be at least 1, got " + g);
-        Window2d win = conv2dWindow(op, staticDim(op, "weight", w, 2), staticDim(op, "weight", w, 3), a);
+        return conv2dWindow(op, staticDim(op, "weight", w, 2), staticDim(op, "weight", w, 3), a);
+    }
+
+    /** The optional third operand of a convolution: a bias vector of the output channels. */
+    private static void checkBias(String op, List<TensorType> in, Dim outChannels) {
+        if (in.size() < 3) return;
+        OpChecks.sameDType(op, "the input", in.get(0), "the bias", in.get(2));
+        OpChecks.requireVector(op, "the bias", in.get(2), outChannels);
+    }
+
+    static TensorType conv2dType(List<TensorType> in, Attrs a) {
+        String op = "conv2d";
+        TensorType x = in.get(0), w = in.get(1);
+        Window2d win = convOperands(op, x, w, "[O, C/groups, kh, kw]", a);
+        long g = a.getLong("groups");
         Dim c = x.shape().dim(1), o = w.shape().dim(0), cg = w.shape().dim(1);
         if (c.isConst() && c.value() % g != 0)
             throw new ShapeException(op + ": groups " + g + " does not divide the " + c + " input channels");
@@ -241,10 +227,7 @@ public final class NnOps implements OpTable.Family {
             throw new ShapeException(op + ": input has " + c + " channels but the weight expects " + expects + " (weight " + w + ", groups " + g + ")",
                     g == 1 ? "the weight's second dimension is the number of input channels" : "with groups the weight's second dimension is channels / groups");
         }
-        if (in.size() == 3) {
-            OpChecks.sameDType(op, "the input", x, "the bias", in.get(2));
-            OpChecks.requireVector(op, "the bias", in.get(2), o);
-        }
+        checkBias(op, in, o);
         Dim oh = win.outSize(op, 0, x.shape().dim(2), false), ow = win.outSize(op, 1, x.shape().dim(3), false);
         return new TensorType(x.dtype(), Shape.of(x.shape().dim(0), o, oh, ow));
     }
@@ -252,12 +235,8 @@ public final class NnOps implements OpTable.Family {
     static TensorType convTranspose2dType(List<TensorType> in, Attrs a) {
         String op = "conv_transpose2d";
         TensorType x = in.get(0), w = in.get(1);
-        checkImage(op, x);
-        if (w.rank() != 4) throw new ShapeException(op + " expects a weight of rank 4 ([C, O/groups, kh, kw]), got " + w);
-        OpChecks.sameDType(op, "the input", x, "the weight", w);
+        Window2d win = convOperands(op, x, w, "[C, O/groups, kh, kw]", a);
         long g = a.getLong("groups");
-        if (g < 1) throw new ShapeException(op + " groups must be at least 1, got " + g);
-        Window2d win = conv2dWindow(op, staticDim(op, "weight", w, 2), staticDim(op, "weight", w, 3), a);
         long[] opad = OpChecks.ints(op, a, "output_padding", 2, 0, "height, width");
         for (int i = 0; i < 2; i++)
             if (opad[i] >= Math.max(win.stride()[i], win.dilation()[i]))
@@ -269,10 +248,7 @@ public final class NnOps implements OpTable.Family {
         if (c.isConst() && c.value() % g != 0)
             throw new ShapeException(op + ": groups " + g + " does not divide the " + c + " input channels");
         Dim o = w.shape().dim(1).times(g);
-        if (in.size() == 3) {
-            OpChecks.sameDType(op, "the input", x, "the bias", in.get(2));
-            OpChecks.requireVector(op, "the bias", in.get(2), o);
-        }
+        checkBias(op, in, o);
         List<Dim> out = new ArrayList<>(List.of(x.shape().dim(0), o));
         for (int i = 0; i < 2; i++) {
             Dim h = x.shape().dim(2 + i);
@@ -285,6 +261,17 @@ public final class NnOps implements OpTable.Family {
     }
 
     // --- pooling ---
+
+    /** The window attributes of max_pool2d ({@code max}) or avg_pool2d, which their gradient ops repeat. */
+    static OpDef.Builder poolAttrs(OpDef.Builder b, boolean max) {
+        b.attr("kernel", INTS, null, "window height, width")
+                .attr("stride", INTS, List.of(), "height, width; empty = kernel")
+                .attr("padding", INTS, PAD0, max ? "top, left, bottom, right; pads are -inf" : "top, left, bottom, right");
+        if (max) b.attr("dilation", INTS, ONES, "height, width");
+        b.attr("ceil_mode", BOOL, false, "round the output size up");
+        if (!max) b.attr("count_include_pad", BOOL, false, "divide by the window size including padding");
+        return b;
+    }
 
     static Window2d poolWindow(String op, Attrs a, boolean hasDilation) {
         long[] k = OpChecks.ints(op, a, "kernel", 2, 1, "height, width");
@@ -304,6 +291,18 @@ public final class NnOps implements OpTable.Family {
         boolean ceil = a.getBool("ceil_mode", false);
         Dim oh = win.outSize(op, 0, x.shape().dim(2), ceil), ow = win.outSize(op, 1, x.shape().dim(3), ceil);
         return new TensorType(x.dtype(), Shape.of(x.shape().dim(0), x.shape().dim(1), oh, ow));
+    }
+
+    /** global_max_pool ({@code max}) or global_avg_pool: one definition, the reduction differs. */
+    private static OpDef globalPoolOp(boolean max) {
+        String name = max ? "global_max_pool" : "global_avg_pool";
+        return OpDef.builder(name).inputs(1)
+                .attr("keepdims", BOOL, true, "keep the spatial dims as size 1")
+                .grad((f, g) -> NnGrads.globalPool(f, g, max ? "max" : "avg"))
+                .shape((in, a) -> globalPoolType(name, in.get(0), a))
+                .kernel((in, a, out) -> globalPool(in.get(0), max, out))
+                .doc((max ? "Max" : "Mean") + " over every spatial dim of x[N, C, ...].")
+                .build();
     }
 
     static TensorType globalPoolType(String op, TensorType x, Attrs a) {
@@ -331,11 +330,16 @@ public final class NnOps implements OpTable.Family {
 
     // --- normalization ---
 
+    /** batch_norm, batch_mean/var and group_norm take a float x[N, C, ...] with channels on axis 1. */
+    private static void checkChannelInput(String op, TensorType x) {
+        if (x.rank() < 2) throw new ShapeException(op + " expects an input [N, C, ...] of rank 2 or more, got " + x);
+        OpChecks.requireFloat(op, "input", x);
+    }
+
     static TensorType batchNormType(List<TensorType> in, Attrs a) {
         String op = "batch_norm";
         TensorType x = in.get(0);
-        if (x.rank() < 2) throw new ShapeException(op + " expects an input [N, C, ...] of rank 2 or more, got " + x);
-        OpChecks.requireFloat(op, "input", x);
+        checkChannelInput(op, x);
         String[] names = {"gamma", "beta", "running mean", "running variance"};
         for (int i = 1; i < 5; i++) {
             OpChecks.sameDType(op, "the input", x, names[i - 1], in.get(i));
@@ -350,8 +354,7 @@ public final class NnOps implements OpTable.Family {
     }
 
     static TensorType channelStatType(String op, TensorType x) {
-        if (x.rank() < 2) throw new ShapeException(op + " expects an input [N, C, ...] of rank 2 or more, got " + x);
-        OpChecks.requireFloat(op, "input", x);
+        checkChannelInput(op, x);
         return new TensorType(x.dtype(), Shape.of(x.shape().dim(1)));
     }
 
@@ -374,8 +377,7 @@ public final class NnOps implements OpTable.Family {
     static TensorType groupNormType(List<TensorType> in, Attrs a) {
         String op = "group_norm";
         TensorType x = in.get(0);
-        if (x.rank() < 2) throw new ShapeException(op + " expects an input [N, C, ...] of rank 2 or more, got " + x);
-        OpChecks.requireFloat(op, "input", x);
+        checkChannelInput(op, x);
         long g = a.getLong("groups");
         Dim c = x.shape().dim(1);
         if (g < 1) throw new ShapeException(op + " groups must be at least 1, got " + g);
@@ -389,6 +391,18 @@ public final class NnOps implements OpTable.Family {
     }
 
     // --- softmax, dropout, embedding, attention ---
+
+    /** softmax, or log_softmax when {@code log}: one definition, the kernel's last step differs. */
+    private static OpDef softmaxOp(boolean log) {
+        String name = log ? "log_softmax" : "softmax";
+        return OpDef.builder(name).inputs(1)
+                .attr("axis", INT, -1L, "the normalized axis")
+                .grad((f, g) -> NnGrads.softmax(f, g, log))
+                .shape((in, a) -> softmaxType(name, in.get(0), a))
+                .kernel((in, a, out) -> softmax(in.get(0), a.getLong("axis"), log, out))
+                .doc(log ? "x - max - log Σ exp(x - max) along axis." : "exp(x - max) / Σ exp(x - max) along axis.")
+                .build();
+    }
 
     static TensorType softmaxType(String op, TensorType x, Attrs a) {
         OpChecks.requireFloat(op, "input", x);

@@ -58,4 +58,22 @@ class KernelIrTest {
         KernelModule call = new KernelModule("c", List.of(X, Y), List.of(new Stmt.Call("sgemm_nn", List.of(new Stmt.ScalarArg(Expr.i64(2))))), 0, 0);
         assertEquals(List.of("sgemm_nn takes 11 arguments, got 1"), KernelVerifier.check(call));
     }
+
+    @Test
+    void textParsesBackToAnEqualModule() {
+        assertEquals(relu(6, Y), KernelParser.parse(KernelPrinter.print(relu(6, Y))));
+        var i = new Expr.Var("i", DType.I64);
+        Buffer s = new Buffer("s", Buffer.Kind.TEMP, DType.F32, 1, 0, 64);
+        KernelModule m = new KernelModule("k", List.of(X, Y, s), List.of(
+                new Stmt.Declare("acc", DType.F32, Expr.f32(Double.NEGATIVE_INFINITY)),
+                new Stmt.Loop("i", Expr.i64(6), 2, false, List.of(
+                        new Stmt.Assign("acc", Expr.max(new Expr.Var("acc", DType.F32), Expr.un(Expr.UnOp.EXP, Expr.load(X, i)))),
+                        new Stmt.If(Expr.bin(Expr.BinOp.LT, i, Expr.i64(-3)), List.of(new Stmt.Store(Y, i, Expr.cast(DType.F32, Expr.cast(DType.I32, Expr.load(X, i)))))))),
+                new Stmt.Store(s, Expr.i64(0), Expr.select(Expr.un(Expr.UnOp.ISNAN, new Expr.Var("acc", DType.F32)), Expr.f32(1e-5), Expr.f32(Double.NaN))),
+                new Stmt.Call("sgemm_nn", List.of(new Stmt.ScalarArg(Expr.i64(1)), new Stmt.PtrArg(X, Expr.i64(2)), new Stmt.NullArg(),
+                        new Stmt.ScalarArg(Expr.c(DType.I32, 8))))), 128, 0);
+        assertEquals(m, KernelParser.parse(KernelPrinter.print(m)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KernelParser.parse("kernel k arena=0 params=0 {\n  store %nope[0] = 1.0:f32\n}\n"));
+        assertEquals("kernel IR 2:14: undeclared buffer %nope", e.getMessage());
+    }
 }

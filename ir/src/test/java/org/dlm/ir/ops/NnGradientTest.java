@@ -1,6 +1,6 @@
 package org.dlm.ir.ops;
 
-import static org.dlm.ir.ops.NnGradCheck.*;
+import static org.dlm.ir.ops.GradCheck.*;
 import static org.dlm.ir.ops.OpRunner.*;
 import static org.junit.jupiter.api.Assertions.*;
 

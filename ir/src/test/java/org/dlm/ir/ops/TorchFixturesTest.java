@@ -35,19 +35,21 @@ class TorchFixturesTest {
         assertTrue(cases.size() >= 20, "fixture file has all cases, got " + cases.size());
         return cases.stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> {
             List<Node> ins = new ArrayList<>();
-            Map<String, NdArray> env = new HashMap<>();
+            Map<Node, NdArray> bind = new HashMap<>();
             for (int i = 0; i < c.inputs().size(); i++) {
                 NdArray a = c.inputs().get(i);
-                ins.add(OpRunner.input("x" + i, new TensorType(a.dtype(), Shape.of(a.shape()))));
-                env.put("x" + i, a);
+                Node x = OpRunner.input("x" + i, new TensorType(a.dtype(), Shape.of(a.shape())));
+                ins.add(x);
+                bind.put(x, a);
             }
             Node f = Node.of(c.op(), ins, c.attrs());
-            env.put("gy", c.cotangent());
-            List<Node> grads = f.op().gradRule().grad(f, OpRunner.input("gy", f.type()));
+            Node gy = OpRunner.input("gy", f.type());
+            bind.put(gy, c.cotangent());
+            List<Node> grads = f.op().gradRule().grad(f, gy);
             for (var e : c.grads().entrySet()) {
                 Node g = grads.get(e.getKey());
                 assertNotNull(g, c.name() + ": operand " + e.getKey() + " has a gradient");
-                TorchFixtureFile.assertMatches(e.getValue(), NnGradCheck.eval(g, env), c.name() + " d/d operand " + e.getKey());
+                TorchFixtureFile.assertMatches(e.getValue(), OpTesting.eval(g, bind), c.name() + " d/d operand " + e.getKey());
             }
         }));
     }

@@ -11,6 +11,7 @@ import java.util.Map;
 import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.ir.kernel.KernelParser;
 import org.dlm.ir.kernel.KernelVerifier;
 import org.dlm.ir.text.FileCheck;
 import org.dlm.ir.text.IrParser;
@@ -41,5 +42,6 @@ class LoweringFileTest {
         Lowered low = GraphLowering.lower(g, dims, params);
         assertEquals(List.of(), KernelVerifier.check(low.module()));
         FileCheck.check(low.module().toString(), text);
+        assertEquals(low.module(), KernelParser.parse(low.module().toString()), "Kernel IR text parses back to an equal module");
     }
 }

@@ -20,8 +20,8 @@ import org.dlm.runtime.train.schedule.Schedule;
  * graph's conventions (built by {@code org.dlm.passes.train.TrainStep}), not the optimizer:
  * scalar inputs {@code hp/<name>} get values from {@link HyperScalars}, and each output
  * {@code new/<name>} replaces param {@code <name>} after the step. Between epochs it evaluates
- * the forward model on validation data ({@code val.loss}, and {@code val.accuracy} when the model
- * has a logits output), tells the callbacks, feeds a {@link ReduceOnPlateau} schedule, writes
+ * the forward model on validation data ({@code val.loss}, and {@code val.accuracy} and
+ * {@code val.macro_f1} when the model has a logits output), tells the callbacks, feeds a {@link ReduceOnPlateau} schedule, writes
  * checkpoints, stops when a callback asks, and restores the best parameters of an
  * {@link EarlyStopping} callback.
  *
@@ -214,23 +214,33 @@ public final class Trainer {
         return inputs;
     }
 
-    /** Mean loss (and accuracy with a logits output) of the current parameters over {@code data}, with keys {@code val.*}. */
+    /**
+     * Mean loss of the current parameters over {@code data}, and with a logits output accuracy
+     * and macro F1; keys {@code val.loss}, {@code val.accuracy}, {@code val.macro_f1}.
+     */
     public Map<String, Double> evaluate(BatchLoader data) {
         double loss = 0;
-        long n = 0, correct = 0;
+        long n = 0;
+        org.dlm.runtime.train.metrics.ConfusionMatrix cm = null;
         try (var it = data.epoch(0)) {
             while (it.hasNext()) {
                 Batch b = it.next();
                 Map<String, NdArray> out = exec.run(model, batchInputs(model, b), modelParams());
                 loss += out.get(cfg.lossOutput()).get(0) * b.size();
-                if (cfg.logitsOutput() != null)
-                    correct += Math.round(Classification.accuracy(out.get(cfg.logitsOutput()), b.labels()) * b.size());
+                if (cfg.logitsOutput() != null) {
+                    var batchCm = Classification.confusion(out.get(cfg.logitsOutput()), b.labels());
+                    if (cm == null) cm = batchCm;
+                    else cm.add(batchCm);
+                }
                 n += b.size();
             }
         }
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("val.loss", loss / n);
-        if (cfg.logitsOutput() != null) m.put("val.accuracy", (double) correct / n);
+        if (cm != null) {
+            m.put("val.accuracy", cm.accuracy());
+            m.put("val.macro_f1", cm.macroF1());
+        }
         return m;
     }
 

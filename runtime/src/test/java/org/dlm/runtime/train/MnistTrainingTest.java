@@ -98,6 +98,49 @@ class MnistTrainingTest {
         for (int i = 0; i < torch.length; i++) assertEquals(torch[i], losses.get(i), 2e-5 * torch[i], "step " + (i + 1));
     }
 
+    /** LeNet-5 as in test-models (conv 5x5 pad 2, pools, three linear layers), built by hand in Graph IR. */
+    static Graph lenet(long batch) {
+        Node x = Node.of("input", List.of(), Attrs.of("name", "x", "dtype", DType.F32, "shape", Shape.of(batch, 1, 28, 28)));
+        Node y = Node.of("input", List.of(), Attrs.of("name", "labels", "dtype", DType.I64, "shape", Shape.of(batch)));
+        Node c1w = p("conv1.weight", 6, 1, 5, 5), c1b = p("conv1.bias", 6), c2w = p("conv2.weight", 16, 6, 5, 5), c2b = p("conv2.bias", 16);
+        Node f1w = p("fc1.weight", 120, 400), f1b = p("fc1.bias", 120), f2w = p("fc2.weight", 84, 120), f2b = p("fc2.bias", 84);
+        Node f3w = p("fc3.weight", 10, 84), f3b = p("fc3.bias", 10);
+        Attrs pool = Attrs.of("kernel", List.of(2L, 2L));
+        Node h = Node.of("conv2d", List.of(x, c1w, c1b), Attrs.of("padding", List.of(2L, 2L, 2L, 2L)));
+        h = Node.of("max_pool2d", List.of(Node.of("relu", h)), pool);
+        h = Node.of("max_pool2d", List.of(Node.of("relu", Node.of("conv2d", List.of(h, c2w, c2b), Attrs.EMPTY))), pool);
+        h = Node.of("relu", Node.of("linear", Node.of("flatten", h), f1w, f1b));
+        h = Node.of("relu", Node.of("linear", h, f2w, f2b));
+        Node logits = Node.of("linear", h, f3w, f3b);
+        return new Graph("lenet", List.of(x, y), List.of(c1w, c1b, c2w, c2b, f1w, f1b, f2w, f2b, f3w, f3b),
+                List.of(new Graph.Output("loss", Node.of("cross_entropy", logits, y)), new Graph.Output("logits", logits)));
+    }
+
+    /** Eight Adam steps of LeNet on 64 digits in batches of 16, against PyTorch 1.13 (weights 0.1·sin(0.37·i + k)). */
+    @Test void lenetLossCurveMatchesPyTorch() throws Exception {
+        double[] torch = {2.3303680419921875, 2.3211464881896973, 2.3794057369232178, 2.2748630046844482,
+                          2.2513909339904785, 2.233426809310913, 2.225173234939575, 2.174812078475952};
+        Dataset train = MnistData.load(MNIST, "train").select(IntStream.range(0, 64).toArray());
+        Graph model = lenet(16);
+        Map<String, NdArray> init = new LinkedHashMap<>();
+        int k = 1;
+        for (Node n : model.params()) {
+            long[] s = n.shape().sizes();
+            double[] d = new double[(int) NdArray.numel(s)];
+            for (int i = 0; i < d.length; i++) d[i] = 0.1 * Math.sin(0.37 * i + k);
+            init.put(n.attrs().getString("name"), new NdArray(DType.F32, s, d));
+            k++;
+        }
+        var adam = Adam.adam(0.9, 0.999, 1e-8, 0);
+        var cfg = new Trainer.Config(2, "x", "labels", "loss", null, Schedule.constant(1e-3), "val.loss", null, "adam");
+        Trainer t = new Trainer(model, TrainStep.fused(model, "loss", Set.of(), adam, GradPolicy.NONE), Interpreter::run, adam::scalars, cfg, init);
+        List<Double> losses = new java.util.ArrayList<>();
+        t.fit(new BatchLoader(train, 16, false, false, 0, null, 2), null, List.of(new TrainCallback() {
+            @Override public void onStep(StepEvent e) { losses.add(e.loss()); }
+        }));
+        for (int i = 0; i < torch.length; i++) assertEquals(torch[i], losses.get(i), 2e-5 * torch[i], "step " + (i + 1));
+    }
+
     @Test void mlpLearnsDigits() throws Exception {
         Dataset train = MnistData.load(MNIST, "train").slice(0, 2000);
         Dataset test = MnistData.load(MNIST, "t10k").slice(0, 1000);

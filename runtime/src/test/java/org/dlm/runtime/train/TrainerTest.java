@@ -110,6 +110,8 @@ class TrainerTest {
         assertEquals(5 * 8, t.steps());
         assertTrue(h.get(4).get("val.loss") < before / 3, h + " vs initial " + before);
         assertTrue(h.get(4).get("val.accuracy") >= 0.95, h.toString());
+        assertTrue(h.get(4).get("val.macro_f1") >= 0.94, h.toString());
+        assertEquals(List.of("train.loss", "val.loss", "val.accuracy", "val.macro_f1"), List.copyOf(h.get(4).keySet()));
         assertTrue(h.get(4).get("train.loss") < h.get(0).get("train.loss"), h.toString());
     }
 

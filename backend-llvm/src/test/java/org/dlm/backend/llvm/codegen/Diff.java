@@ -73,6 +73,7 @@ final class Diff {
         try (LlvmExecutable exe = LlvmBackend.compile(g, ps, LlvmBackend.Options.dims(dims))) {
             if (!dims.isEmpty()) System.out.printf("%s %s: compile %.0f ms, interpreter %.1f ms, arena %d KiB%n", g.name(), dims,
                     exe.compileNanos() / 1e6, (t1 - t0) / 1e6, exe.arenaBytes() / 1024);
+            assertEquals(exe.lowered().module(), org.dlm.ir.kernel.KernelParser.parse(exe.kernelIr()), "Kernel IR text round trip");
             Map<String, Tensor> tin = new LinkedHashMap<>();
             in.forEach((k, v) -> tin.put(k, Tensor.of(v)));
             Map<String, Tensor> out = exe.run(tin);
