@@ -235,6 +235,29 @@ class NativeCommandsTest {
         assertEquals("output: f32[] = [10.0]\n", ok.out());
     }
 
+    /** Random compile/bench/run command lines: every outcome is a clean exit code 0-3, never a stack trace. */
+    @Test void randomNativeCommandLinesNeverCrash() throws IOException {
+        Path model = write("cnn.dlm", SMALL_CNN), w = cnnWeights(), x = tmp.resolve("x.npy"), bad = write("bad.dlm", "model {");
+        Npy.write(x, random(5, 2, 2, 8, 8));
+        String[] words = {"compile", "bench", "run", model.toString(), bad.toString(), "--params", w.toString(), x.toString(), "--input",
+            "--expected", "--batch", "--threads", "0", "2", "1,2", "-3", "x", "--min-time", "--min-reps", "--json", "--emit=kernel",
+            "--emit=llvm", "--emit=asm", "--dim", "B=2", "Q=3", "--backend", "interp", "llvm", "missing.dlm"};
+        java.util.Random rnd = new java.util.Random(11);
+        for (int i = 0; i < 60; i++) {
+            String[] args = new String[1 + rnd.nextInt(7)];
+            args[0] = words[rnd.nextInt(3)];
+            for (int k = 1; k < args.length; k++) args[k] = words[rnd.nextInt(words.length)];
+            // keep bench short: a min-time of 0 unless the soup chose its own
+            java.util.List<String> all = new java.util.ArrayList<>(List.of(args));
+            if (args[0].equals("bench") && !all.contains("--min-time")) all.addAll(List.of("--min-time", "0", "--min-reps", "2"));
+            Result r = dlmc(all.toArray(String[]::new));
+            String cmd = String.join(" ", all);
+            assertTrue(r.code() >= 0 && r.code() <= 3, cmd + " -> " + r.code() + "\n" + r.err());
+            r.assertNoStackTrace();
+            if (r.code() == 1) assertTrue(r.err().contains("error"), cmd + ": " + r.err());
+        }
+    }
+
     /** The FLOP counter reproduces the analytic counts of the PyTorch reference models (per sample). */
     @Test void flopCounterMatchesThePytorchReferenceCounts() {
         Map<String, Long> perSample = Map.of("mlp", 1_337_344L, "lenet", 833_040L, "resnet20", 81_626_368L,
