@@ -49,9 +49,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "NAME", description = "the model to run when FILE defines several")
     String model;
 
-    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "interp",
-            description = "interp (the reference interpreter; default), llvm or opencl")
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "llvm",
+            description = "llvm (native code for this CPU; default), interp (the reference interpreter) or opencl")
     String backend;
+
+    @Option(names = "--threads", paramLabel = "N", description = "threads for --backend llvm (default: all cores)")
+    Integer threads;
 
     @Option(names = "--params", paramLabel = "FILE",
             description = "weights as .safetensors or .npz, by parameter name (default for a shipped model: its shipped weights)")
@@ -73,11 +76,12 @@ final class RunCommand implements Callable<Integer> {
     @Override public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         switch (backend) {
-            case "interp" -> { }
-            case "llvm", "opencl" -> throw CliException.unsupported("backend '" + backend + "' is not available in this build yet", "use --backend interp");
+            case "interp", "llvm" -> { }
+            case "opencl" -> throw CliException.unsupported("backend '" + backend + "' is not available in this build yet", "use --backend interp");
             default -> throw new CommandLine.ParameterException(spec.commandLine(),
                 "Invalid value for option '--backend': '" + backend + "' (expected interp, llvm or opencl)");
         }
+        if (threads != null && threads < 1) throw CliException.user("--threads must be at least 1, got " + threads);
         ModelSource src = ModelSource.load(file);
         CheckCommand.printDiagnostics(src.compilation(), err);
         if (!src.compilation().ok()) return CliException.USER_ERROR;
@@ -112,7 +116,9 @@ final class RunCommand implements Callable<Integer> {
 
         if (outputDir != null && Files.exists(outputDir) && !Files.isDirectory(outputDir))
             throw CliException.user(outputDir + ": exists and is not a directory", "give --output-dir a directory (it is created if missing)");
-        Map<String, NdArray> results = Interpreter.run(g, in, paramValues);
+        Map<String, NdArray> results = backend.equals("llvm")
+            ? Native.runOnce(g, paramValues, in, threads == null ? Native.defaultThreads() : threads)
+            : Interpreter.run(g, in, paramValues);
 
         if (outputDir != null) {
             Files.createDirectories(outputDir);
@@ -128,7 +134,7 @@ final class RunCommand implements Callable<Integer> {
                 out.println(e.getKey() + ": " + describe(v) + (v.size() <= 64 ? " = " + values(v) : " (save it with --output-dir OUT)"));
             }
         }
-        if (data != null) reportDigits(out, g, data, results.values().iterator().next(), weightsName);
+        if (data != null) reportDigits(out, g, data, results.values().iterator().next(), weightsName, backend);
         out.flush();
         return 0;
     }
@@ -194,7 +200,7 @@ final class RunCommand implements Callable<Integer> {
         return Map.of(x.attrs().getString("name"), data.features().reshape(shape).cast(x.dtype()));
     }
 
-    private static void reportDigits(PrintWriter out, Graph g, Dataset data, NdArray logits, String weights) {
+    private static void reportDigits(PrintWriter out, Graph g, Dataset data, NdArray logits, String weights, String backend) {
         int n = data.size();
         if (logits.rank() != 2 || logits.dim(0) != n)
             throw CliException.user("--digits expects the first output of " + g.name() + " to be [" + n + ", classes], got " + describe(logits));
@@ -209,7 +215,7 @@ final class RunCommand implements Callable<Integer> {
             labels.append(String.format("%2d", label));
             preds.append(String.format("%2s", best == label ? Integer.toString(best) : best + "!"));
         }
-        out.println(g.name() + " on the first " + n + " shipped MNIST test digits (backend interp, weights " + weights + ")");
+        out.println(g.name() + " on the first " + n + " shipped MNIST test digits (backend " + backend + ", weights " + weights + ")");
         if (n <= 40) {
             out.println("  label:    " + labels);
             out.println("  predicted:" + preds);
