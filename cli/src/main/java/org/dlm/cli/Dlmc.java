@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "dlmc", mixinStandardHelpOptions = true, versionProvider = Dlmc.Version.class,
          description = "DLM, a deep-learning model compiler for the JVM.",
-         subcommands = {CheckCommand.class, IrCommand.class, RunCommand.class, OnnxCommands.Run.class, OnnxCommands.Import.class, OnnxCommands.Export.class,
+         subcommands = {CheckCommand.class, IrCommand.class, RunCommand.class, OnnxCommands.Run.class, OnnxCommands.Import.class, OnnxCommands.Export.class, TrainCommand.class, EvalCommand.class,
                         CommandLine.HelpCommand.class},
          footerHeading = "%nExit codes:%n",
          footer = {"  0 success, 1 user error (message or diagnostics on stderr), 2 usage error,",
