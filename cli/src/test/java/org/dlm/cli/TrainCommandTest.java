@@ -109,4 +109,41 @@ class TrainCommandTest {
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("no train block"), r.err());
     }
+
+    static String tinyWith(String data, String extra) {
+        return BAD.replace("mnist(\"data/mnist\", flatten = true)", data)
+                  .replace("adam(lr = 1e-3, beta3 = 0.5)", "sgd(lr = 0.1)")
+                  .replace("epochs = 1; batch = 16", "epochs = 1; batch = 16" + extra);
+    }
+
+    @Test void earlyStopWithoutValidationDataIsAUserError() throws Exception {
+        Path f = tmp.resolve("es.dlm");
+        Files.writeString(f, tinyWith("mnist(\"data/mnist\")", "\n    early_stop = patience(2, on = val.accuracy)"));
+        var r = dlmc("train", f.toString(), "--limit-train", "32", "--out", tmp.resolve("o").toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        r.assertNoStackTrace();
+        assertTrue(r.err().contains("early_stop needs validation data") && r.err().contains("split = 0.9"), r.err());
+    }
+
+    @Test void missingDataFolderIsAUserError() throws Exception {
+        Path f = tmp.resolve("nodata.dlm");
+        Files.writeString(f, tinyWith("mnist(\"no/such/folder\")", ""));
+        var r = dlmc("train", f.toString(), "--out", tmp.resolve("o").toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        r.assertNoStackTrace();
+        assertTrue(r.err().contains("no/such/folder") && r.err().contains("no such directory"), r.err());
+    }
+
+    @Test void smallModelWithEarlyStoppingTrainsAndEvaluates() throws Exception {
+        Path f = tmp.resolve("es.dlm");
+        Files.writeString(f, tinyWith("mnist(\"data/mnist\", split = 0.75)", "\n    early_stop = patience(0, on = val.loss)\n    grad_clip = 1.0"));
+        Path out = tmp.resolve("es-out");
+        var r = dlmc("train", f.toString(), "--epochs", "3", "--limit-train", "400", "--limit-test", "200", "--out", out.toString(), "--seed", "3");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("300 train / 100 validation / 200 test samples"), r.out());
+        assertTrue(accuracy(r.out()) > 30, r.out());
+        var e = dlmc("eval", f.toString(), "--params", out.resolve("model.safetensors").toString(), "--limit", "200");
+        assertEquals(0, e.code(), e.out() + e.err());
+        assertEquals(accuracy(r.out()), accuracy(e.out()), 1e-9);
+    }
 }
