@@ -47,10 +47,14 @@ import picocli.CommandLine.Spec;
 
 /** {@code dlmc train}: run a model's {@code train} block on the reference interpreter. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-         description = {"Train a model as its train block says (data, loss, optimizer, schedule, epochs, batch, early_stop, grad_clip).",
-                        "Writes OUT/model.safetensors (trained parameters, for dlmc run --params), OUT/checkpoint.safetensors,",
-                        "OUT/train.jsonl (per-step and per-epoch log) and OUT/plot.svg (training curves), then prints test accuracy.",
-                        "Steps run on the reference interpreter: the LLVM backend cannot lower gradient ops yet, so training is slow."},
+         description = {"Train a model as its train block says (data, loss, optimizer, schedule,",
+                        "epochs, batch, early_stop, grad_clip), then print test accuracy. Writes",
+                        "  OUT/model.safetensors       trained parameters (for dlmc run/eval --params)",
+                        "  OUT/checkpoint.safetensors  everything --resume needs, after every epoch",
+                        "  OUT/train.jsonl             per-step and per-epoch log",
+                        "  OUT/plot.svg                training curves",
+                        "Steps run on the reference interpreter: the LLVM backend cannot lower",
+                        "gradient ops yet, so training is slow (MLP ~200 samples/s on one core)."},
          footerHeading = "%nExamples:%n",
          footer = {"  dlmc train mlp --epochs 1 --limit-train 1000 --out runs/mlp",
                    "  dlmc train mlp --epochs 2 --out runs/mlp --resume",
@@ -160,9 +164,12 @@ final class TrainCommand implements Callable<Integer> {
         }
 
         err.println("note: training runs on the reference interpreter (the LLVM backend cannot lower gradient ops yet)");
-        stdout.printf(Locale.ROOT, "training %s: %d train / %d validation / %d test samples, batch %d, %s(lr=%g), epochs %d%s%n",
+        stdout.printf(Locale.ROOT, "training %s: %d train / %d validation / %d test samples, batch %d, %s(lr=%s), epochs %d%s%n",
             ts.model(), train.size(), val == null ? 0 : val.size(), test.size(), batch, opt.optimizer().name(), opt.lr(), nEpochs,
             resume ? " (resuming at epoch " + (trainer.epoch() + 1) + ", step " + trainer.steps() + ")" : "");
+        if (trainer.epoch() >= nEpochs)
+            err.println("note: the checkpoint has already trained " + trainer.epoch() + " epoch" + (trainer.epoch() == 1 ? "" : "s")
+                + " of " + nEpochs + "; nothing to train (raise --epochs to continue)");
         stdout.flush();
 
         List<TrainCallback> callbacks = new ArrayList<>();

@@ -66,6 +66,12 @@ class TrainCommandTest {
         assertTrue(r2.out().contains("trained 1 epoch "), r2.out());
         List<Double> all = stepLosses(out.resolve("train.jsonl"));
         assertEquals(2 * stepsBefore, all.size(), "log appended on resume: " + all);
+
+        // resuming a finished run trains nothing and says so
+        var r3 = dlmc("train", "mlp", "--epochs", "2", "--limit-train", "256", "--limit-test", "128", "--out", out.toString(), "--resume");
+        assertEquals(0, r3.code(), r3.out() + r3.err());
+        assertTrue(r3.err().contains("nothing to train"), r3.err());
+        assertEquals(accuracy(r2.out()), accuracy(r3.out()), 1e-9);
     }
 
     static final String BAD = """
