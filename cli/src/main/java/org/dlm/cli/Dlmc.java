@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "dlmc", mixinStandardHelpOptions = true, versionProvider = Dlmc.Version.class,
          description = "DLM, a deep-learning model compiler for the JVM.",
-         subcommands = {CheckCommand.class, IrCommand.class, RunCommand.class, CompileCommand.class, BenchCommand.class,
+         subcommands = {CheckCommand.class, IrCommand.class, RunCommand.class, CompileCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class,
                         OnnxCommands.Run.class, OnnxCommands.Import.class, OnnxCommands.Export.class,
                         CommandLine.HelpCommand.class},
          footerHeading = "%nExit codes:%n",
@@ -39,7 +39,7 @@ public final class Dlmc implements Runnable {
     boolean debug;
 
     @Override public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: give one of check, ir, run, compile, bench, onnx-run, onnx-export (see dlmc --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: give one of check, ir, run, compile, bench, train, eval, onnx-run, onnx-import, onnx-export (see dlmc --help)");
     }
 
     public static void main(String[] args) {
