@@ -8,9 +8,9 @@ import java.util.Map;
 /**
  * The small JSON subset file headers need (safetensors): objects keep key order, integers become
  * {@code Long}, other numbers {@code Double}. Depth is bounded so hostile input cannot overflow
- * the stack.
+ * the stack. Also the JSON string quoting of the training log ({@link #quote}).
  */
-final class JsonText {
+public final class JsonText {
     private final String s;
     private int pos;
 
@@ -132,7 +132,7 @@ final class JsonText {
     }
 
     /** A JSON string literal for {@code v}. */
-    static String quote(String v) {
+    public static String quote(String v) {
         StringBuilder sb = new StringBuilder("\"");
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);

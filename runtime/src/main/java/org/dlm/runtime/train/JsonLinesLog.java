@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.dlm.runtime.io.JsonText;
 
 /**
  * Writes one JSON object per line for every step and epoch, e.g.
@@ -83,7 +84,7 @@ public final class JsonLinesLog implements TrainCallback, AutoCloseable {
     static String json(Object v) {
         return switch (v) {
             case null -> "null";
-            case String s -> quote(s);
+            case String s -> JsonText.quote(s);
             case Double d -> Double.isFinite(d) ? number(d) : "null";
             case Float f -> json((double) f);
             case Number n -> n.toString();
@@ -92,7 +93,7 @@ public final class JsonLinesLog implements TrainCallback, AutoCloseable {
                 StringBuilder sb = new StringBuilder("{");
                 for (Map.Entry<?, ?> e : m.entrySet()) {
                     if (sb.length() > 1) sb.append(',');
-                    sb.append(quote(String.valueOf(e.getKey()))).append(':').append(json(e.getValue()));
+                    sb.append(JsonText.quote(String.valueOf(e.getKey()))).append(':').append(json(e.getValue()));
                 }
                 yield sb.append('}').toString();
             }
@@ -103,23 +104,5 @@ public final class JsonLinesLog implements TrainCallback, AutoCloseable {
     private static String number(double d) {
         if (d == Math.rint(d) && Math.abs(d) < 1e15) return Long.toString((long) d);
         return Double.toString(d);
-    }
-
-    static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        return sb.append('"').toString();
     }
 }

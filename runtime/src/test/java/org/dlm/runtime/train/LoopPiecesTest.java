@@ -78,7 +78,7 @@ class LoopPiecesTest {
                 {"event":"step","epoch":0,"step":1,"global_step":2,"samples":8,"loss":0.25,"lr":1.0E-5}
                 {"event":"epoch","epoch":0,"seconds":1.5,"metrics":{"val.loss":null,"val.accuracy":1}}
                 """, w.toString());
-        assertEquals("\"a\\\"b\\\\c\\n\\u0001\"", JsonLinesLog.quote("a\"b\\c\n\u0001"));
+        assertEquals("\"a\\\"b\\\\c\\n\\u0001\"", org.dlm.runtime.io.JsonText.quote("a\"b\\c\n\u0001"));
     }
 
     @Test void earlyStoppingKeepsBestParameters() {
