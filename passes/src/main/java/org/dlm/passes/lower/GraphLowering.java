@@ -70,6 +70,9 @@ public final class GraphLowering {
         ConvBatchNormFolding.Result folded = ConvBatchNormFolding.fold(g, params);
         g = folded.graph();
         params = folded.params();
+        LinearWeightTranspose.Result transposed = LinearWeightTranspose.apply(g, params);
+        g = transposed.graph();
+        params = transposed.params();
         order = g.topoOrder();
         Lowerer cx = new Lowerer(table, dims, params);
         cx.countUses(g, order);
@@ -110,6 +113,7 @@ public final class GraphLowering {
                     cx.setStorage(n, cx.storage(n.input(0)));
                     continue;
                 }
+                if (cx.isLinearWeight(n)) continue;   // read untransposed by its linear
                 if (cx.isFusedRelu(n)) {
                     cx.setStorage(n, cx.storage(n.input(0)));
                     continue;

@@ -71,8 +71,14 @@ final class LinalgLowering {
         long out = ws[0], in = ws[1];
         long m = Lowerer.numel(cx.shape(x)) / Math.max(1, in);
         Buffer bias = n.inputs().size() > 2 ? cx.storage(n.input(2)) : null;
+        int flags = (bias == null ? 0 : Microkernels.BIAS_COLUMNS) | (cx.fusedRelu(n) != null ? Microkernels.RELU : 0);
+        if (cx.isLinearWeight(w)) {   // w = transpose(wt) with wt[in, out] stored at compile time: no transposed operand
+            cx.emit(sgemm(false, false, m, out, in, cx.storage(x), i64(0), in, cx.storage(w.input(0)), i64(0), out,
+                    cx.storage(n), i64(0), out, flags, bias));
+            return;
+        }
         cx.emit(sgemm(false, true, m, out, in, cx.storage(x), i64(0), in, cx.storage(w), i64(0), in,
-                cx.storage(n), i64(0), out, (bias == null ? 0 : Microkernels.BIAS_COLUMNS) | (cx.fusedRelu(n) != null ? Microkernels.RELU : 0), bias));
+                cx.storage(n), i64(0), out, flags, bias));
     }
 
     static void gemm(Node n, Lowerer cx) {

@@ -81,6 +81,17 @@ public final class Lowerer {
         return r;
     }
 
+    /**
+     * True when {@code n} is a compile-time transposed weight ({@link LinearWeightTranspose}) read
+     * only as the weight of a linear: the linear multiplies by the stored parameter untransposed,
+     * so the transpose itself is never computed.
+     */
+    public boolean isLinearWeight(Node n) {
+        Node user = soleUser.get(n);
+        return LinearWeightTranspose.isTransposedWeight(n) && uses.getOrDefault(n, 0) == 1
+                && user != null && user.opName().equals("linear") && user.input(1) == n;
+    }
+
     private final Map<Node, Node> reluEpilogue = new IdentityHashMap<>();
 
     /**
