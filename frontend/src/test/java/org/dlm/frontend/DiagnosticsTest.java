@@ -75,11 +75,12 @@ class DiagnosticsTest {
                     epochz = 3
                 }
                 """);
+        // every error at once, in source order
         List<String> messages = c.diagnostics().stream().map(d -> d.line() + ":" + d.column() + " " + d.message()).toList();
         assertEquals(List.of(
-                "10:24 unknown name 'undefined_thing'",
                 "7:23 Linear has no parameter 'bias'",
                 "8:23 unknown initializer 'glorot'",
+                "10:24 unknown name 'undefined_thing'",
                 "17:5 unknown train setting 'epochz'"), messages);
         assertEquals("did you mean 'epochs'?", c.diagnostics().getLast().hint());
     }

@@ -76,5 +76,11 @@ public final class Reporter {
 
     public int errorCount() { return errors; }
     public boolean hasErrors() { return errors > 0; }
-    public List<Diagnostic> diagnostics() { return List.copyOf(diagnostics); }
+    /** Every diagnostic in source order (file, line, column), as people read them; stable for equal positions. */
+    public List<Diagnostic> diagnostics() {
+        return diagnostics.stream()
+                .sorted(java.util.Comparator.comparing(Diagnostic::file, java.util.Comparator.nullsFirst(java.util.Comparator.<String>naturalOrder()))
+                        .thenComparingInt(Diagnostic::line).thenComparingInt(Diagnostic::column))
+                .toList();
+    }
 }
