@@ -9,8 +9,8 @@ import org.dlm.ir.Attrs;
 import org.dlm.ir.DType;
 import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
-import org.dlm.ir.Shape;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.ir.pass.GraphRewriter;
 
 /**
  * Stores the weight of an f32 {@code linear} transposed when its value is known at compile time:
@@ -27,32 +27,17 @@ public final class LinearWeightTranspose {
 
     public static Result apply(Graph g, Map<String, NdArray> params) {
         Map<String, NdArray> values = new LinkedHashMap<>(params);
-        Map<Node, Node> map = new IdentityHashMap<>();
         Map<Node, Node> transposedParam = new IdentityHashMap<>();
-        int count = 0;
-        for (Node n : g.topoOrder()) {
-            List<Node> ins = new ArrayList<>();
-            boolean same = true;
-            for (Node in : n.inputs()) {
-                Node m = map.getOrDefault(in, in);
-                same &= m == in;
-                ins.add(m);
-            }
-            if (n.opName().equals("linear") && n.dtype() == DType.F32 && constantWeight(n.input(1), params)) {
-                Node t = transposedParam.computeIfAbsent(n.input(1), w -> transposedParam(w, values));
-                ins.set(1, Node.of("transpose", List.of(t), Attrs.of("perm", List.of(1L, 0L))));
-                map.put(n, Node.of("linear", ins, n.attrs()));
-                count++;
-                continue;
-            }
-            map.put(n, same ? n : n.withInputs(ins));
-        }
-        if (count == 0) return new Result(g, params, 0);
-        List<Graph.Output> outs = g.outputs().stream().map(o -> new Graph.Output(o.name(), map.get(o.node()))).toList();
-        List<Node> inputs = g.inputs().stream().map(map::get).toList();
-        Graph probe = new Graph(g.name(), inputs, List.of(), outs, g.meta());
-        List<Node> ps = probe.topoOrder().stream().filter(x -> x.opName().equals("param")).toList();
-        return new Result(new Graph(g.name(), inputs, ps, outs, g.meta()), values, count);
+        int[] count = {0};
+        Graph out = GraphRewriter.rewriteParams(g, (n, rebuilt) -> {
+            if (!n.opName().equals("linear") || n.dtype() != DType.F32 || !constantWeight(n.input(1), params)) return rebuilt;
+            Node t = transposedParam.computeIfAbsent(n.input(1), w -> transposedParam(w, values));
+            List<Node> ins = new ArrayList<>(rebuilt.inputs());
+            ins.set(1, Node.of("transpose", List.of(t), Attrs.of("perm", List.of(1L, 0L))));
+            count[0]++;
+            return Node.of("linear", ins, n.attrs());
+        });
+        return count[0] == 0 ? new Result(g, params, 0) : new Result(out, values, count[0]);
     }
 
     private static boolean constantWeight(Node w, Map<String, NdArray> params) {
@@ -70,7 +55,7 @@ public final class LinearWeightTranspose {
             for (int i = 0; i < in; i++) t[i * out + o] = v.get(o * in + i);
         long[] shape = {in, out};
         values.put(name + "#t", new NdArray(DType.F32, shape, t));
-        return Node.of("param", List.of(), Attrs.of("name", name + "#t", "dtype", DType.F32, "shape", Shape.of(shape), "trainable", false));
+        return DerivedParam.node(name + "#t", shape);
     }
 
     /** Whether {@code n} is the transpose of a weight parameter made by this pass (2-D, dims swapped). */
