@@ -23,6 +23,7 @@ public final class ConverterTable {
         RnnConverters.register(DEFAULT);
         IndexConverters.register(DEFAULT);
         ScatterConverters.register(DEFAULT);
+        ControlFlowConverters.register(DEFAULT);
     }
 
     public static ConverterTable standard() { return DEFAULT; }
