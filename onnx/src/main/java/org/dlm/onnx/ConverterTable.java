@@ -24,6 +24,7 @@ public final class ConverterTable {
         IndexConverters.register(DEFAULT);
         ScatterConverters.register(DEFAULT);
         ControlFlowConverters.register(DEFAULT);
+        DetectionConverters.register(DEFAULT);
     }
 
     public static ConverterTable standard() { return DEFAULT; }
