@@ -25,6 +25,7 @@ public final class ConverterTable {
         ScatterConverters.register(DEFAULT);
         ControlFlowConverters.register(DEFAULT);
         DetectionConverters.register(DEFAULT);
+        TextConverters.register(DEFAULT);
     }
 
     public static ConverterTable standard() { return DEFAULT; }
