@@ -26,6 +26,7 @@ public final class ConverterTable {
         ControlFlowConverters.register(DEFAULT);
         DetectionConverters.register(DEFAULT);
         TextConverters.register(DEFAULT);
+        LinalgConverters.register(DEFAULT);
     }
 
     public static ConverterTable standard() { return DEFAULT; }

@@ -13,7 +13,7 @@ import org.dlm.onnx.proto.OnnxProto.GraphProto;
 import org.dlm.onnx.proto.OnnxProto.ModelProto;
 import org.junit.jupiter.api.Test;
 
-/** DFT and TfIdfVectorizer, imported once (computed at run time) and run on interp and llvm. */
+/** DFT, STFT and TfIdfVectorizer, imported once (computed at run time) and run on interp and llvm. */
 class SignalTextImportTest {
     private static AttributeProto s(String name, String v) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING).setS(com.google.protobuf.ByteString.copyFromUtf8(v)).build();
@@ -65,6 +65,34 @@ class SignalTextImportTest {
         NdArray spectrum = new NdArray(DType.F32, new long[] {1, 4, 2}, new double[] {10, 0, -2, 2, -2, 0, -2, -2});
         for (String backend : List.of("interp", "llvm"))
             assertClose(new double[] {1, 0, 2, 0, 3, 0, 4, 0}, OnnxRunner.run(imported(dft(2, 0, 1, 0, 1)), Map.of("x", spectrum), backend).get("y"), 1e-5);
+    }
+
+    @Test
+    void stftFramesWindowsAndTransforms() {
+        // 8 samples, frames of 4 every 2 samples: 3 frames, 3 one-sided bins
+        double[] sig = {1, 2, 3, 4, 5, 6, 7, 8};
+        double[] win = {0.5, 1, 1, 0.5};
+        GraphProto g = GraphProto.newBuilder().setName("g").addInput(value("x", FLOAT, 1, 8, 1)).addInput(value("w", FLOAT, 4))
+                .addInitializer(longs("step", 2).toBuilder().clearDims().build())
+                .addNode(node("STFT", List.of("x", "step", "w"), List.of("y")))
+                .addOutput(value("y", FLOAT)).build();
+        NdArray x = new NdArray(DType.F32, new long[] {1, 8, 1}, sig), w = new NdArray(DType.F32, new long[] {4}, win);
+        ImportedModel im = imported(model(17, g));
+        for (String backend : List.of("interp", "llvm")) {
+            NdArray y = OnnxRunner.run(im, Map.of("x", x, "w", w), backend).get("y");
+            assertArrayEquals(new long[] {1, 3, 3, 2}, y.shape());
+            for (int f = 0; f < 3; f++)
+                for (int k = 0; k < 3; k++) {
+                    double re = 0, im2 = 0;
+                    for (int j = 0; j < 4; j++) {
+                        double v = sig[2 * f + j] * win[j], a = 2 * Math.PI * j * k / 4;
+                        re += v * Math.cos(a);
+                        im2 -= v * Math.sin(a);
+                    }
+                    assertEquals(re, y.get((f * 3 + k) * 2), 1e-5, backend + " frame " + f + " bin " + k);
+                    assertEquals(im2, y.get((f * 3 + k) * 2 + 1), 1e-5, backend + " frame " + f + " bin " + k);
+                }
+        }
     }
 
     /** Pool: unigrams 1, 3; bigrams (1 2), (1 3); output indexes permuted. */

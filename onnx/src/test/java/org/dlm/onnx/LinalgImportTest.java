@@ -1,0 +1,47 @@
+package org.dlm.onnx;
+
+import static org.dlm.onnx.TestModels.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.dlm.ir.DType;
+import org.dlm.ir.interp.NdArray;
+import org.dlm.onnx.proto.OnnxProto.GraphProto;
+import org.dlm.onnx.proto.OnnxProto.ModelProto;
+import org.junit.jupiter.api.Test;
+
+class LinalgImportTest {
+    private static ModelProto det(long... shape) {
+        long[] out = java.util.Arrays.copyOf(shape, shape.length - 2);
+        GraphProto g = GraphProto.newBuilder().setName("g").addInput(value("x", FLOAT, shape))
+                .addNode(node("Det", List.of("x"), List.of("y"))).addOutput(value("y", FLOAT, out)).build();
+        return model(11, g);
+    }
+
+    @Test
+    void determinantsOfABatchOfMatrices() {
+        // [[2, 0, 1], [1, 3, 2], [1, 1, 1]] has det 2(3-2) - 0 + 1(1-3) = 0; the identity 1; a permutation matrix -1
+        NdArray x = new NdArray(DType.F32, new long[] {3, 3, 3}, new double[] {
+                2, 0, 1, 1, 3, 2, 1, 1, 1,
+                1, 0, 0, 0, 1, 0, 0, 0, 1,
+                0, 1, 0, 1, 0, 0, 0, 0, 1});
+        ImportedModel im = OnnxImporter.importModel(det(3, 3, 3), null, OnnxImporter.Options.DEFAULT);
+        for (String backend : List.of("interp", "llvm")) {
+            NdArray y = OnnxRunner.run(im, Map.of("x", x), backend).get("y");
+            assertArrayEquals(new long[] {3}, y.shape());
+            assertArrayEquals(new double[] {0, 1, -1}, y.data(), 1e-6);
+        }
+        NdArray four = new NdArray(DType.F32, new long[] {4, 4}, new double[] {2, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0.5, 0, 1, 1, 1, 4});
+        assertEquals(12.0, OnnxRunner.run(det(4, 4), null, Map.of("x", four)).get("y").get(0), 1e-6);
+    }
+
+    @Test
+    void largeMatricesAreUnsupported() {
+        OnnxException e = assertThrows(OnnxException.class, () -> OnnxImporter.importModel(det(5, 5), null, OnnxImporter.Options.DEFAULT));
+        assertTrue(e.getMessage().contains("UNSUPPORTED: Det of a 5x5 matrix (1x1 to 4x4 are supported)"), e.getMessage());
+    }
+}
