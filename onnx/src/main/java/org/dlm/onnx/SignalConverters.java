@@ -26,7 +26,7 @@ final class SignalConverters {
     }
 
     /** Largest signal length DFT builds its n×n matrices for. */
-    static final long MAX_DFT_LENGTH = 4096;
+    static final long MAX_DFT_LENGTH = 1024;
 
     /**
      * DFT along one axis of a real ([..., 1]) or complex ([..., 2]) signal: X[k] = Σ_j x[j]·e^(∓2πi·jk/n)

@@ -6,14 +6,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.dlm.frontend.Compilation;
+import org.dlm.frontend.Frontend;
+import org.dlm.ir.Graph;
+import org.dlm.ir.interp.Interpreter;
+import org.dlm.runtime.io.ParamStore;
 import org.dlm.ir.DType;
 import org.dlm.ir.interp.NdArray;
 import org.dlm.onnx.proto.OnnxProto.AttributeProto;
 import org.dlm.onnx.proto.OnnxProto.GraphProto;
 import org.dlm.onnx.proto.OnnxProto.ModelProto;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** If with a computed condition, Loop with a computed condition, Scan — imported once, run on interp and llvm. */
 class ControlFlowImportTest {
@@ -128,12 +140,7 @@ class ControlFlowImportTest {
         assertTrue(e.getMessage().contains("UNSUPPORTED: Loop with a condition computed at run time and no trip count M"), e.getMessage());
     }
 
-    /**
-     * Opset 16 Scan: a running sum over x's axis 1 read backwards, the per-step sums stacked along
-     * output axis 1 in reverse order, and a second scan input read forwards along axis 0.
-     */
-    @Test
-    void scanWithAxesAndDirections() {
+    private static ModelProto scanModel() {
         GraphProto body = GraphProto.newBuilder().setName("body")
                 .addInput(value("acc_in", FLOAT, 2)).addInput(value("col", FLOAT, 2)).addInput(value("w", FLOAT, 2))
                 .addNode(node("Add", List.of("acc_in", "col"), List.of("acc_out")))
@@ -145,6 +152,15 @@ class ControlFlowImportTest {
                         ints("scan_input_axes", 1, 0), ints("scan_input_directions", 1, 0),
                         ints("scan_output_axes", -1), ints("scan_output_directions", 1)))
                 .addOutput(value("acc", FLOAT, 2)).addOutput(value("ys", FLOAT, 2, 3)).build();
+        return model(16, g);
+    }
+
+    /**
+     * Opset 16 Scan: a running sum over x's axis 1 read backwards, the per-step sums stacked along
+     * output axis 1 in reverse order, and a second scan input read forwards along axis 0.
+     */
+    @Test
+    void scanWithAxesAndDirections() {
         NdArray init = f32(new long[] {2}, 0.5, -1), x = f32(new long[] {2, 3}, 1, 2, 3, 4, 5, 6), w = f32(new long[] {3, 2}, 1, 2, 3, 4, 5, 6);
         // steps t = 0,1,2 read x columns 2,1,0 and w rows 0,1,2
         double[] acc = {0.5, -1};
@@ -157,11 +173,36 @@ class ControlFlowImportTest {
         // output axis 1 (= -1 of rank 2), reversed: ys[:, k] = steps[2 - k]
         double[] ys = new double[6];
         for (int k = 0; k < 3; k++) { ys[k] = steps[2 - k][0]; ys[3 + k] = steps[2 - k][1]; }
-        ImportedModel im = imported(model(16, g));
+        ImportedModel im = imported(scanModel());
         for (String backend : List.of("interp", "llvm")) {
             Map<String, NdArray> out = OnnxRunner.run(im, Map.of("init", init, "x", x, "w", w), backend);
             assertClose(f32(new long[] {2}, acc), out.get("acc"));
             assertClose(f32(new long[] {2, 3}, ys), out.get("ys"));
+        }
+    }
+
+    /** onnx-import writes the computed If, Loop and Scan as .dlm that compiles and computes what onnx-run does. */
+    @Test
+    void computedControlFlowIsWrittenAsDlm(@TempDir Path tmp) throws Exception {
+        NdArray limit = NdArray.scalar(DType.F32, 20);
+        Map<String, List<Map<String, NdArray>>> cases = new LinkedHashMap<>();
+        cases.put("if", List.of(Map.of("x", f32(new long[] {3}, 1, 2, -0.5)), Map.of("x", f32(new long[] {3}, -1, 0.5, -2))));
+        cases.put("loop", List.of(Map.of("v0", NdArray.scalar(DType.F32, 1), "limit", limit), Map.of("v0", NdArray.scalar(DType.F32, 25), "limit", limit)));
+        cases.put("scan", List.of(Map.of("init", f32(new long[] {2}, 0.5, -1), "x", f32(new long[] {2, 3}, 1, 2, 3, 4, 5, 6), "w", f32(new long[] {3, 2}, 1, 2, 3, 4, 5, 6))));
+        Map<String, ModelProto> models = Map.of("if", ifModel(3), "loop", doublingLoop(10, false), "scan", scanModel());
+        for (var c : cases.entrySet()) {
+            Path onnx = tmp.resolve(c.getKey() + ".onnx"), dlm = tmp.resolve(c.getKey() + ".dlm"), weights = tmp.resolve(c.getKey() + ".safetensors");
+            Files.write(onnx, models.get(c.getKey()).toByteArray());
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            assertEquals(0, OnnxImportCommand.run(new String[] {onnx.toString(), "-o", dlm.toString(), "--weights", weights.toString()}, new PrintStream(new ByteArrayOutputStream()),
+                    new PrintStream(err, true, StandardCharsets.UTF_8)), err.toString(StandardCharsets.UTF_8));
+            Compilation comp = Frontend.compile(dlm);
+            assertTrue(comp.ok(), comp.diagnostics() + "\n" + Files.readString(dlm));
+            Graph g = comp.models().values().iterator().next();
+            for (Map<String, NdArray> in : c.getValue()) {
+                Map<String, NdArray> want = OnnxRunner.run(onnx, in), got = Interpreter.run(g, in, ParamStore.load(g, weights));
+                for (var o : want.entrySet()) assertClose(o.getValue(), got.get(o.getKey()));
+            }
         }
     }
 
