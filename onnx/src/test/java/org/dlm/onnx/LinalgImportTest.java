@@ -14,6 +14,7 @@ import org.dlm.onnx.proto.OnnxProto.GraphProto;
 import org.dlm.onnx.proto.OnnxProto.ModelProto;
 import org.junit.jupiter.api.Test;
 
+/** Det and MaxUnpool, composed from catalogue ops and run on interp and llvm. */
 class LinalgImportTest {
     private static ModelProto det(long... shape) {
         long[] out = java.util.Arrays.copyOf(shape, shape.length - 2);
@@ -37,6 +38,26 @@ class LinalgImportTest {
         }
         NdArray four = new NdArray(DType.F32, new long[] {4, 4}, new double[] {2, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0.5, 0, 1, 1, 1, 4});
         assertEquals(12.0, OnnxRunner.run(det(4, 4), null, Map.of("x", four)).get("y").get(0), 1e-6);
+    }
+
+    @Test
+    void maxUnpoolPlacesValuesAtComputedIndices() {
+        GraphProto g = GraphProto.newBuilder().setName("g").addInput(value("x", FLOAT, 1, 1, 2, 2)).addInput(value("i", INT64, 1, 1, 2, 2))
+                .addNode(node("MaxUnpool", List.of("x", "i"), List.of("y"), ints("kernel_shape", 2, 2), ints("strides", 2, 2)))
+                .addOutput(value("y", FLOAT, 1, 1, 4, 4)).build();
+        ImportedModel im = OnnxImporter.importModel(model(11, g), null, OnnxImporter.Options.DEFAULT);
+        NdArray x = new NdArray(DType.F32, new long[] {1, 1, 2, 2}, new double[] {5, Double.POSITIVE_INFINITY, 7, 8});
+        NdArray i = new NdArray(DType.I64, new long[] {1, 1, 2, 2}, new double[] {5, 2, 8, 15});
+        double[] want = new double[16];
+        want[5] = 5;
+        want[2] = Double.POSITIVE_INFINITY;
+        want[8] = 7;
+        want[15] = 8;
+        for (String backend : List.of("interp", "llvm")) {
+            NdArray y = OnnxRunner.run(im, Map.of("x", x, "i", i), backend).get("y");
+            assertArrayEquals(new long[] {1, 1, 4, 4}, y.shape());
+            assertArrayEquals(want, y.data(), backend);
+        }
     }
 
     @Test
