@@ -14,7 +14,7 @@ import org.dlm.onnx.proto.OnnxProto.GraphProto;
 import org.dlm.onnx.proto.OnnxProto.ModelProto;
 import org.junit.jupiter.api.Test;
 
-/** Det and MaxUnpool, composed from catalogue ops and run on interp and llvm. */
+/** Det, MaxUnpool and MaxPool's Indices, composed from catalogue ops and run on interp and llvm. */
 class LinalgImportTest {
     private static ModelProto det(long... shape) {
         long[] out = java.util.Arrays.copyOf(shape, shape.length - 2);
@@ -57,6 +57,23 @@ class LinalgImportTest {
             NdArray y = OnnxRunner.run(im, Map.of("x", x, "i", i), backend).get("y");
             assertArrayEquals(new long[] {1, 1, 4, 4}, y.shape());
             assertArrayEquals(want, y.data(), backend);
+        }
+    }
+
+    @Test
+    void maxPoolIndicesPointAtTheFirstMaximumOfEachWindow() {
+        NdArray x = new NdArray(DType.F32, new long[] {1, 1, 3, 3}, new double[] {1, 5, 5, 2, 0, 5, 9, 3, 1});
+        for (int order : new int[] {0, 1}) {
+            GraphProto g = GraphProto.newBuilder().setName("g").addInput(value("x", FLOAT, 1, 1, 3, 3))
+                    .addNode(node("MaxPool", List.of("x"), List.of("y", "i"), ints("kernel_shape", 2, 2), i("storage_order", order)))
+                    .addOutput(value("y", FLOAT, 1, 1, 2, 2)).addOutput(value("i", INT64, 1, 1, 2, 2)).build();
+            ImportedModel im = OnnxImporter.importModel(model(12, g), null, OnnxImporter.Options.DEFAULT);
+            for (String backend : List.of("interp", "llvm")) {
+                Map<String, NdArray> out = OnnxRunner.run(im, Map.of("x", x), backend);
+                assertArrayEquals(new double[] {5, 5, 9, 5}, out.get("y").data(), backend);
+                // ties go to the first in row-major window order; storage_order 1 numbers the plane column by column
+                assertArrayEquals(order == 0 ? new double[] {1, 1, 6, 5} : new double[] {3, 3, 2, 7}, out.get("i").data(), backend + " order " + order);
+            }
         }
     }
 
