@@ -84,6 +84,8 @@ final class ControlFlowConverters {
                 throw cx.unsupported("with a condition computed at run time and no trip count M (the loop is unrolled: it needs a maximum number of iterations known at import time)");
             if (dynamic && nScan > 0)
                 throw cx.unsupported("with scan outputs and a condition computed at run time (the scan outputs' length would depend on the data)");
+            if (dynamic && trips > MAX_ITERATIONS)   // every one of the M iterations would be unrolled
+                throw cx.unsupported("with a condition computed at run time and trip count M = " + trips + ", more than the " + MAX_ITERATIONS + " iterations the importer unrolls");
             if (i >= MAX_ITERATIONS) throw cx.unsupported("running more than " + MAX_ITERATIONS + " iterations (the loop is unrolled)");
             List<Node> in = new ArrayList<>(List.of(cx.scalar(DType.I64, i), active));
             in.addAll(carried);

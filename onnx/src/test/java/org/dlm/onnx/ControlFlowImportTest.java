@@ -132,6 +132,14 @@ class ControlFlowImportTest {
     }
 
     @Test
+    void loopWithComputedConditionAndAHugeTripCountIsRefusedBeforeUnrolling() {
+        long start = System.nanoTime();
+        OnnxException e = assertThrows(OnnxException.class, () -> imported(doublingLoop(Long.MAX_VALUE, false)));
+        assertTrue(e.getMessage().contains("UNSUPPORTED: Loop with a condition computed at run time and trip count M = 9223372036854775807, more than the 10000 iterations the importer unrolls"), e.getMessage());
+        assertTrue(System.nanoTime() - start < 2_000_000_000L, "refused without unrolling");
+    }
+
+    @Test
     void loopWithoutTripCountAndComputedConditionIsUnsupported() {
         ModelProto m = doublingLoop(10, false);
         GraphProto g = m.getGraph().toBuilder().clearInitializer()
