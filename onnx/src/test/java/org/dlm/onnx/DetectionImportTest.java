@@ -55,6 +55,24 @@ class DetectionImportTest {
     }
 
     @Test
+    void roiAlignAveragesBilinearSamplesPerBin() {
+        GraphProto g = GraphProto.newBuilder().setName("g")
+                .addInput(value("x", FLOAT, 1, 1, 2, 2)).addInput(value("rois", FLOAT, 1, 4)).addInput(value("b", INT64, 1))
+                .addNode(node("RoiAlign", List.of("x", "rois", "b"), List.of("y"), i("output_height", 1), i("output_width", 2), i("sampling_ratio", 2)))
+                .addOutput(value("y", FLOAT, 1, 1, 1, 2)).build();
+        NdArray x = new NdArray(DType.F32, new long[] {1, 1, 2, 2}, new double[] {1, 2, 3, 4});
+        NdArray rois = new NdArray(DType.F32, new long[] {1, 4}, new double[] {0, 0, 2, 2});
+        NdArray b = new NdArray(DType.I64, new long[] {1}, new double[] {0});
+        // half_pixel: the roi is [-0.5, 1.5]²; left bin samples x = -0.25 (clamped to 0) and 0.25, right bin 0.75 and 1.25 (clamped to 1), rows 0 and 1
+        NdArray y = OnnxRunner.run(model(16, g), null, Map.of("x", x, "rois", rois, "b", b)).get("y");
+        assertArrayEquals(new long[] {1, 1, 1, 2}, y.shape());
+        assertEquals(2.125, y.get(0), 1e-6);
+        assertEquals(2.875, y.get(1), 1e-6);
+        OnnxException e = assertThrows(OnnxException.class, () -> OnnxImporter.importModel(model(16, g), null, OnnxImporter.Options.DEFAULT));
+        assertTrue(e.getMessage().contains("UNSUPPORTED: RoiAlign on computed rois or batch_indices"), e.getMessage());
+    }
+
+    @Test
     void nonMaxSuppressionOnComputedBoxesIsUnsupported() {
         OnnxException e = assertThrows(OnnxException.class, () -> OnnxImporter.importModel(nms(0), null, OnnxImporter.Options.DEFAULT));
         assertTrue(e.isUnsupported());
