@@ -1,0 +1,53 @@
+package org.dlm.backend.opencl;
+
+import org.dlm.ir.kernel.Microkernels;
+
+/**
+ * The OpenCL C GEMM behind every {@code sgemm_XY} call: {@code C = relu?(A·B [+ C] [+ bias])},
+ * A (m×k, or k×m when transposed) and B (k×n, or n×k) with leading dimensions, tiles of
+ * {@value #TILE}×{@value #TILE} staged in local memory, one work item per element of C. Operands
+ * are passed as a storage block plus a byte offset, so one kernel serves every buffer.
+ * Flags as in {@link Microkernels}.
+ */
+final class GemmKernel {
+    static final int TILE = 16;
+    static final String NAME = "dlm_sgemm";
+
+    private GemmKernel() {}
+
+    static final String SOURCE = """
+            #define DLM_TILE %d
+            __kernel __attribute__((reqd_work_group_size(DLM_TILE, DLM_TILE, 1)))
+            void dlm_sgemm(long m, long n, long k,
+                           __global const uchar* ab, long aoff, long lda, int ta,
+                           __global const uchar* bb, long boff, long ldb, int tb,
+                           __global uchar* cb, long coff, long ldc,
+                           int flags, __global const uchar* biasb, long biasoff) {
+                __global const float* A = (__global const float*)(ab + aoff);
+                __global const float* B = (__global const float*)(bb + boff);
+                __global float* C = (__global float*)(cb + coff);
+                __local float As[DLM_TILE][DLM_TILE + 1];
+                __local float Bs[DLM_TILE][DLM_TILE + 1];
+                const int tx = get_local_id(0), ty = get_local_id(1);
+                const long j = (long)get_group_id(0) * DLM_TILE + tx;   // column of C
+                const long i = (long)get_group_id(1) * DLM_TILE + ty;   // row of C
+                float acc = 0.0f;
+                for (long p0 = 0; p0 < k; p0 += DLM_TILE) {
+                    const long pa = p0 + tx, pb = p0 + ty;
+                    As[ty][tx] = (i < m && pa < k) ? (ta ? A[pa * lda + i] : A[i * lda + pa]) : 0.0f;
+                    Bs[ty][tx] = (j < n && pb < k) ? (tb ? B[j * ldb + pb] : B[pb * ldb + j]) : 0.0f;
+                    barrier(CLK_LOCAL_MEM_FENCE);
+                    for (int q = 0; q < DLM_TILE; q++) acc = fma(As[ty][q], Bs[q][tx], acc);
+                    barrier(CLK_LOCAL_MEM_FENCE);
+                }
+                if (i < m && j < n) {
+                    __global const float* bias = (__global const float*)(biasb + biasoff);
+                    if (flags & %d) acc += C[i * ldc + j];
+                    if (flags & %d) acc += bias[j];
+                    if (flags & %d) acc += bias[i];
+                    if (flags & %d) acc = fmax(acc, 0.0f);
+                    C[i * ldc + j] = acc;
+                }
+            }
+            """.formatted(TILE, Microkernels.ACCUMULATE, Microkernels.BIAS_COLUMNS, Microkernels.BIAS_ROWS, Microkernels.RELU);
+}
