@@ -64,10 +64,14 @@ public final class OpenClExecutable implements Executable {
     static OpenClExecutable compile(Graph g, Map<String, NdArray> params, OpenClBackend.Options options) {
         long t0 = System.nanoTime();
         OpenClDevice device = OpenClDevice.select(options.device());
-        Lowered lowered = GraphLowering.lower(g, options.dims(), params);
+        return compile(GraphLowering.lower(g, options.dims(), params), device, t0);
+    }
+
+    /** Compiles an already lowered module (tests build GEMM calls by hand). */
+    static OpenClExecutable compile(Lowered lowered, OpenClDevice device, long t0) {
         OpenClProgram program = OpenClCodegen.generate(lowered.module());
         if (program.usesF64() && !device.info().fp64())
-            throw new OpenClException("model " + g.name() + " computes in f64, which OpenCL device '" + device.info().name()
+            throw new OpenClException("model " + lowered.module().name() + " computes in f64, which OpenCL device '" + device.info().name()
                     + "' does not support (no cl_khr_fp64); pick another device with " + OpenClDevice.ENV + " or cast to f32");
         OpenClExecutable exe = new OpenClExecutable(lowered, program, device);
         try {
