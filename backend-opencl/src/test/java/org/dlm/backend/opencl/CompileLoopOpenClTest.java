@@ -47,6 +47,6 @@ class CompileLoopOpenClTest {
         }
         long after = rssKiB();
         System.out.printf("RSS after 20 cycles %d KiB, after 200 %d KiB%n", before, after);
-        assertTrue(after - before < 64 * 1024, "RSS grew by " + (after - before) + " KiB over 180 cycles");
+        assertTrue(after - before < 32 * 1024, "RSS grew by " + (after - before) + " KiB over 180 cycles");
     }
 }

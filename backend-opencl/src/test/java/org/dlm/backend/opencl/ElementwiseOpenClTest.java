@@ -60,4 +60,13 @@ class ElementwiseOpenClTest {
                 Node.of("cast", List.of(x), Attrs.of("dtype", DType.BOOL)), Node.of("cast", List.of(x), Attrs.of("dtype", DType.U8)),
                 Node.of("pow", i, i)), 0);
     }
+
+    @Test
+    void doublesWhenTheDeviceHasFp64() {
+        assertTrue(OpenClDevice.select(null).info().fp64(), "the test device (PoCL) supports cl_khr_fp64");
+        Node x = input("x", DType.F64, 4, 9), y = input("y", DType.F64, 9);
+        Node z = Node.of("tanh", Node.of("add", Node.of("exp", x), y));
+        check(7, List.of(z, Node.of("reduce_sum", List.of(x), Attrs.of("axes", List.of(1L))), Node.of("max", x, y),
+                Node.of("cast", List.of(x), Attrs.of("dtype", DType.F32))), 1e-12);
+    }
 }
