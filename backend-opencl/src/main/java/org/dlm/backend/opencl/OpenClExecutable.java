@@ -63,8 +63,9 @@ public final class OpenClExecutable implements Executable {
 
     static OpenClExecutable compile(Graph g, Map<String, NdArray> params, OpenClBackend.Options options) {
         long t0 = System.nanoTime();
-        OpenClDevice device = OpenClDevice.select(options.device());
-        return compile(GraphLowering.lower(g, options.dims(), params), device, t0);
+        // lower first: a model the lowering refuses is unsupported whatever the machine's devices
+        Lowered lowered = GraphLowering.lower(g, options.dims(), params);
+        return compile(lowered, OpenClDevice.select(options.device()), t0);
     }
 
     /** Compiles an already lowered module (tests build GEMM calls by hand). */

@@ -48,7 +48,7 @@ class ReferenceModelsOpenClTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"mlp,MLP,3", "lenet,LeNet,2", "transformer,Transformer,1"})
+    @CsvSource({"mlp,MLP,3", "lenet,LeNet,2", "resnet20,ResNet20,1", "mobilenet,MobileNet,1", "transformer,Transformer,1"})
     void modelMatchesTheInterpreter(String file, String name, long batch) {
         Graph g = model(file, name);
         assertNotNull(g, name);
