@@ -44,6 +44,7 @@ public final class OpenClExecutable implements Executable {
     private final List<Owned> owned = new ArrayList<>();   // every cl object, released in reverse order on close
     private final Map<String, MemorySegment> kernels = new HashMap<>();
     private final int blockArgs;
+    private final boolean tiledGemm;
     private MemorySegment queue, clProgram, gemm, params, arena;
     private MemorySegment[] inputMems, outputMems;
 
@@ -52,7 +53,8 @@ public final class OpenClExecutable implements Executable {
     private long compileNanos, buildNanos;
     private boolean closed;
 
-    private OpenClExecutable(Lowered lowered, OpenClProgram program, OpenClDevice device) {
+    private OpenClExecutable(Lowered lowered, OpenClProgram program, OpenClDevice device, boolean tiledGemm) {
+        this.tiledGemm = tiledGemm;
         this.lowered = lowered;
         this.program = program;
         this.device = device;
@@ -65,16 +67,20 @@ public final class OpenClExecutable implements Executable {
         long t0 = System.nanoTime();
         // lower first: a model the lowering refuses is unsupported whatever the machine's devices
         Lowered lowered = GraphLowering.lower(g, options.dims(), params);
-        return compile(lowered, OpenClDevice.select(options.device()), t0);
+        OpenClDevice device = OpenClDevice.select(options.device());
+        return compile(lowered, device, device.info().gpu(), t0);
     }
 
-    /** Compiles an already lowered module (tests build GEMM calls by hand). */
-    static OpenClExecutable compile(Lowered lowered, OpenClDevice device, long t0) {
+    /**
+     * Compiles an already lowered module (tests build GEMM calls by hand); {@code tiledGemm}
+     * picks the local-memory GEMM (GPUs) over the direct one (CPUs), see {@link GemmKernel}.
+     */
+    static OpenClExecutable compile(Lowered lowered, OpenClDevice device, boolean tiledGemm, long t0) {
         OpenClProgram program = OpenClCodegen.generate(lowered.module());
         if (program.usesF64() && !device.info().fp64())
             throw new OpenClException("model " + lowered.module().name() + " computes in f64, which OpenCL device '" + device.info().name()
                     + "' does not support (no cl_khr_fp64); pick another device with " + OpenClDevice.ENV + " or cast to f32");
-        OpenClExecutable exe = new OpenClExecutable(lowered, program, device);
+        OpenClExecutable exe = new OpenClExecutable(lowered, program, device, tiledGemm);
         try {
             exe.setUp(System.nanoTime());
         } catch (RuntimeException | Error e) {
@@ -109,7 +115,7 @@ public final class OpenClExecutable implements Executable {
         blocks[blockArgs - 2] = params;
         blocks[blockArgs - 1] = arena;
         createKernels(program.steps(), blocks);
-        if (program.source().contains("void " + GemmKernel.NAME + "(")) gemm = own(Kind.KERNEL, Cl.createKernel(clProgram, GemmKernel.NAME));
+        if (program.source().contains("void " + GemmKernel.NAME + "(")) gemm = own(Kind.KERNEL, Cl.createKernel(clProgram, tiledGemm ? GemmKernel.NAME : GemmKernel.DIRECT));
     }
 
     private void createKernels(List<Step> steps, MemorySegment[] blocks) {
@@ -254,7 +260,8 @@ public final class OpenClExecutable implements Executable {
         arg = setInt(arg, (int) scalar(a.get(9), env));
         setPtr(arg, a.get(10), env);
         long t = GemmKernel.TILE;
-        Cl.ndRange(queue, gemm, new long[] {(n + t - 1) / t * t, (m + t - 1) / t * t}, new long[] {t, t});
+        if (tiledGemm) Cl.ndRange(queue, gemm, new long[] {(n + t - 1) / t * t, (m + t - 1) / t * t}, new long[] {t, t});
+        else Cl.ndRange(queue, gemm, new long[] {n, m}, null);
     }
 
     private static long scalar(Stmt.Arg a, Map<String, Long> env) {

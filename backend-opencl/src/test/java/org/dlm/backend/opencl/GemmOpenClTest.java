@@ -22,7 +22,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The OpenCL GEMM for all four transposes and every flag, with odd sizes, padded leading
+ * Both OpenCL GEMMs (tiled and direct) for all four transposes and every flag, with odd sizes, padded leading
  * dimensions and non-zero operand offsets, against a plain Java product. One module (one
  * OpenCL program) per size holds every case as a statement writing its own output.
  */
@@ -31,8 +31,8 @@ class GemmOpenClTest {
             Microkernels.BIAS_ROWS | Microkernels.ACCUMULATE, Microkernels.RELU | Microkernels.ACCUMULATE | Microkernels.BIAS_COLUMNS};
 
     @ParameterizedTest
-    @CsvSource({"37,21,19", "1,1,1", "70,45,33", "5,130,2"})
-    void everyTransposeAndFlagMatchesJava(int m, int n, int k) {
+    @CsvSource({"37,21,19,true", "1,1,1,true", "70,45,33,true", "5,130,2,true", "37,21,19,false", "1,1,1,false", "70,45,33,false", "5,130,2,false"})
+    void everyTransposeAndFlagMatchesJava(int m, int n, int k, boolean tiled) {
         int offA = 5, offB = 3, ldc = n + 2;
         int lda = Math.max(m, k) + 3, ldb = Math.max(n, k) + 1;
         long sizeA = offA + (long) Math.max(m, k) * lda, sizeB = offB + (long) Math.max(n, k) * ldb;
@@ -76,7 +76,7 @@ class GemmOpenClTest {
         in.put("b", Tensor.ofFloats(new long[] {sizeB}, bv));
         in.put("c0", Tensor.ofFloats(new long[] {m, ldc}, cv));
         in.put("bias", Tensor.ofFloats(new long[] {Math.max(m, n)}, biasv));
-        try (OpenClExecutable exe = OpenClExecutable.compile(lowered, OpenClDevice.select(null), System.nanoTime())) {
+        try (OpenClExecutable exe = OpenClExecutable.compile(lowered, OpenClDevice.select(null), tiled, System.nanoTime())) {
             Map<String, Tensor> got = exe.run(in);
             for (int s = 0; s < cases.size(); s++) {
                 int[] cs = cases.get(s);
@@ -98,7 +98,7 @@ class GemmOpenClTest {
                                 want = acc;
                             }
                             assertEquals(want, out[i * ldc + j], 1e-4 * (1 + Math.abs(want)),
-                                    Microkernels.sgemm(ta, tb) + " flags " + flags + " " + m + "x" + n + "x" + k + " at (" + i + ", " + j + ")");
+                                    (tiled ? "tiled " : "direct ") + Microkernels.sgemm(ta, tb) + " flags " + flags + " " + m + "x" + n + "x" + k + " at (" + i + ", " + j + ")");
                         }
                     }
                 }
