@@ -69,22 +69,31 @@ final class NormGradLowering {
 
     /** Σ f(j) for j in [0, n) with {@link #LANES} accumulators over blocks (combined pairwise), then the remainder. */
     static Expr laneSum(Lowerer cx, String hint, DType t, long n, Function<Expr, Expr> f) {
+        return laneReduce(cx, hint, t, n, c(t, 0), Expr::add, f);
+    }
+
+    /** max over j in [0, n) of f(j), NaN-propagating like {@code max}; exact in any order. */
+    static Expr laneMax(Lowerer cx, String hint, DType t, long n, Function<Expr, Expr> f) {
+        return laneReduce(cx, hint, t, n, c(t, Double.NEGATIVE_INFINITY), Expr::max, f);
+    }
+
+    static Expr laneReduce(Lowerer cx, String hint, DType t, long n, Expr init, java.util.function.BinaryOperator<Expr> op, Function<Expr, Expr> f) {
         long blocks = n / LANES, done = blocks * LANES;
-        Expr total = c(t, 0);
+        Expr total = init;
         if (blocks > 0) {
             Expr.Var[] acc = new Expr.Var[LANES];
-            for (int l = 0; l < LANES; l++) acc[l] = cx.local(hint + "_l", t, c(t, 0));
+            for (int l = 0; l < LANES; l++) acc[l] = cx.local(hint + "_l", t, init);
             cx.loop(blocks, b -> cx.collect(() -> {
-                for (int l = 0; l < LANES; l++) cx.assign(acc[l], add(acc[l], f.apply(add(mul(b, i64(LANES)), i64(l)))));
+                for (int l = 0; l < LANES; l++) cx.assign(acc[l], op.apply(acc[l], f.apply(add(mul(b, i64(LANES)), i64(l)))));
             }));
             Expr[] level = java.util.Arrays.copyOf(acc, LANES, Expr[].class);
             for (int w = LANES; w > 1; w /= 2)
-                for (int l = 0; l < w / 2; l++) level[l] = add(level[2 * l], level[2 * l + 1]);
+                for (int l = 0; l < w / 2; l++) level[l] = op.apply(level[2 * l], level[2 * l + 1]);
             total = level[0];
         }
-        var sum = cx.local(hint + "_s", t, total);
-        if (n > done) cx.loop(n - done, j -> List.of(new Stmt.Assign(sum.name(), add(sum, f.apply(add(j, i64(done)))))));
-        return sum;
+        var r = cx.local(hint + "_s", t, total);
+        if (n > done) cx.loop(n - done, j -> List.of(new Stmt.Assign(r.name(), op.apply(r, f.apply(add(j, i64(done)))))));
+        return r;
     }
 
     private static Expr at(Lowerer cx, Node n, Expr flat) { return cx.read(n, Index.ofFlat(cx.shape(n), flat)); }

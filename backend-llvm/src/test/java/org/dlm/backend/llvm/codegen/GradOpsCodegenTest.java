@@ -198,6 +198,15 @@ class GradOpsCodegenTest {
     }
 
     @Test
+    void sumsOverLeadingOrTrailingAxes() {
+        Node x = input("x", DType.F32, 3, 4, 17), y = input("y", DType.F32, 2, 5, 7);
+        check(48, List.of(op("reduce_sum", Attrs.of("axes", ints(0, 1)), x), op("reduce_mean", Attrs.of("axes", ints(0)), x),
+                op("reduce_l2", Attrs.of("axes", ints(0, 1), "keepdims", true), x), op("reduce_sum", Attrs.of("axes", ints(1, 2)), y),
+                op("reduce_mean", Attrs.of("axes", ints(-1)), y), op("reduce_l2", Attrs.EMPTY, y),
+                op("reduce_sum", Attrs.EMPTY, Node.of("mul", x, x)), op("reduce_sum", Attrs.of("axes", ints(0)), y)), TOL);
+    }
+
+    @Test
     void shapeOfAStaticShape() {
         Node x = input("x", DType.F32, 3, 1, 5);
         check(44, List.of(Node.of("shape_of", x), op("reduce_prod", Attrs.EMPTY, Node.of("shape_of", x))), TOL);
