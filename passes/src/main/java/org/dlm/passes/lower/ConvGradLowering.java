@@ -67,14 +67,14 @@ final class ConvGradLowering {
         cx.loops(ws, true, idx -> cx.collect(() -> {
             Expr oc = idx.dim(0), ci = add(mul(div(oc, i64(og)), i64(cg)), idx.dim(1)), ki = idx.dim(2), kj = idx.dim(3);
             var acc = cx.local("acc", DType.F32, f32(0));
-            cx.loops(new long[] {xs[0], oh, ow}, false, p -> {
+            // per output row, independent partial sums over the columns (one f32 chain would serialize)
+            cx.loops(new long[] {xs[0], oh}, false, p -> cx.collect(() -> cx.assign(acc, add(acc, NormGradLowering.laneSum(cx, "row", DType.F32, ow, z -> {
                 Expr iy = add(sub(mul(p.dim(1), i64(win.sh())), i64(win.pt())), mul(ki, i64(win.dh())));
-                Expr ix = add(sub(mul(p.dim(2), i64(win.sw())), i64(win.pl())), mul(kj, i64(win.dw())));
+                Expr ix = add(sub(mul(z, i64(win.sw())), i64(win.pl())), mul(kj, i64(win.dw())));
                 Expr src = add(mul(add(mul(p.dim(0), i64(c)), ci), i64(h * wd)), add(mul(ConvLowering.clamp(iy, h), i64(wd)), ConvLowering.clamp(ix, wd)));
-                Expr g = cx.read(gy, Index.ofFlat(gs, add(mul(add(mul(p.dim(0), i64(o)), oc), i64(oh * ow)), add(mul(p.dim(1), i64(ow)), p.dim(2)))));
-                Expr v = select(ConvLowering.inside(iy, h, ix, wd), cx.read(x, Index.ofFlat(xs, src)), f32(0));
-                return List.of(new Stmt.Assign(acc.name(), add(acc, mul(g, v))));
-            });
+                Expr g = cx.read(gy, Index.ofFlat(gs, add(mul(add(mul(p.dim(0), i64(o)), oc), i64(oh * ow)), add(mul(p.dim(1), i64(ow)), z))));
+                return mul(g, select(ConvLowering.inside(iy, h, ix, wd), cx.read(x, Index.ofFlat(xs, src)), f32(0)));
+            })))));
             cx.emit(new Stmt.Store(out, idx.flat(), acc));
         }));
     }
