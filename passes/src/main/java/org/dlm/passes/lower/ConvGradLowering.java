@@ -13,9 +13,10 @@ import org.dlm.ir.kernel.Stmt;
 /**
  * The backward ops of the convolutions and pools. {@code conv2d_weight_grad} is im2col + GEMM:
  * {@code dW[O, C·kh·kw] += dY_n[O, OH·OW] · col_nᵀ} per image ({@code sgemm_nt} with the
- * accumulate flag); {@code conv_transpose2d} (conv2d's input gradient) is
- * {@code col = Wᵀ · x_n} ({@code sgemm_tn}) followed by col2im, a scatter-add whose rows are
- * copy loops over the range of columns that land inside the image. Grouped (depthwise) variants
+ * accumulate flag); {@code conv_transpose2d} (conv2d's input gradient) with stride 1 is a
+ * convolution with the flipped, transposed kernel (im2col + {@code sgemm_nn}; 1x1 a single
+ * {@code sgemm_tn} per image), otherwise {@code col = Wᵀ · x_n} ({@code sgemm_tn}) followed by
+ * col2im, a scatter-add whose rows are copy loops over the range of columns inside the image. Grouped (depthwise) variants
  * are direct loops. Pool gradients are loops over each plane's windows (parallel over planes, so
  * the scatter-adds of overlapping windows never race); max pooling recomputes each window's
  * first maximum as the forward op picked it.
@@ -67,14 +68,14 @@ final class ConvGradLowering {
         cx.loops(ws, true, idx -> cx.collect(() -> {
             Expr oc = idx.dim(0), ci = add(mul(div(oc, i64(og)), i64(cg)), idx.dim(1)), ki = idx.dim(2), kj = idx.dim(3);
             var acc = cx.local("acc", DType.F32, f32(0));
-            cx.loops(new long[] {xs[0], oh, ow}, false, p -> {
+            // per output row, independent partial sums over the columns (one f32 chain would serialize)
+            cx.loops(new long[] {xs[0], oh}, false, p -> cx.collect(() -> cx.assign(acc, add(acc, NormGradLowering.laneSum(cx, "row", DType.F32, ow, z -> {
                 Expr iy = add(sub(mul(p.dim(1), i64(win.sh())), i64(win.pt())), mul(ki, i64(win.dh())));
-                Expr ix = add(sub(mul(p.dim(2), i64(win.sw())), i64(win.pl())), mul(kj, i64(win.dw())));
+                Expr ix = add(sub(mul(z, i64(win.sw())), i64(win.pl())), mul(kj, i64(win.dw())));
                 Expr src = add(mul(add(mul(p.dim(0), i64(c)), ci), i64(h * wd)), add(mul(ConvLowering.clamp(iy, h), i64(wd)), ConvLowering.clamp(ix, wd)));
-                Expr g = cx.read(gy, Index.ofFlat(gs, add(mul(add(mul(p.dim(0), i64(o)), oc), i64(oh * ow)), add(mul(p.dim(1), i64(ow)), p.dim(2)))));
-                Expr v = select(ConvLowering.inside(iy, h, ix, wd), cx.read(x, Index.ofFlat(xs, src)), f32(0));
-                return List.of(new Stmt.Assign(acc.name(), add(acc, mul(g, v))));
-            });
+                Expr g = cx.read(gy, Index.ofFlat(gs, add(mul(add(mul(p.dim(0), i64(o)), oc), i64(oh * ow)), add(mul(p.dim(1), i64(ow)), z))));
+                return mul(g, select(ConvLowering.inside(iy, h, ix, wd), cx.read(x, Index.ofFlat(xs, src)), f32(0)));
+            })))));
             cx.emit(new Stmt.Store(out, idx.flat(), acc));
         }));
     }
@@ -93,7 +94,32 @@ final class ConvGradLowering {
             directTranspose(n, cx, xs, ws, os, groups, win, bias);
             return;
         }
-        long rows = og * kh * kw, hw = h * wd;
+        long hw = h * wd, ohw = oh * ow;
+        int biasFlag = bias == null ? 0 : Microkernels.BIAS_ROWS;
+        if (win.trivial()) {   // 1x1, stride 1, no padding: out_n[O, HW] = Wᵀ · x_n, straight into the output
+            cx.loop(batch, img -> List.of(LinalgLowering.sgemm(true, false, o, hw, c, weight, i64(0), o, in, mul(img, i64(c * hw)), hw,
+                    out, mul(img, i64(o * ohw)), ohw, biasFlag, bias)));
+            return;
+        }
+        long[] op = n.attrs().getLongArray("output_padding", 0, 0);
+        long pt = win.dh() * (kh - 1) - win.pt(), pl = win.dw() * (kw - 1) - win.pl();
+        long pb = win.dh() * (kh - 1) - win.pb() + op[0], pr = win.dw() * (kw - 1) - win.pr() + op[1];
+        if (win.sh() == 1 && win.sw() == 1 && pt >= 0 && pl >= 0 && pb >= 0 && pr >= 0) {
+            // stride 1: a convolution of x with the flipped, transposed kernel and padding d·(k-1) - p (gather, no scatter)
+            ConvLowering.Window flipped = new ConvLowering.Window(kh, kw, 1, 1, pt, pl, pb, pr, win.dh(), win.dw());
+            long patch = c * kh * kw;
+            Buffer wf = cx.temp("w_flipped", DType.F32, o * patch);
+            cx.loops(new long[] {o, c, kh, kw}, true, i -> List.of(new Stmt.Store(wf, i.flat(), load(weight,
+                    add(mul(add(mul(i.dim(1), i64(o)), i.dim(0)), i64(kh * kw)), add(mul(sub(i64(kh - 1), i.dim(2)), i64(kw)), sub(i64(kw - 1), i.dim(3))))))));
+            Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
+            cx.loop(batch, img -> cx.collect(() -> {
+                ConvLowering.im2col(cx, in, mul(img, i64(c * hw)), col, c, h, wd, oh, ow, flipped);
+                cx.emit(LinalgLowering.sgemm(false, false, o, ohw, patch, wf, i64(0), patch, col, i64(0), ohw,
+                        out, mul(img, i64(o * ohw)), ohw, biasFlag, bias));
+            }));
+            return;
+        }
+        long rows = og * kh * kw;
         Buffer col = cx.temp("col", DType.F32, rows * hw);
         cx.loop(batch, img -> cx.collect(() -> {
             Expr outImg = mul(img, i64(o * oh * ow));

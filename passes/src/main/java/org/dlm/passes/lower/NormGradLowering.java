@@ -41,16 +41,59 @@ final class NormGradLowering {
         long count() { return n * s; }
     }
 
-    /** Emits {@code body(flat index)} for every element of channel {@code ch}: loops over n, then s (contiguous). */
-    private static void overChannel(Lowerer cx, Channels g, Expr ch, Function<Expr, List<Stmt>> body) {
-        cx.loops(new long[] {g.n(), g.s()}, false, it -> body.apply(add(add(mul(it.dim(0), i64(g.c() * g.s())), mul(ch, i64(g.s()))), it.dim(1))));
+    /**
+     * The flat indices {@code base + o·outerStride + j·stride} for o in [0, outer), j in [0, inner):
+     * a channel over the batch, a row, a group.
+     */
+    record Span(long outer, long outerStride, Expr base, long inner, long stride) {
+        static Span channel(Channels g, Expr ch) { return new Span(g.n(), g.c() * g.s(), mul(ch, i64(g.s())), g.s(), 1); }
+        static Span row(Expr base, long len) { return new Span(1, 0, base, len, 1); }
+
+        Expr at(Expr o, Expr j) { return add(add(base, mul(o, i64(outerStride))), mul(j, i64(stride))); }
+
+        /** Emits {@code body(flat index)} for every index, the contiguous dim innermost. */
+        void each(Lowerer cx, Function<Expr, List<Stmt>> body) {
+            cx.loops(new long[] {outer, inner}, false, it -> body.apply(at(it.dim(0), it.dim(1))));
+        }
     }
 
-    /** Declares the sum of {@code f(i)} over a channel (or any index set {@code over}) as a local. */
-    private static Expr.Var sum(Lowerer cx, String hint, DType t, java.util.function.Consumer<Function<Expr, List<Stmt>>> over, Function<Expr, Expr> f) {
+    /** Independent partial sums per inner loop: without fast-math a single f32 accumulator serializes on the add latency and never vectorizes. */
+    static final int LANES = 8;
+
+    /** Declares the sum of {@code f(i)} over {@code span} as a local. */
+    private static Expr.Var sum(Lowerer cx, String hint, DType t, Span span, Function<Expr, Expr> f) {
         var acc = cx.local(hint, t, c(t, 0));
-        over.accept(i -> List.of(new Stmt.Assign(acc.name(), add(acc, f.apply(i)))));
+        cx.loop(span.outer(), o -> cx.collect(() -> cx.assign(acc, add(acc, laneSum(cx, hint, t, span.inner(), j -> f.apply(span.at(o, j)))))));
         return acc;
+    }
+
+    /** Σ f(j) for j in [0, n) with {@link #LANES} accumulators over blocks (combined pairwise), then the remainder. */
+    static Expr laneSum(Lowerer cx, String hint, DType t, long n, Function<Expr, Expr> f) {
+        return laneReduce(cx, hint, t, n, c(t, 0), Expr::add, f);
+    }
+
+    /** max over j in [0, n) of f(j), NaN-propagating like {@code max}; exact in any order. */
+    static Expr laneMax(Lowerer cx, String hint, DType t, long n, Function<Expr, Expr> f) {
+        return laneReduce(cx, hint, t, n, c(t, Double.NEGATIVE_INFINITY), Expr::max, f);
+    }
+
+    static Expr laneReduce(Lowerer cx, String hint, DType t, long n, Expr init, java.util.function.BinaryOperator<Expr> op, Function<Expr, Expr> f) {
+        long blocks = n / LANES, done = blocks * LANES;
+        Expr total = init;
+        if (blocks > 0) {
+            Expr.Var[] acc = new Expr.Var[LANES];
+            for (int l = 0; l < LANES; l++) acc[l] = cx.local(hint + "_l", t, init);
+            cx.loop(blocks, b -> cx.collect(() -> {
+                for (int l = 0; l < LANES; l++) cx.assign(acc[l], op.apply(acc[l], f.apply(add(mul(b, i64(LANES)), i64(l)))));
+            }));
+            Expr[] level = java.util.Arrays.copyOf(acc, LANES, Expr[].class);
+            for (int w = LANES; w > 1; w /= 2)
+                for (int l = 0; l < w / 2; l++) level[l] = op.apply(level[2 * l], level[2 * l + 1]);
+            total = level[0];
+        }
+        var r = cx.local(hint + "_s", t, total);
+        if (n > done) cx.loop(n - done, j -> List.of(new Stmt.Assign(r.name(), op.apply(r, f.apply(add(j, i64(done)))))));
+        return r;
     }
 
     private static Expr at(Lowerer cx, Node n, Expr flat) { return cx.read(n, Index.ofFlat(cx.shape(n), flat)); }
@@ -63,12 +106,12 @@ final class NormGradLowering {
         Buffer out = cx.storage(n);
         cx.loops(new long[] {g.c()}, true, chi -> cx.collect(() -> {
             Expr ch = chi.dim(0);
-            var mean = cx.local("mean", t, mul(sum(cx, "sum", t, b -> overChannel(cx, g, ch, b), i -> at(cx, x, i)), c(t, 1.0 / g.count())));
+            var mean = cx.local("mean", t, mul(sum(cx, "sum", t, Span.channel(g, ch), i -> at(cx, x, i)), c(t, 1.0 / g.count())));
             if (!var) {
                 cx.emit(new Stmt.Store(out, ch, mean));
                 return;
             }
-            Expr sq = sum(cx, "sq", t, b -> overChannel(cx, g, ch, b), i -> {
+            Expr sq = sum(cx, "sq", t, Span.channel(g, ch), i -> {
                 Expr d = sub(at(cx, x, i), mean);
                 return mul(d, d);
             });
@@ -86,7 +129,7 @@ final class NormGradLowering {
         Buffer out = cx.storage(n);
         cx.loops(new long[] {g.c()}, true, chi -> cx.collect(() -> {
             Expr ch = chi.dim(0);
-            java.util.function.Consumer<Function<Expr, List<Stmt>>> over = b -> overChannel(cx, g, ch, b);
+            Span over = Span.channel(g, ch);
             Expr mean, var;
             if (training) {
                 mean = cx.local("mean", t, mul(sum(cx, "sum", t, over, i -> at(cx, x, i)), c(t, 1.0 / g.count())));
@@ -111,14 +154,14 @@ final class NormGradLowering {
                 default -> {
                     if (!training) {
                         var scale = cx.local("scale", t, mul(gm, inv));
-                        over.accept(i -> List.of(new Stmt.Store(out, i, mul(at(cx, gy, i), scale))));
+                        over.each(cx, i -> List.of(new Stmt.Store(out, i, mul(at(cx, gy, i), scale))));
                         return;
                     }
                     var sd = sum(cx, "sumd", t, over, i -> at(cx, gy, i));
                     var sdx = sum(cx, "sumdx", t, over, i -> mul(at(cx, gy, i), xhat.apply(i)));
                     // dx = gamma·inv/M · (M·gy - Σgy - xhat·Σ gy·xhat)
                     var k = cx.local("k", t, mul(gm, mul(inv, c(t, 1.0 / g.count()))));
-                    over.accept(i -> List.of(new Stmt.Store(out, i,
+                    over.each(cx, i -> List.of(new Stmt.Store(out, i,
                             mul(k, sub(sub(mul(c(t, g.count()), at(cx, gy, i)), sd), mul(xhat.apply(i), sdx))))));
                 }
             }
@@ -146,7 +189,7 @@ final class NormGradLowering {
         if (wrt == 0) {
             cx.loops(new long[] {rows}, true, ri -> cx.collect(() -> {
                 Expr base = mul(ri.dim(0), i64(cols));
-                java.util.function.Consumer<Function<Expr, List<Stmt>>> over = b -> cx.loop(cols, j -> b.apply(j));
+                Span over = Span.row(i64(0), cols);
                 var mean = cx.local("mean", t, mul(sum(cx, "sum", t, over, j -> at(cx, x, add(base, j))), c(t, 1.0 / cols)));
                 var q = sum(cx, "sq", t, over, j -> {
                     Expr d = sub(at(cx, x, add(base, j)), mean);
@@ -168,7 +211,7 @@ final class NormGradLowering {
         if (wrt == 1) {
             cx.loops(new long[] {rows}, true, ri -> cx.collect(() -> {
                 Expr base = mul(ri.dim(0), i64(cols));
-                java.util.function.Consumer<Function<Expr, List<Stmt>>> over = b -> cx.loop(cols, j -> b.apply(j));
+                Span over = Span.row(i64(0), cols);
                 var mean = cx.local("mean", t, mul(sum(cx, "sum", t, over, j -> at(cx, x, add(base, j))), c(t, 1.0 / cols)));
                 var q = sum(cx, "sq", t, over, j -> {
                     Expr d = sub(at(cx, x, add(base, j)), mean);
@@ -199,7 +242,7 @@ final class NormGradLowering {
         double eps = n.attrs().getDouble("eps", 1e-5);
         cx.loops(new long[] {ch.n() * groups}, true, gi -> cx.collect(() -> {
             Expr base = mul(gi.dim(0), i64(m));
-            java.util.function.Consumer<Function<Expr, List<Stmt>>> over = b -> cx.loop(m, j -> b.apply(j));
+            Span over = Span.row(i64(0), m);
             var mean = cx.local("mean", t, mul(sum(cx, "sum", t, over, j -> at(cx, x, add(base, j))), c(t, 1.0 / m)));
             var q = sum(cx, "sq", t, over, j -> {
                 Expr d = sub(at(cx, x, add(base, j)), mean);
@@ -261,7 +304,7 @@ final class NormGradLowering {
             Expr g0 = mul(rem(k, i64(groups)), i64(cg));
             var mean = cx.local("mean", t, meanOf.apply(k));
             var inv = cx.local("inv", t, invOf.apply(k));
-            java.util.function.Consumer<Function<Expr, List<Stmt>>> over = b -> cx.loop(m, j -> b.apply(j));
+            Span over = Span.row(i64(0), m);
             Function<Expr, Expr> d = j -> mul(at(cx, gy, add(base, j)), at(cx, gamma, add(g0, div(j, i64(ch.s())))));
             Function<Expr, Expr> xhat = j -> mul(sub(at(cx, x, add(base, j)), mean), inv);
             var sd = sum(cx, "sumd", t, over, d);
@@ -286,7 +329,7 @@ final class NormGradLowering {
         cx.loops(new long[] {outer, inner}, true, oi -> cx.collect(() -> {
             Expr base = add(mul(oi.dim(0), i64(len * in)), oi.dim(1));
             Function<Expr, Expr> pos = k -> add(base, mul(k, i64(in)));
-            var s = sum(cx, "sum", t, b -> cx.loop(len, b::apply), k -> log ? at(cx, gy, pos.apply(k)) : mul(at(cx, gy, pos.apply(k)), at(cx, y, pos.apply(k))));
+            var s = sum(cx, "sum", t, Span.row(i64(0), len), k -> log ? at(cx, gy, pos.apply(k)) : mul(at(cx, gy, pos.apply(k)), at(cx, y, pos.apply(k))));
             cx.loop(len, k -> {
                 Expr yk = at(cx, y, pos.apply(k)), gk = at(cx, gy, pos.apply(k));
                 return List.of(new Stmt.Store(out, pos.apply(k), log ? sub(gk, mul(un(UnOp.EXP, yk), s)) : mul(yk, sub(gk, s))));

@@ -39,16 +39,17 @@ final class NormLowering {
             Expr base = add(mul(oi.dim(0), i64(len * in)), oi.dim(1));
             java.util.function.Function<Expr, Expr> at = k -> add(base, mul(k, i64(in)));
             java.util.function.Function<Expr, Expr> xv = k -> cx.read(x, Index.ofFlat(xs, at.apply(k)));
-            var m = cx.local("max", t, c(t, Double.NEGATIVE_INFINITY));
-            cx.loop(len, k -> List.of(new Stmt.Assign(m.name(), max(m, xv.apply(k)))));
-            var s = cx.local("sum", t, c(t, 0));
-            cx.loop(len, k -> List.of(new Stmt.Assign(s.name(), add(s, un(UnOp.EXP, sub(xv.apply(k), m))))));
+            // independent partial max/sum chains (NormGradLowering.laneReduce): one f32 chain neither vectorizes nor pipelines;
+            // each exp is computed once, stored, summed from memory and rescaled in place
+            Expr m = NormGradLowering.laneMax(cx, "max", t, len, xv);
+            cx.loop(len, k -> List.of(new Stmt.Store(out, at.apply(k), un(UnOp.EXP, sub(xv.apply(k), m)))));
+            Expr s = NormGradLowering.laneSum(cx, "sum", t, len, k -> load(out, at.apply(k)));
             if (log) {
-                Expr lse = add(m, un(UnOp.LOG, s));
+                var lse = cx.local("lse", t, add(m, un(UnOp.LOG, s)));
                 cx.loop(len, k -> List.of(new Stmt.Store(out, at.apply(k), sub(xv.apply(k), lse))));
             } else {
-                Expr r = div(c(t, 1), s);
-                cx.loop(len, k -> List.of(new Stmt.Store(out, at.apply(k), mul(un(UnOp.EXP, sub(xv.apply(k), m)), r))));
+                var r = cx.local("r", t, div(c(t, 1), s));
+                cx.loop(len, k -> List.of(new Stmt.Store(out, at.apply(k), mul(load(out, at.apply(k)), r))));
             }
         }));
     }
@@ -68,13 +69,11 @@ final class NormLowering {
         cx.loop(rows, r -> cx.collect(() -> {
             Expr base = mul(r, i64(cl));
             java.util.function.Function<Expr, Expr> xv = j -> cx.read(x, Index.ofFlat(xs, add(base, j)));
-            var s = cx.local("sum", t, c(t, 0));
-            cx.loop(cl, j -> List.of(new Stmt.Assign(s.name(), add(s, xv.apply(j)))));
+            Expr s = NormGradLowering.laneSum(cx, "sum", t, cl, xv);
             var mean = cx.local("mean", t, mul(s, c(t, 1.0 / cl)));
-            var q = cx.local("sq", t, c(t, 0));
-            cx.loop(cl, j -> {
+            Expr q = NormGradLowering.laneSum(cx, "sq", t, cl, j -> {
                 Expr d = sub(xv.apply(j), mean);
-                return List.of(new Stmt.Assign(q.name(), add(q, mul(d, d))));
+                return mul(d, d);
             });
             var rstd = cx.local("rstd", t, div(c(t, 1), un(UnOp.SQRT, add(mul(q, c(t, 1.0 / cl)), c(t, eps)))));
             cx.loop(cl, j -> {

@@ -88,6 +88,40 @@ final class ReductionLowering {
         long count = Lowerer.numel(kr[1]);
         DType t = n.dtype();
         var out = cx.storage(n);
+        boolean additive = t.isFloating() && (kind == Kind.SUM || kind == Kind.MEAN || kind == Kind.L2) && count > 0;
+        int rank = xs.length, reduced = axes.size();
+        boolean leading = axes.equals(new TreeSet<>(java.util.stream.IntStream.range(0, reduced).boxed().toList()));
+        boolean trailing = axes.equals(new TreeSet<>(java.util.stream.IntStream.range(rank - reduced, rank).boxed().toList()));
+        long keptCount = Lowerer.numel(kr[0]);
+        if (additive && leading && !trailing && keptCount >= 8) {
+            // e.g. a bias gradient, sum over [B, T] of [B, T, D]: rows added into the result (contiguous, vectorizable) instead of column walks
+            cx.flatLoop(kr[0], true, k -> List.of(new Stmt.Store(out, k.flat(), c(t, 0))));
+            cx.loop(count, r -> cx.collect(() -> cx.loop(keptCount, k -> {
+                Expr v = cx.read(x, Index.ofFlat(xs, add(mul(r, i64(keptCount)), k)));
+                return List.of(new Stmt.Store(out, k, add(load(out, k), kind == Kind.L2 ? mul(v, v) : v)));
+            })));
+            if (kind != Kind.SUM)
+                cx.flatLoop(kr[0], true, k -> List.of(new Stmt.Store(out, k.flat(),
+                        kind == Kind.MEAN ? mul(load(out, k.flat()), c(t, 1.0 / count)) : un(UnOp.SQRT, load(out, k.flat())))));
+            return;
+        }
+        if (additive && trailing) {
+            // contiguous reduced block per kept index: independent partial sums (no fast-math reassociation otherwise)
+            cx.loops(kr[0], true, kept -> cx.collect(() -> {
+                Expr base = mul(kept.flat(), i64(count));
+                Expr s = NormGradLowering.laneSum(cx, "acc", t, count, j -> {
+                    Expr v = cx.read(x, Index.ofFlat(xs, add(base, j)));
+                    return kind == Kind.L2 ? mul(v, v) : v;
+                });
+                Expr result = switch (kind) {
+                    case MEAN -> mul(s, c(t, 1.0 / count));
+                    case L2 -> un(UnOp.SQRT, s);
+                    default -> s;
+                };
+                cx.emit(new Stmt.Store(out, kept.flat(), result));
+            }));
+            return;
+        }
         cx.loops(kr[0], true, kept -> cx.collect(() -> {
             Expr result;
             if (kind == Kind.LOGSUMEXP) {

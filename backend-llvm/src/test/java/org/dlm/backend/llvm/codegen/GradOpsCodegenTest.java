@@ -61,6 +61,12 @@ class GradOpsCodegenTest {
                         b, param("w4", 3, 1, 3, 3), param("b4", 3)),
                 op("conv_transpose2d", Attrs.of("groups", 2L, "stride", ints(2, 2)), c, param("w5", 4, 2, 2, 2)),
                 op("conv_transpose2d", Attrs.of("stride", ints(3, 2), "output_padding", ints(2, 1)), c, param("w6", 4, 1, 2, 3))), TOL);
+        Node d = input("d", DType.F32, 2, 4, 5, 4);
+        check(49, List.of(   // stride 1: convolutions with the flipped kernel
+                op("conv_transpose2d", Attrs.of("padding", ints(1, 1, 1, 1)), d, param("v1", 4, 3, 3, 3), param("vb1", 3)),
+                op("conv_transpose2d", Attrs.of("padding", ints(0, 1, 2, 0), "dilation", ints(2, 2), "output_padding", ints(1, 0)), d, param("v2", 4, 2, 3, 2)),
+                op("conv_transpose2d", Attrs.EMPTY, d, param("v3", 4, 5, 1, 1), param("vb3", 5)),
+                op("conv_transpose2d", Attrs.of("padding", ints(3, 0, 0, 0)), d, param("v4", 4, 2, 2, 2))), TOL);
     }
 
     @Test
@@ -195,6 +201,15 @@ class GradOpsCodegenTest {
         Node d = op("dropout", Attrs.of("p", 0.3, "training", true, "seed", 11L), x);
         check(47, List.of(d, Node.of("relu", d), op("dropout", Attrs.of("p", 1.0, "training", true), x),
                 op("dropout", Attrs.of("p", 0.5, "training", true, "seed", 3L), Node.of("exp", x))), TOL);
+    }
+
+    @Test
+    void sumsOverLeadingOrTrailingAxes() {
+        Node x = input("x", DType.F32, 3, 4, 17), y = input("y", DType.F32, 2, 5, 7);
+        check(48, List.of(op("reduce_sum", Attrs.of("axes", ints(0, 1)), x), op("reduce_mean", Attrs.of("axes", ints(0)), x),
+                op("reduce_l2", Attrs.of("axes", ints(0, 1), "keepdims", true), x), op("reduce_sum", Attrs.of("axes", ints(1, 2)), y),
+                op("reduce_mean", Attrs.of("axes", ints(-1)), y), op("reduce_l2", Attrs.EMPTY, y),
+                op("reduce_sum", Attrs.EMPTY, Node.of("mul", x, x)), op("reduce_sum", Attrs.of("axes", ints(0)), y)), TOL);
     }
 
     @Test
