@@ -23,6 +23,7 @@ public final class LoweringTable {
         NormLowering.register(t);
         LinalgLowering.register(t);
         ConvLowering.register(t);
+        ClassLossLowering.register(t);
         return t;
     }
 
