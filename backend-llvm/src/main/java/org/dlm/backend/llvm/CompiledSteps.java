@@ -134,6 +134,7 @@ public final class CompiledSteps implements StepEngine {
     /** Total time spent compiling, and how many executables were compiled. */
     public long compileNanos() { return compileNanos; }
     public int compilations() { return compilations; }
+    public int threads() { return threads; }
 
     @Override public void close() {
         for (var m : compiled.values()) m.values().forEach(LlvmExecutable::close);

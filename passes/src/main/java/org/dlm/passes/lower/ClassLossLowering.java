@@ -21,9 +21,14 @@ import org.dlm.ir.kernel.Stmt;
 final class ClassLossLowering {
     private ClassLossLowering() {}
 
-    static void register(LoweringTable t) {
-        t.statements("cross_entropy", (n, cx) -> emit(n, cx, false));
-        t.statements("cross_entropy_grad", (n, cx) -> emit(n, cx, true));
+    /**
+     * Registers both ops unless the table already lowers them: this covers what MLP training
+     * needs and steps aside for the general loss lowerings when those are registered.
+     */
+    static LoweringTable registerMissing(LoweringTable t) {
+        t.statementsIfAbsent("cross_entropy", (n, cx) -> emit(n, cx, false));
+        t.statementsIfAbsent("cross_entropy_grad", (n, cx) -> emit(n, cx, true));
+        return t;
     }
 
     private static void emit(Node n, Lowerer cx, boolean grad) {
