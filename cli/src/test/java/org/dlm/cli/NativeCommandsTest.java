@@ -195,6 +195,33 @@ class NativeCommandsTest {
         assertTrue(t.out().contains("memory:   arena peak "), t.out());
     }
 
+    @Test void benchTrainTimesACompiledStepOrReportsWhyNot() throws IOException {
+        Result r = dlmc("bench", "mlp", "--train", "--batch", "8", "--threads", "1", "--min-time", "0", "--min-reps", "4", "--json");
+        assertEquals(0, r.code(), r.out() + r.err());
+        String[] lines = r.out().split("\n");
+        assertEquals(1, lines.length, r.out());
+        Map<String, Object> rec = Json.parseObject(lines[0]);
+        assertEquals("train", rec.get("bench"));
+        assertEquals("dlmc-llvm", rec.get("peer"));
+        assertEquals("mlp", rec.get("model"));
+        assertEquals(8L, rec.get("batch"));
+        assertEquals(1L, rec.get("threads"));
+        assertEquals("SGD(lr=0.01,momentum=0.9)+CrossEntropy", rec.get("optimizer"));
+        assertTrue((Double) rec.get("median_ms") > 0 && (Double) rec.get("samples_per_s") > 0, lines[0]);
+        assertTrue((Long) rec.get("reps") >= 4, lines[0]);
+        // SGD on one fixed batch of random labels memorizes it: the loss falls step by step
+        assertTrue((Double) rec.get("last_loss") < (Double) rec.get("first_loss"), lines[0]);
+
+        // a model whose step may not compile: one line either way, an error field instead of a crash
+        Path model = write("cnn.dlm", SMALL_CNN);
+        Result c = dlmc("bench", model.toString(), "--train", "--batch", "2", "--threads", "1", "--min-time", "0", "--min-reps", "2", "--json");
+        c.assertNoStackTrace();
+        Map<String, Object> cr = Json.parseObject(c.out().strip());
+        assertEquals("train", cr.get("bench"));
+        if (c.code() == 3) assertTrue(String.valueOf(cr.get("error")).startsWith("cannot compile the training step"), c.out());
+        else assertEquals(0, c.code(), c.out() + c.err());
+    }
+
     @Test void benchUserErrors() throws IOException {
         Path model = write("cnn.dlm", SMALL_CNN), w = cnnWeights(), x = tmp.resolve("x.npy"), y = tmp.resolve("y.npy");
         Npy.write(x, random(6, 2, 2, 8, 8));

@@ -71,7 +71,8 @@ class CheckpointKillTest {
             if (Files.exists(prev)) {
                 Checkpoint before = Checkpoint.load(prev, g);
                 assertComplete(before);
-                assertTrue(before.step() < c.step(), ".prev is older: " + before.step() + " vs " + c.step());
+                // equal when killed between linking .prev to the file and renaming the new one over it
+                assertTrue(before.step() <= c.step(), ".prev is not newer: " + before.step() + " vs " + c.step());
             }
             lastSeen = c.step();
             next = c.step() + 1;
