@@ -11,7 +11,7 @@ import java.util.TreeMap;
 public final class LoweringTable {
     private final Map<String, OpLowering> rules = new TreeMap<>();
 
-    private static final LoweringTable DEFAULT = ClassLossLowering.registerMissing(create());
+    private static final LoweringTable DEFAULT = create();
 
     public static LoweringTable standard() { return DEFAULT; }
 
@@ -33,11 +33,6 @@ public final class LoweringTable {
     void elementwise(String op, boolean pointwise, OpLowering.ExprRule rule) { put(op, new OpLowering.Elementwise(pointwise, rule)); }
     void statements(String op, OpLowering.StmtRule rule) { put(op, new OpLowering.Statements(rule)); }
     void view(String op) { put(op, new OpLowering.View()); }
-
-    /** Registers {@code rule} only when {@code op} has no lowering yet (a narrower stand-in for a family's entry). */
-    void statementsIfAbsent(String op, OpLowering.StmtRule rule) {
-        if (!rules.containsKey(op)) put(op, new OpLowering.Statements(rule));
-    }
 
     private void put(String op, OpLowering rule) {
         if (rules.put(op, rule) != null) throw new IllegalStateException("two lowerings for op " + op);
