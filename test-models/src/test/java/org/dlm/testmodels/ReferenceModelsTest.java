@@ -131,7 +131,7 @@ class ReferenceModelsTest {
         TrainSpec t = c.trainSpecs().values().iterator().next();
         assertEquals(new TrainSpec.Call("adam", List.of(), Map.of("lr", 2e-3)), t.settings().get("optimizer"));
         assertEquals("then", ((TrainSpec.Call) t.settings().get("schedule")).name());   // warmup(200) then cosine()
-        assertEquals(64L, t.settings().get("batch"));
+        assertEquals(model.equals("lenet") ? 32L : 64L, t.settings().get("batch"));
         assertEquals(10L, t.settings().get("epochs"));
         assertEquals("mnist", ((TrainSpec.Call) t.settings().get("data")).name());
         assertEquals(List.of("data/mnist"), ((TrainSpec.Call) t.settings().get("data")).args());

@@ -40,11 +40,16 @@ class CompiledStepsTest {
     }
 
     /** linear-relu-linear with cross-entropy on class ids: what dlmc train builds for an MLP. */
-    static Graph mlp() {
+    static Graph mlp() { return mlp(false); }
+
+    /** With {@code dropout}, dropout(p = 0.3) after the relu (inference form: TrainingMode turns it on). */
+    static Graph mlp(boolean dropout) {
         Node x = Node.of("input", List.of(), Attrs.of("name", "x", "dtype", DType.F32, "shape", Shape.of(B, Dim.of(IN))));
         Node y = Node.of("input", List.of(), Attrs.of("name", "labels", "dtype", DType.I64, "shape", Shape.of(B)));
         Node w1 = param("fc1.weight", HIDDEN, IN), b1 = param("fc1.bias", HIDDEN), w2 = param("fc2.weight", CLASSES, HIDDEN), b2 = param("fc2.bias", CLASSES);
-        Node logits = Node.of("linear", Node.of("relu", Node.of("linear", x, w1, b1)), w2, b2);
+        Node h = Node.of("relu", Node.of("linear", x, w1, b1));
+        if (dropout) h = Node.of("dropout", List.of(h), Attrs.of("p", 0.3, "seed", 5));
+        Node logits = Node.of("linear", h, w2, b2);
         Node loss = Node.of("cross_entropy", logits, y);
         return new Graph("mlp", List.of(x, y), List.of(w1, b1, w2, b2), List.of(new Graph.Output("loss", loss), new Graph.Output("logits", logits)));
     }
@@ -172,5 +177,42 @@ class CompiledStepsTest {
             assertEquals(straight.get(2).get("train.loss"), resumed.get(0).get("train.loss"), 0.0, "bit-exact resume");
             assertEquals(straight.get(2).get("val.loss"), resumed.get(0).get("val.loss"), 0.0);
         }
+    }
+
+    @Test void compiledDropoutDropsTheInterpretersElements() {
+        Node x = Node.of("input", List.of(), Attrs.of("name", "x", "dtype", DType.F32, "shape", Shape.of(B, Dim.of(37))));
+        Node seed = Node.of("input", List.of(), Attrs.of("name", "hp/seed", "dtype", DType.I64, "shape", Shape.SCALAR));
+        Node y = Node.of("dropout", List.of(x, seed), Attrs.of("p", 0.3, "training", true, "seed", 11));
+        Graph g = new Graph("drop", List.of(x, seed), List.of(), List.of(new Graph.Output("y", y)));
+        NdArray in = NdArray.full(DType.F32, 2, 9, 37);
+        try (CompiledSteps native_ = new CompiledSteps(1)) {
+            for (long s : new long[] {1, 2, 12345, -7}) {
+                Map<String, NdArray> feed = Map.of("x", in, "hp/seed", NdArray.scalar(DType.I64, s));
+                NdArray want = Interpreter.run(g, feed, Map.of()).get("y"), got = native_.run(g, feed).get("y");
+                int dropped = 0;
+                for (int i = 0; i < want.size(); i++) {
+                    assertEquals(want.get(i) == 0, got.get(i) == 0, "element " + i + " with seed " + s);
+                    assertEquals(want.get(i), got.get(i), 1e-6);
+                    if (want.get(i) == 0) dropped++;
+                }
+                assertTrue(dropped > 60 && dropped < 140, dropped + " of 333 dropped at p = 0.3");
+            }
+        }
+    }
+
+    @Test void dropoutTrainingCompiledMatchesTheInterpreter() throws Exception {
+        Graph g = mlp(true), step = TrainStep.fused(org.dlm.passes.train.TrainingMode.apply(g, 0.1), "loss", Set.of(), SGD.optimizer(), GradPolicy.NONE);
+        assertTrue(step.input("hp/seed") != null, "the step takes a per-step seed");
+        Dataset train = data(64, 4), val = data(32, 5);
+        List<Map<String, Double>> ref, compiled;
+        try (StepEngine e = StepEngine.interpreter(Interpreter::run)) {
+            ref = trainer(g, step, e, null, 2).fit(new BatchLoader(train, 16, true, false, 3, null, 1), new BatchLoader(val, 16, false, false, 0, null, 1), List.of());
+        }
+        try (CompiledSteps e = new CompiledSteps(1)) {
+            compiled = trainer(g, step, e, null, 2).fit(new BatchLoader(train, 16, true, false, 3, null, 1), new BatchLoader(val, 16, false, false, 0, null, 1), List.of());
+        }
+        for (int i = 0; i < 2; i++)
+            for (String k : List.of("train.loss", "val.loss"))
+                assertEquals(ref.get(i).get(k), compiled.get(i).get(k), 1e-4, k + " of epoch " + (i + 1));
     }
 }

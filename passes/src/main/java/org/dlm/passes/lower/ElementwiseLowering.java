@@ -94,10 +94,6 @@ final class ElementwiseLowering {
         });
         t.elementwise("where", true, (n, idx, cx) -> select(cx.operand(n, 0, idx), cx.operand(n, 1, idx), cx.operand(n, 2, idx)));
         t.elementwise("expand", false, (n, idx, cx) -> cx.operand(n, 0, idx));
-        t.elementwise("dropout", true, (n, idx, cx) -> {
-            if (n.attrs().getBool("training", false)) throw new UnsupportedOperationException("dropout in training mode");
-            return cx.operand(n, 0, idx);
-        });
     }
 
     static Expr one(Expr x) { return c(x.type(), 1); }

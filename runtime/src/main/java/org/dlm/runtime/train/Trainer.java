@@ -54,7 +54,7 @@ public final class Trainer {
     public record Config(int epochs, String featuresInput, String labelsInput, String lossOutput, String logitsOutput,
                          Schedule schedule, String plateauMetric, Path checkpoint, String optimizer) {}
 
-    private static final String HP = "hp/", STATE = "opt/";
+    private static final String HP = "hp/", STATE = "opt/", SEED = "hp/seed";
 
     private final Graph model, step;
     /** With gradient accumulation: the micro-batch graph, and micro-batches per step; else null and 1. */
@@ -189,6 +189,7 @@ public final class Trainer {
         steps++;
         Map<String, NdArray> inputs = batchInputs(step, b);
         inputs.putAll(hyperInputs(lr));
+        seedInput(step, steps, inputs);
         return engine.run(step, inputs).get(cfg.lossOutput()).get(0);
     }
 
@@ -197,7 +198,9 @@ public final class Trainer {
      * the apply graph; returns the micro-batch loss ({@link #pendingLoss} holds the step's mean).
      */
     private double microStep(Batch b, double lr) {
-        double loss = engine.run(accumulate, batchInputs(accumulate, b)).get(cfg.lossOutput()).get(0);
+        Map<String, NdArray> in = batchInputs(accumulate, b);
+        seedInput(accumulate, steps * microBatches + pending + 1, in);
+        double loss = engine.run(accumulate, in).get(cfg.lossOutput()).get(0);
         pendingLoss = (pending == 0 ? 0 : pendingLoss) + loss / microBatches;
         if (++pending == microBatches) {
             pending = 0;
@@ -205,6 +208,15 @@ public final class Trainer {
             engine.run(step, hyperInputs(lr));
         }
         return loss;
+    }
+
+    /**
+     * Dropout's per-step seed ({@code hp/seed}, from {@code TrainingMode}): the number of the
+     * step (or micro-batch), so a resumed run draws the masks it would have drawn.
+     */
+    private static void seedInput(Graph g, long n, Map<String, NdArray> inputs) {
+        Node in = g.input(SEED);
+        if (in != null) inputs.put(SEED, NdArray.scalar(in.dtype(), n));
     }
 
     private Map<String, NdArray> hyperInputs(double lr) {
