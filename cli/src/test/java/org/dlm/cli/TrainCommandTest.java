@@ -93,6 +93,7 @@ class TrainCommandTest {
 
     @Test void interpreterBackendGivesTheCompiledLossesAndResumesTheSame() throws Exception {
         Path a = tmp.resolve("interp"), b = tmp.resolve("llvm");
+        String mlp = mlpWithoutWarmup().toString();
         var ri = dlmc("train", mlp, "--backend", "interp", "--epochs", "1", "--limit-train", "200", "--limit-test", "64", "--out", a.toString());
         assertEquals(0, ri.code(), ri.out() + ri.err());
         assertTrue(ri.err().contains("reference interpreter (--backend interp)"), ri.err());
@@ -109,7 +110,7 @@ class TrainCommandTest {
     }
 
     @Test void unknownBackendAndAugmentationAreUserErrors() throws Exception {
-        var r = dlmc("train", mlp, "--backend", "gpu", "--out", tmp.resolve("o").toString());
+        var r = dlmc("train", "mlp", "--backend", "gpu", "--out", tmp.resolve("o").toString());
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("--backend must be llvm or interp"), r.err());
         Path f = tmp.resolve("aug.dlm");
