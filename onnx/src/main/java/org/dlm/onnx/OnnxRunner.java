@@ -52,6 +52,14 @@ public final class OnnxRunner {
      */
     public static Map<String, NdArray> run(ModelProto m, Path modelDir, Map<String, NdArray> inputs, String backend) {
         ImportedModel im = OnnxImporter.importModel(m, modelDir, OnnxImporter.Options.specializedTo(inputs));
+        return run(im, inputs, backend);
+    }
+
+    /**
+     * Runs an already imported model (e.g. one imported once with {@link OnnxImporter.Options#DEFAULT},
+     * whose graph keeps computed conditions and symbolic dims) on {@code interp} or {@code llvm}.
+     */
+    public static Map<String, NdArray> run(ImportedModel im, Map<String, NdArray> inputs, String backend) {
         checkInputs(im, inputs);
         return switch (backend) {
             case "interp" -> evaluate(im, inputs);

@@ -190,6 +190,14 @@ class GradOpsCodegenTest {
     }
 
     @Test
+    void trainingDropoutDrawsTheInterpretersMask() {
+        Node x = input("x", DType.F32, 3, 7, 5);
+        Node d = op("dropout", Attrs.of("p", 0.3, "training", true, "seed", 11L), x);
+        check(47, List.of(d, Node.of("relu", d), op("dropout", Attrs.of("p", 1.0, "training", true), x),
+                op("dropout", Attrs.of("p", 0.5, "training", true, "seed", 3L), Node.of("exp", x))), TOL);
+    }
+
+    @Test
     void shapeOfAStaticShape() {
         Node x = input("x", DType.F32, 3, 1, 5);
         check(44, List.of(Node.of("shape_of", x), op("reduce_prod", Attrs.EMPTY, Node.of("shape_of", x))), TOL);
