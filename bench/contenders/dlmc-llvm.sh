@@ -5,6 +5,10 @@
 # threads 1 and 2, one JSON line each (schema: `dlmc bench --help`, fields as the peers'),
 # appended to OUT_JSONL and echoed on stdout. Outputs are checked against MODELS_DIR/<m>/expected_b<B>.npy
 # (max_abs_diff). A configuration that fails appends {"bench":"infer",...,"error":"..."} instead.
+# With TRAIN=1 (the default) it also times one compiled training step per model, batch 64
+# (`dlmc bench M --train`: SGD lr=0.01 momentum 0.9 + cross-entropy on random labels with a fixed
+# seed, as the peers' bench_train), one {"bench":"train",...} line per thread count; a model whose
+# step cannot be compiled yet gets a line with an "error" field. TRAIN=0 skips it.
 #
 # Needs the built tool: run `mvn -B -q package -DskipTests` in the repository first (bin/dlmc
 # starts cli/target/dlmc.jar). Works from any directory. One JVM per model and batch size compiles
@@ -27,6 +31,8 @@ MODELS=${MODELS:-"mlp lenet resnet20 mobilenet transformer"}
 BATCHES=${BATCHES:-"1 64"}
 THREADS=${THREADS:-"1,2"}
 MIN_TIME=${MIN_TIME:-1.5}
+TRAIN=${TRAIN:-1}
+TRAIN_BATCH=${TRAIN_BATCH:-64}
 
 if [ ! -f "$REPO/cli/target/dlmc.jar" ]; then
   echo "dlmc-llvm.sh: $REPO/cli/target/dlmc.jar is missing" >&2
@@ -65,4 +71,24 @@ for m in $MODELS; do
     rm -f "$errf"
   done
 done
+if [ "$TRAIN" = "1" ]; then
+  for m in $MODELS; do
+    errf=$(mktemp)
+    lines=$("$DLMC" bench "$m" --train --batch "$TRAIN_BATCH" --threads "$THREADS" --min-time "$MIN_TIME" --json 2>"$errf")
+    rc=$?
+    if [ -n "$lines" ]; then
+      printf '%s\n' "$lines" | tee -a "$OUT"   # error lines included (exit 3: the step does not compile yet)
+      [ $rc -eq 0 ] || failed=$((failed + 1))
+    else
+      failed=$((failed + 1))
+      msg="dlmc bench --train exited $rc: $(grep -v '^note:' "$errf" | head -n 3)"
+      echo "dlmc-llvm.sh: $m train batch $TRAIN_BATCH (round $ROUND): $msg" >&2
+      for t in ${THREADS//,/ }; do
+        printf '{"bench": "train", "peer": "dlmc-llvm", "model": "%s", "batch": %s, "threads": %s, "error": %s}\n' \
+          "$m" "$TRAIN_BATCH" "$t" "$(json_string "$msg")" | tee -a "$OUT"
+      done
+    fi
+    rm -f "$errf"
+  done
+fi
 [ $failed -eq 0 ]

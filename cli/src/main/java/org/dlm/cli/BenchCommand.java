@@ -81,6 +81,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON line (schema of the peer benchmarks) instead of the text report")
     boolean json;
 
+    @Option(names = "--train", description = {"time a compiled training step instead (SGD lr=0.01 momentum 0.9, cross-entropy",
+            "on random class ids, fixed seed; the peers' bench_train); batch defaults to 64"})
+    boolean train;
+
     @Override public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         if (batch != null && batch < 1) throw CliException.user("--batch must be at least 1, got " + batch);
@@ -91,6 +95,7 @@ final class BenchCommand implements Callable<Integer> {
         CheckCommand.printDiagnostics(src.compilation(), err);
         if (!src.compilation().ok()) return CliException.USER_ERROR;
         Graph g = src.pick(model);
+        if (train && batch == null && inputFiles.isEmpty()) batch = 64L;
         String modelName = src.shippedName() != null ? src.shippedName() : g.name();
 
         Map<String, NdArray> in;
@@ -109,6 +114,11 @@ final class BenchCommand implements Callable<Integer> {
         long batchSize = batch != null ? batch : leadingSize(g, in);
         CompileCommand.Loaded w = CompileCommand.weights(src, g, params, bound, err);
         NdArray reference = expected == null ? null : Npy.readArray(expected);
+        if (train) {
+            boolean ok = TrainBench.run(out, g, modelName, batchSize, threads.isEmpty() ? List.of(Native.defaultThreads()) : threads, w.values(), bound, in,
+                minTime, minReps, json);
+            return ok ? 0 : CliException.UNSUPPORTED;
+        }
         long flops = FlopCounter.flops(g, bound);
         for (int t : threads.isEmpty() ? List.of(Native.defaultThreads()) : threads)
             measure(out, g, modelName, batchSize, t, w, bound, in, reference, flops);

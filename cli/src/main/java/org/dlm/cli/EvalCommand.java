@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.dlm.ir.interp.Interpreter;
+import org.dlm.runtime.train.StepEngine;
 import org.dlm.ir.interp.NdArray;
 import org.dlm.runtime.data.Batch;
 import org.dlm.runtime.data.BatchLoader;
@@ -63,8 +64,16 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Runs the model with its loss over {@code data} in batches of 250. */
+    /** Runs the model with its loss over {@code data} in batches of 250 on the reference interpreter. */
     static Result evaluate(TrainSetup setup, Map<String, NdArray> params, Dataset data) {
+        try (StepEngine e = StepEngine.interpreter(Interpreter::run)) {
+            params.forEach(e::put);
+            return evaluate(setup, e, data);
+        }
+    }
+
+    /** Runs the model with its loss over {@code data} in batches of 250 on {@code engine}, which holds the parameters. */
+    static Result evaluate(TrainSetup setup, StepEngine engine, Dataset data) {
         double loss = 0;
         ConfusionMatrix cm = null;
         boolean classes = data.labels().rank() == 1;
@@ -74,7 +83,7 @@ final class EvalCommand implements Callable<Integer> {
                 Map<String, NdArray> in = new LinkedHashMap<>();
                 in.put(setup.features(), b.features());
                 in.put("labels", b.labels().cast(setup.withLoss().input("labels").dtype()));
-                Map<String, NdArray> res = Interpreter.run(setup.withLoss(), in, params);
+                Map<String, NdArray> res = engine.run(setup.withLoss(), in);
                 loss += res.get("loss").get(0) * b.size();
                 if (classes) {
                     ConfusionMatrix c = Classification.confusion(res.get(setup.prediction()), b.labels());

@@ -113,6 +113,49 @@ record TrainSetup(TrainSpec spec, Graph model, Graph withLoss, String prediction
         throw CliException.user("train block of " + spec.model() + ": data split must be a fraction in (0, 1), got " + f);
     }
 
+    /**
+     * The data call's {@code augment = [random_crop(28, pad = 2), random_rotation(10), ...]} as one
+     * augmentation, or null. Works on the samples as images: a flattened MNIST sample (784 values)
+     * is treated as 28×28 and flattened back.
+     */
+    org.dlm.runtime.data.Augmentation augmentation() {
+        TrainSpec.Call d = call(spec, "data");
+        Object a = d == null ? null : d.named().get("augment");
+        if (a == null) return null;
+        List<?> items = a instanceof List<?> l ? l : List.of(a);
+        String where = "train block of " + spec.model() + ": augment";
+        List<org.dlm.runtime.data.Augmentation> steps = new ArrayList<>();
+        for (Object o : items) {
+            TrainSpec.Call c = o instanceof TrainSpec.Call call ? call : o instanceof String n ? new TrainSpec.Call(n, List.of(), Map.of()) : null;
+            if (c == null) throw CliException.user(where + " must list calls such as random_crop(28, pad = 2), got " + o);
+            steps.add(switch (c.name()) {
+                case "random_crop" -> {
+                    int size = (int) number(where, c, 0, "size", 28);
+                    yield new org.dlm.runtime.data.RandomCrop(size, size, (int) number(where, c, 1, "pad", 0));
+                }
+                case "random_rotation" -> new org.dlm.runtime.data.RandomRotation(number(where, c, 0, "degrees", 10));
+                case "gaussian_noise" -> new org.dlm.runtime.data.GaussianNoise(number(where, c, 0, "std", 0.1));
+                case "horizontal_flip" -> new org.dlm.runtime.data.HorizontalFlip(number(where, c, 0, "p", 0.5));
+                default -> throw CliException.user(where + ": unknown augmentation " + c.name() + "(...)",
+                    "use random_crop(size, pad = p), random_rotation(degrees), gaussian_noise(std) or horizontal_flip(p)");
+            });
+        }
+        org.dlm.runtime.data.Augmentation all = org.dlm.runtime.data.Augmentation.compose(steps.toArray(org.dlm.runtime.data.Augmentation[]::new));
+        return (x, rnd) -> {
+            if (x.rank() != 1) return all.apply(x, rnd);
+            int side = (int) Math.round(Math.sqrt(x.size()));
+            if (side * side != x.size()) throw new IllegalArgumentException("augmentation needs image samples, got " + x.size() + " values per sample");
+            return all.apply(x.reshape(side, side), rnd).reshape(x.size());
+        };
+    }
+
+    private static double number(String where, TrainSpec.Call c, int position, String name, double dflt) {
+        Object v = c.named().containsKey(name) ? c.named().get(name) : position < c.args().size() ? c.args().get(position) : null;
+        if (v == null) return dflt;
+        if (v instanceof Number n) return n.doubleValue();
+        throw CliException.user(where + ": " + c.name() + " argument " + name + " must be a number, got " + v);
+    }
+
     /** Reshapes image features to the model input's per-sample dims ([N, 784], [N, 1, 28, 28], ...). */
     private Dataset shaped(Dataset ds) {
         Node x = model.inputs().get(0);

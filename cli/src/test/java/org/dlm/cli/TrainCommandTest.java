@@ -36,12 +36,29 @@ class TrainCommandTest {
         return Double.parseDouble(m.group(1));
     }
 
+    /**
+     * The shipped MLP with a constant learning rate: its block warms up over 200 steps, which
+     * leaves these few-step runs with nearly no learning rate.
+     */
+    Path mlpWithoutWarmup() throws Exception {
+        String src;
+        try (var in = TrainCommandTest.class.getResourceAsStream("/models/mlp.dlm")) {
+            src = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        String schedule = "    schedule = warmup(200) then cosine()\n";
+        assertTrue(src.contains(schedule), src);
+        Path f = tmp.resolve("mlp.dlm");
+        Files.writeString(f, src.replace(schedule, ""));
+        return f;
+    }
+
     @Test void trainsMlpWritesArtifactsAndResumes() throws Exception {
         Path out = tmp.resolve("run");
-        var r = dlmc("train", "mlp", "--epochs", "1", "--limit-train", "256", "--limit-test", "128", "--out", out.toString());
+        String mlp = mlpWithoutWarmup().toString();
+        var r = dlmc("train", mlp, "--epochs", "1", "--limit-train", "256", "--limit-test", "128", "--out", out.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         r.assertNoStackTrace();
-        assertTrue(r.err().contains("reference interpreter"), r.err());
+        assertTrue(r.out().contains("(llvm, "), r.out());   // compiled by default
         for (String f : List.of("model.safetensors", "train.jsonl", "plot.svg", "checkpoint.safetensors"))
             assertTrue(Files.size(out.resolve(f)) > 0, f);
         assertTrue(Files.readString(out.resolve("plot.svg")).contains("<svg"));
@@ -53,14 +70,14 @@ class TrainCommandTest {
         assertTrue(acc > 30, r.out());
 
         // the trained weights load in run and eval
-        var e = dlmc("eval", "mlp", "--params", out.resolve("model.safetensors").toString(), "--limit", "128");
+        var e = dlmc("eval", mlp, "--params", out.resolve("model.safetensors").toString(), "--limit", "128");
         assertEquals(0, e.code(), e.out() + e.err());
-        assertEquals(acc, accuracy(e.out()), 1e-9, e.out());
+        assertEquals(acc, accuracy(e.out()), 100.0 / 128 + 1e-9, e.out());   // eval runs on the interpreter: at most one digit differs
         assertTrue(e.out().contains("macro F1"), e.out());
 
         // resume: a second epoch continues from the checkpoint's step count
         int stepsBefore = losses.size();
-        var r2 = dlmc("train", "mlp", "--epochs", "2", "--limit-train", "256", "--limit-test", "128", "--out", out.toString(), "--resume");
+        var r2 = dlmc("train", mlp, "--epochs", "2", "--limit-train", "256", "--limit-test", "128", "--out", out.toString(), "--resume");
         assertEquals(0, r2.code(), r2.out() + r2.err());
         assertTrue(r2.out().contains("resuming at epoch 2, step " + stepsBefore), r2.out());
         assertTrue(r2.out().contains("trained 1 epoch "), r2.out());
@@ -68,10 +85,40 @@ class TrainCommandTest {
         assertEquals(2 * stepsBefore, all.size(), "log appended on resume: " + all);
 
         // resuming a finished run trains nothing and says so
-        var r3 = dlmc("train", "mlp", "--epochs", "2", "--limit-train", "256", "--limit-test", "128", "--out", out.toString(), "--resume");
+        var r3 = dlmc("train", mlp, "--epochs", "2", "--limit-train", "256", "--limit-test", "128", "--out", out.toString(), "--resume");
         assertEquals(0, r3.code(), r3.out() + r3.err());
         assertTrue(r3.err().contains("nothing to train"), r3.err());
         assertEquals(accuracy(r2.out()), accuracy(r3.out()), 1e-9);
+    }
+
+    @Test void interpreterBackendGivesTheCompiledLossesAndResumesTheSame() throws Exception {
+        Path a = tmp.resolve("interp"), b = tmp.resolve("llvm");
+        String mlp = mlpWithoutWarmup().toString();
+        var ri = dlmc("train", mlp, "--backend", "interp", "--epochs", "1", "--limit-train", "200", "--limit-test", "64", "--out", a.toString());
+        assertEquals(0, ri.code(), ri.out() + ri.err());
+        assertTrue(ri.err().contains("reference interpreter (--backend interp)"), ri.err());
+        var rl = dlmc("train", mlp, "--threads", "1", "--epochs", "1", "--limit-train", "200", "--limit-test", "64", "--out", b.toString());
+        assertEquals(0, rl.code(), rl.out() + rl.err());
+        assertTrue(rl.out().contains("(llvm, 1 thread, "), rl.out());
+        List<Double> li = stepLosses(a.resolve("train.jsonl")), ll = stepLosses(b.resolve("train.jsonl"));
+        assertEquals(li.size(), ll.size());
+        for (int i = 0; i < li.size(); i++) assertEquals(li.get(i), ll.get(i), 1e-4 * Math.max(1, li.get(i)), "step " + i + ": " + li + " vs " + ll);
+        // a compiled resume continues from the interpreter's checkpoint (same state names and layout)
+        var resumed = dlmc("train", mlp, "--epochs", "2", "--limit-train", "200", "--limit-test", "64", "--out", a.toString(), "--resume");
+        assertEquals(0, resumed.code(), resumed.out() + resumed.err());
+        assertTrue(resumed.out().contains("resuming at epoch 2"), resumed.out());
+    }
+
+    @Test void unknownBackendAndAugmentationAreUserErrors() throws Exception {
+        var r = dlmc("train", "mlp", "--backend", "gpu", "--out", tmp.resolve("o").toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("--backend must be llvm or interp"), r.err());
+        Path f = tmp.resolve("aug.dlm");
+        Files.writeString(f, tinyWith("mnist(\"data/mnist\", flatten = true, augment = [mixup(0.2)])", ""));
+        var a = dlmc("train", f.toString(), "--limit-train", "32", "--limit-test", "16", "--out", tmp.resolve("o2").toString());
+        assertEquals(1, a.code(), a.out() + a.err());
+        a.assertNoStackTrace();
+        assertTrue(a.err().contains("unknown augmentation mixup") && a.err().contains("random_crop"), a.err());
     }
 
     static final String BAD = """

@@ -129,11 +129,14 @@ class ReferenceModelsTest {
     void mnistModelsCarryATrainBlock(String model) {
         Compilation c = Frontend.compile(model + ".dlm", source(model));
         TrainSpec t = c.trainSpecs().values().iterator().next();
-        assertEquals(new TrainSpec.Call("adam", List.of(), Map.of("lr", 1e-3)), t.settings().get("optimizer"));
-        assertEquals(64L, t.settings().get("batch"));
+        assertEquals(new TrainSpec.Call("adam", List.of(), Map.of("lr", 2e-3)), t.settings().get("optimizer"));
+        assertEquals("then", ((TrainSpec.Call) t.settings().get("schedule")).name());   // warmup(200) then cosine()
+        assertEquals(model.equals("lenet") ? 32L : 64L, t.settings().get("batch"));
         assertEquals(10L, t.settings().get("epochs"));
         assertEquals("mnist", ((TrainSpec.Call) t.settings().get("data")).name());
         assertEquals(List.of("data/mnist"), ((TrainSpec.Call) t.settings().get("data")).args());
         assertEquals("cross_entropy", ((TrainSpec.Call) t.settings().get("loss")).name());
+        List<?> augment = (List<?>) ((TrainSpec.Call) t.settings().get("data")).named().get("augment");
+        assertEquals(List.of("random_crop", "random_rotation"), augment.stream().map(a -> ((TrainSpec.Call) a).name()).toList());
     }
 }

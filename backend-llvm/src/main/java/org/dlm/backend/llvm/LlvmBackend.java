@@ -24,15 +24,21 @@ public final class LlvmBackend {
      * @param dims       a value for every symbolic dim of the graph (static mode)
      * @param threads    threads the executable may use (the generated code is single-threaded so far)
      * @param keepLlvmIr keep the optimized LLVM IR text for inspection ({@link LlvmExecutable#llvmIr})
+     * @param mutableParams parameters may be rewritten between runs ({@link LlvmExecutable#writeParam},
+     *                   {@link LlvmExecutable#runUpdating}): no compile-time parameter rewrites
+     *                   (batch-norm folding, pre-transposed weights), each parameter keeps its buffer
      */
-    public record Options(Map<String, Long> dims, int threads, boolean keepLlvmIr) {
+    public record Options(Map<String, Long> dims, int threads, boolean keepLlvmIr, boolean mutableParams) {
         public Options {
             dims = Map.copyOf(dims);
             if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
-        public static Options dims(Map<String, Long> dims) { return new Options(dims, 1, false); }
-        public Options withThreads(int t) { return new Options(dims, t, keepLlvmIr); }
-        public Options withLlvmIr() { return new Options(dims, threads, true); }
+        public Options(Map<String, Long> dims, int threads, boolean keepLlvmIr) { this(dims, threads, keepLlvmIr, false); }
+        public static Options dims(Map<String, Long> dims) { return new Options(dims, 1, false, false); }
+        public Options withThreads(int t) { return new Options(dims, t, keepLlvmIr, mutableParams); }
+        public Options withLlvmIr() { return new Options(dims, threads, true, mutableParams); }
+        /** For training: parameters stay writable (see {@link #mutableParams}). */
+        public Options trainable() { return new Options(dims, threads, keepLlvmIr, true); }
     }
 
     /**

@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.dlm.backend.llvm.codegen.KernelCodegen;
 import org.dlm.ir.Graph;
@@ -49,6 +50,9 @@ public final class LlvmExecutable implements Executable {
     private final String llvmIr;
     private boolean closed;
     private CompilePhases phases;
+    /** Outputs reused by every {@link #runUpdating} call (allocated on first use). */
+    private MemorySegment[] stepOutputs;
+    private boolean mutableParams;
 
     /** Where compile time went: graph → Kernel IR (with memory planning), Kernel IR → LLVM IR, LLVM O3, machine code. */
     public record CompilePhases(long lowerNanos, long codegenNanos, long optimizeNanos, long machineCodeNanos) {
@@ -78,7 +82,7 @@ public final class LlvmExecutable implements Executable {
 
     static LlvmExecutable compile(Graph g, Map<String, NdArray> params, LlvmBackend.Options options) {
         long t0 = System.nanoTime();
-        Lowered lowered = GraphLowering.lower(g, options.dims(), params);
+        Lowered lowered = GraphLowering.lower(g, options.dims(), params, org.dlm.passes.lower.LoweringTable.standard(), options.mutableParams());
         long t1 = System.nanoTime();
         Jit jit = new Jit();
         try (HostTarget host = HostTarget.detect(); ModuleBuilder mb = new ModuleBuilder(lowered.module().name(), host)) {
@@ -92,6 +96,7 @@ public final class LlvmExecutable implements Executable {
             long t4 = System.nanoTime();
             LlvmExecutable exe = new LlvmExecutable(lowered, arenaBytes, options.threads(), jit, entry, System.nanoTime() - t0, ir);
             exe.phases = new CompilePhases(t1 - t0, t2 - t1, t3 - t2, t4 - t3);
+            exe.mutableParams = options.mutableParams();
             return exe;
         } catch (RuntimeException | Error e) {
             jit.close();
@@ -149,6 +154,125 @@ public final class LlvmExecutable implements Executable {
             if (e instanceof Error err) throw err;
             throw new IllegalStateException("native call failed", e);
         }
+    }
+
+    // ---- parameters (read back and rewritten between runs when compiled with Options.trainable())
+
+    /** Each graph parameter with its own buffer, by name, with its static type. */
+    public Map<String, TensorType> params() {
+        Map<String, TensorType> m = new LinkedHashMap<>();
+        if (!mutableParams) return m;
+        lowered.params().forEach((n, b) -> m.put(n, paramType(n)));
+        return m;
+    }
+
+    private TensorType paramType(String name) {
+        Buffer b = paramBuffer(name);
+        NdArray init = lowered.paramData().get(b.name());
+        return new TensorType(b.dtype(), org.dlm.ir.Shape.of(init.shape()));
+    }
+
+    private Buffer paramBuffer(String name) {
+        Buffer b = lowered.params().get(name);
+        if (!mutableParams)
+            throw new IllegalArgumentException("parameter '" + name + "' is not addressable: compile with LlvmBackend.Options.trainable() to read or write parameters");
+        if (b == null)
+            throw new IllegalArgumentException("graph '" + lowered.module().name() + "' has no parameter '" + name + "'; it has "
+                    + String.join(", ", lowered.params().keySet()));
+        return b;
+    }
+
+    /** The current value of parameter {@code name}. */
+    public synchronized NdArray readParam(String name) {
+        checkOpen();
+        Buffer b = paramBuffer(name);
+        TensorType t = paramType(name);
+        return read(params, b.offset(), t.dtype(), t.shape().sizes());
+    }
+
+    private static NdArray read(MemorySegment seg, long off, org.dlm.ir.DType dtype, long[] shape) {
+        long n = 1;
+        for (long x : shape) n *= x;
+        double[] d = new double[Math.toIntExact(n)];
+        switch (dtype) {
+            case F32 -> { for (int i = 0; i < d.length; i++) d[i] = seg.get(ValueLayout.JAVA_FLOAT, off + 4L * i); }
+            case F64 -> { for (int i = 0; i < d.length; i++) d[i] = seg.get(ValueLayout.JAVA_DOUBLE, off + 8L * i); }
+            case I32 -> { for (int i = 0; i < d.length; i++) d[i] = seg.get(ValueLayout.JAVA_INT, off + 4L * i); }
+            case I64 -> { for (int i = 0; i < d.length; i++) d[i] = seg.get(ValueLayout.JAVA_LONG, off + 8L * i); }
+            case I8 -> { for (int i = 0; i < d.length; i++) d[i] = seg.get(ValueLayout.JAVA_BYTE, off + i); }
+            case U8, BOOL -> { for (int i = 0; i < d.length; i++) d[i] = seg.get(ValueLayout.JAVA_BYTE, off + i) & 0xff; }
+            default -> throw new IllegalArgumentException("unsupported dtype " + dtype.text());
+        }
+        return new NdArray(dtype, shape, d);
+    }
+
+    /** Replaces parameter {@code name} with {@code value} (an {@link NdArray} or a {@link Tensor} of the parameter's type). */
+    public synchronized void writeParam(String name, Object value) {
+        checkOpen();
+        Buffer b = paramBuffer(name);
+        TensorType t = paramType(name);
+        NdArray v = switch (value) {
+            case NdArray a -> a;
+            case Tensor x -> x.toNdArray();
+            case null, default -> throw new IllegalArgumentException("parameter '" + name + "' must be an NdArray or a Tensor, got "
+                    + (value == null ? "null" : value.getClass().getSimpleName()));
+        };
+        if (v.dtype() != t.dtype() || !java.util.Arrays.equals(v.shape(), t.shape().sizes()))
+            throw new IllegalArgumentException("parameter '" + name + "' is " + t + ", got " + v.dtype().text() + java.util.Arrays.toString(v.shape()));
+        fill(params, b, v);
+    }
+
+    /** Copies parameter {@code name} from {@code from} (same type), native memory to native memory. */
+    public void copyParamFrom(LlvmExecutable from, String name) {
+        Buffer src = from.paramBuffer(name), dst = paramBuffer(name);
+        if (!from.paramType(name).equals(paramType(name)))
+            throw new IllegalArgumentException("parameter '" + name + "' is " + paramType(name) + " here but " + from.paramType(name) + " in the source");
+        synchronized (this) {
+            checkOpen();
+            MemorySegment.copy(from.params, src.offset(), params, dst.offset(), dst.byteSize());
+        }
+    }
+
+    /**
+     * Runs once with outputs the executable owns and then, for every output named
+     * {@code prefix + p} where {@code p} is a parameter, copies it into that parameter (one
+     * native copy, no Java arrays): a training step whose {@code new/<p>} outputs replace its
+     * parameters. Returns the other outputs (loss, metrics) as arrays.
+     */
+    public synchronized Map<String, NdArray> runUpdating(Map<String, Tensor> given, String prefix) {
+        checkOpen();
+        Executable.checkInputs(inputs, given);
+        List<Lowered.Port> outs = lowered.outputs();
+        if (stepOutputs == null) {
+            stepOutputs = new MemorySegment[outs.size()];
+            for (int i = 0; i < outs.size(); i++) {
+                Buffer b = outs.get(i).buffer();
+                stepOutputs[i] = HugePages.allocate(memory, Math.max(64, b.byteSize()));
+            }
+        }
+        int i = 0;
+        for (Lowered.Port p : lowered.inputs()) inputTable.setAtIndex(ADDRESS, i++, given.get(p.name()).segment());
+        for (i = 0; i < outs.size(); i++) outputTable.setAtIndex(ADDRESS, i, stepOutputs[i]);
+        try {
+            entry.invokeExact(inputTable, outputTable, params, arena, (long) threads);
+        } catch (Throwable e) {
+            if (e instanceof RuntimeException r) throw r;
+            if (e instanceof Error err) throw err;
+            throw new IllegalStateException("native call failed", e);
+        }
+        Map<String, NdArray> rest = new LinkedHashMap<>();
+        for (i = 0; i < outs.size(); i++) {
+            Lowered.Port p = outs.get(i);
+            Buffer target = p.name().startsWith(prefix) ? lowered.params().get(p.name().substring(prefix.length())) : null;
+            if (target != null && target.byteSize() == p.buffer().byteSize() && target.dtype() == p.buffer().dtype())
+                MemorySegment.copy(stepOutputs[i], 0, params, target.offset(), target.byteSize());
+            else rest.put(p.name(), read(stepOutputs[i], 0, p.type().dtype(), p.type().shape().sizes()));
+        }
+        return rest;
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("executable is closed");
     }
 
     @Override public synchronized void close() {

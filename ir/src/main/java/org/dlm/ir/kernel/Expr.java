@@ -37,7 +37,8 @@ public sealed interface Expr {
     enum UnOp { NEG, ABS, EXP, LOG, SQRT, SIN, COS, TANH, ERF, FLOOR, CEIL, ROUND, NOT, ISNAN }
 
     enum BinOp {
-        ADD, SUB, MUL, DIV, REM, MAX, MIN, POW, EQ, NE, LT, LE, GT, GE, AND, OR, XOR;
+        /** {@code SHR}: logical (unsigned) shift right of an integer, shift count of the same type (random bit mixing). */
+        ADD, SUB, MUL, DIV, REM, MAX, MIN, POW, EQ, NE, LT, LE, GT, GE, AND, OR, XOR, SHR;
         public boolean isComparison() { return ordinal() >= EQ.ordinal() && ordinal() <= GE.ordinal(); }
     }
 

@@ -148,6 +148,8 @@ public final class KernelVerifier {
             }
             case Expr.Unary u -> expr(u.a(), scope, null);
             case Expr.Binary b -> {
+                if ((b.op() == Expr.BinOp.SHR || b.op() == Expr.BinOp.XOR) && !b.a().type().isInteger())
+                    errors.add(b.op().name().toLowerCase() + " needs integer operands, got " + KernelPrinter.expr(b));
                 expr(b.a(), scope, null);
                 expr(b.b(), scope, b.a().type());
             }

@@ -119,9 +119,12 @@ final class NnGrads {
         return List.of(Node.of("softmax_grad", List.of(f, g), f.attrs().with("log", log)));
     }
 
-    /** The same mask (same seed) applied to the gradient; identity when not training. */
+    /** The same mask (same seed, same seed operand) applied to the gradient; identity when not training. No gradient for the seed. */
     static List<Node> dropout(Node f, Node g) {
-        return List.of(f.attrs().getBool("training", false) ? Node.of("dropout", List.of(g), f.attrs()) : g);
+        List<Node> in = new ArrayList<>(f.inputs());
+        in.set(0, g);
+        Node dg = f.attrs().getBool("training", false) ? Node.of("dropout", in, f.attrs()) : g;
+        return f.inputs().size() > 1 ? Arrays.asList(dg, null) : List.of(dg);
     }
 
     static List<Node> embedding(Node f, Node g) {

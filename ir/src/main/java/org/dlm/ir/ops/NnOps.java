@@ -129,15 +129,16 @@ public final class NnOps implements OpTable.Family {
                 .build(),
             softmaxOp(false),
             softmaxOp(true),
-            OpDef.builder("dropout").inputs(1)
+            OpDef.builder("dropout").inputs(1, 2)
                 .attr("p", FLOAT, 0.5, "drop probability")
                 .attr("training", BOOL, false, "identity when false")
                 .attr("seed", INT, 0L, "mask seed, see DropoutMask")
                 .stateful()
                 .grad(NnGrads::dropout)
                 .shape(NnOps::dropoutType)
-                .kernel((in, a, out) -> dropout(in.get(0), a, out))
-                .doc("Training: zero element i unless DropoutMask.keep(seed, i, p), scale survivors by 1/(1-p). Else identity.")
+                .kernel((in, a, out) -> dropout(in.get(0), in.size() > 1 ? in.get(1) : null, a, out))
+                .doc("Training: zero element i unless DropoutMask.keep(seed, i, p), scale survivors by 1/(1-p). Else identity. "
+                        + "The mask seed is the attribute plus the optional i64 scalar operand (a per-step seed).")
                 .build(),
             OpDef.builder("embedding").inputs(2)
                 .grad(NnGrads::embedding)
@@ -435,15 +436,17 @@ public final class NnOps implements OpTable.Family {
 
     static TensorType dropoutType(List<TensorType> in, Attrs a) {
         OpChecks.requireFloat("dropout", "input", in.get(0));
+        if (in.size() > 1 && (in.get(1).dtype() != DType.I64 || in.get(1).rank() != 0))
+            throw new ShapeException("dropout's seed operand must be an i64 scalar, got " + in.get(1));
         double p = a.getDouble("p");
         if (!(p >= 0 && p <= 1)) throw new ShapeException("dropout probability p must be between 0 and 1, got " + p);
         return in.get(0);
     }
 
-    static NdArray dropout(NdArray x, Attrs a, TensorType out) {
+    static NdArray dropout(NdArray x, NdArray seedOperand, Attrs a, TensorType out) {
         double p = a.getDouble("p");
         if (!a.getBool("training", false) || p == 0) return new NdArray(out.dtype(), out.shape().sizes(), x.data().clone());
-        long seed = a.getLong("seed");
+        long seed = a.getLong("seed") + (seedOperand == null ? 0 : (long) seedOperand.get(0));
         double[] r = new double[x.size()];
         for (int i = 0; i < r.length; i++) r[i] = p < 1 && DropoutMask.keep(seed, i, p) ? x.data()[i] / (1 - p) : 0;
         return new NdArray(out.dtype(), out.shape().sizes(), r);

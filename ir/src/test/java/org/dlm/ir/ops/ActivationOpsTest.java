@@ -35,6 +35,15 @@ class ActivationOpsTest {
         assertTrue(org.dlm.ir.OpTable.require("dropout").isStateful());
     }
 
+    @Test void dropoutSeedOperandAddsToTheAttribute() {
+        NdArray x = NdArray.full(DType.F32, 1, 500);
+        NdArray withOperand = run("dropout", Attrs.of("p", 0.5, "training", true, "seed", 2), x, i64(s(), 5));
+        assertEquals(run("dropout", Attrs.of("p", 0.5, "training", true, "seed", 7), x), withOperand);
+        assertNotEquals(run("dropout", Attrs.of("p", 0.5, "training", true, "seed", 2), x, i64(s(), 6)), withOperand, "a new seed, a new mask");
+        assertTrue(inferError("dropout", Attrs.EMPTY, "f32[4]", "f32[]").getMessage().contains("i64 scalar"));
+        assertTrue(inferError("dropout", Attrs.EMPTY, "f32[4]", "i64[2]").getMessage().contains("i64 scalar"));
+    }
+
     @Test void dropoutMaskIsSplitMix64() {
         // published first SplitMix64 output for seed 0: 0xE220A8397B1DCDAF
         assertEquals((0xE220A8397B1DCDAFL >>> 11) * 0x1.0p-53, DropoutMask.uniform(0, 0));

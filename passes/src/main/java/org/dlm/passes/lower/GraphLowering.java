@@ -42,6 +42,16 @@ public final class GraphLowering {
     }
 
     public static Lowered lower(Graph g, Map<String, Long> dims, Map<String, NdArray> params, LoweringTable table) {
+        return lower(g, dims, params, table, false);
+    }
+
+    /**
+     * With {@code mutableParams} (training), every parameter keeps its own buffer in the parameter
+     * block ({@link Lowered#params()}) and nothing is derived from parameter values at compile
+     * time: no batch-norm folding, no pre-transposed linear weights, no parameter read as a
+     * constant — so the values may be rewritten between runs.
+     */
+    public static Lowered lower(Graph g, Map<String, Long> dims, Map<String, NdArray> params, LoweringTable table, boolean mutableParams) {
         List<String> problems = new ArrayList<>();
         g = TrainingBatchNorm.rewrite(g);
         List<Node> order = g.topoOrder();
@@ -68,14 +78,17 @@ public final class GraphLowering {
         if (!unsupported.isEmpty()) problems.add("the LLVM backend cannot lower op" + (unsupported.size() > 1 ? "s " : " ") + String.join(", ", unsupported));
         if (!problems.isEmpty()) throw new LoweringException(problems);
 
-        ConvBatchNormFolding.Result folded = ConvBatchNormFolding.fold(g, params);
-        g = folded.graph();
-        params = folded.params();
-        LinearWeightTranspose.Result transposed = LinearWeightTranspose.apply(g, params);
-        g = transposed.graph();
-        params = transposed.params();
-        order = g.topoOrder();
-        Lowerer cx = new Lowerer(table, dims, params);
+        if (!mutableParams) {
+            ConvBatchNormFolding.Result folded = ConvBatchNormFolding.fold(g, params);
+            g = folded.graph();
+            params = folded.params();
+            LinearWeightTranspose.Result transposed = LinearWeightTranspose.apply(g, params);
+            g = transposed.graph();
+            params = transposed.params();
+            order = g.topoOrder();
+        }
+        Lowerer cx = new Lowerer(table, dims, params, mutableParams);
+        Map<String, Buffer> paramBuffers = new LinkedHashMap<>();
         cx.countUses(g, order);
         cx.findReluEpilogues(g, order);
         List<Lowered.Port> inputs = new ArrayList<>(), outputs = new ArrayList<>();
@@ -105,8 +118,14 @@ public final class GraphLowering {
             try {
                 if (op.equals("param") || op.equals("const")) {
                     if (op.equals("const") && cx.isInlined(n)) continue;
-                    NdArray v = cx.constant(n);
-                    cx.setStorage(n, cx.param(op.equals("param") ? n.attrs().getString("name") : "const", v));
+                    if (op.equals("param")) {
+                        String name = n.attrs().getString("name");
+                        Buffer b = cx.param(name, params.get(name));
+                        paramBuffers.put(name, b);
+                        cx.setStorage(n, b);
+                    } else {
+                        cx.setStorage(n, cx.param("const", cx.constant(n)));
+                    }
                     continue;
                 }
                 OpLowering rule = table.get(op);
@@ -166,7 +185,9 @@ public final class GraphLowering {
         KernelVerifier.verify(m);
         List<Lowered.Port> ins = inputs.stream().map(p -> new Lowered.Port(p.name(), p.type(), placed.get(p.buffer().name()))).toList();
         List<Lowered.Port> outs = outputs.stream().map(p -> new Lowered.Port(p.name(), p.type(), placed.get(p.buffer().name()))).toList();
-        return new Lowered(m, cx.paramData, ins, outs, plan.arenaBytes());
+        Map<String, Buffer> paramPorts = new LinkedHashMap<>();
+        paramBuffers.forEach((name, b) -> paramPorts.put(name, placed.get(b.name())));
+        return new Lowered(m, cx.paramData, ins, outs, plan.arenaBytes(), paramPorts);
     }
 
     private static String sanitize(String name) {

@@ -36,7 +36,15 @@ public final class Lowerer {
     private List<Stmt> out = new ArrayList<>();
     private long paramBytes;
 
+    /** Parameters may change between runs: never read their values at compile time. */
+    private final boolean mutableParams;
+
     Lowerer(LoweringTable table, Map<String, Long> env, Map<String, NdArray> params) {
+        this(table, env, params, false);
+    }
+
+    Lowerer(LoweringTable table, Map<String, Long> env, Map<String, NdArray> params, boolean mutableParams) {
+        this.mutableParams = mutableParams;
         this.table = table;
         this.env = env;
         this.givenParams = params;
@@ -180,9 +188,12 @@ public final class Lowerer {
         return b;
     }
 
-    /** The compile-time value of a param or const node, or null when it is computed at run time. */
+    /**
+     * The compile-time value of a param or const node, or null when it is computed at run time
+     * (also for params compiled as mutable).
+     */
     public NdArray constant(Node n) {
-        if (n.opName().equals("param")) return givenParams.get(n.attrs().getString("name"));
+        if (n.opName().equals("param")) return mutableParams ? null : givenParams.get(n.attrs().getString("name"));
         if (n.opName().equals("const")) {
             org.dlm.ir.Constant c = (org.dlm.ir.Constant) n.attrs().get("value");
             return new NdArray(c.type().dtype(), shape(n), c.values());

@@ -23,6 +23,7 @@ public final class LoweringTable {
         NormLowering.register(t);
         LinalgLowering.register(t);
         ConvLowering.register(t);
+        DropoutLowering.register(t);
         ConvGradLowering.register(t);
         NormGradLowering.register(t);
         LossLowering.register(t);

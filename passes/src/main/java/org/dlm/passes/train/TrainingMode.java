@@ -23,8 +23,9 @@ import org.dlm.ir.pass.PassContext;
  * </pre>
  * The model's own graph stays the inference graph used for evaluation and checkpoints.
  *
- * <p>Dropout is left as it is: its mask seed is an attribute, so a compiled step would drop the
- * same units every step; it needs a per-step seed operand first.
+ * <p>Every {@code dropout} turns on ({@code training=true}) and takes the scalar input
+ * {@value #SEED} (i64) as its seed operand, so each step draws a new mask (seed = the
+ * attribute + the step's seed, which the trainer feeds: the step number).
  *
  * <pre>{@code
  * Graph step = TrainStep.fused(TrainingMode.apply(model, 0.1), "loss", Set.of(), adam, GradPolicy.NONE);
@@ -33,6 +34,8 @@ import org.dlm.ir.pass.PassContext;
 public final class TrainingMode implements Pass {
     /** PyTorch's default batch-norm momentum. */
     public static final double DEFAULT_MOMENTUM = 0.1;
+    /** The per-step dropout seed input. */
+    public static final String SEED = "hp/seed";
 
     @Override public String name() { return "training-mode"; }
 
@@ -45,7 +48,13 @@ public final class TrainingMode implements Pass {
         if (!(momentum >= 0 && momentum <= 1)) throw new IllegalArgumentException("batch-norm momentum must be in [0, 1], got " + momentum);
         Map<Node, Node> runningOf = new LinkedHashMap<>();   // running-stat param -> its update
         List<String> problems = new ArrayList<>();
+        Node seed = Node.of("input", List.of(), org.dlm.ir.Attrs.of("name", SEED, "dtype", org.dlm.ir.DType.I64, "shape", org.dlm.ir.Shape.SCALAR));
+        boolean[] dropout = {false};
         Graph r = GraphRewriter.rewrite(g, (old, n) -> {
+            if (n.opName().equals("dropout") && n.inputs().size() == 1) {
+                dropout[0] = true;
+                return Node.of("dropout", List.of(n.input(0), seed), n.attrs().with("training", true));
+            }
             if (!n.opName().equals("batch_norm") || n.attrs().getBool("training", false)) return n;
             Node bn = Node.of("batch_norm", n.inputs(), n.attrs().with("training", true));
             Node x = n.input(0), mean = n.input(3), var = n.input(4);
@@ -61,12 +70,14 @@ public final class TrainingMode implements Pass {
             return bn;
         });
         if (!problems.isEmpty()) throw new IllegalArgumentException(String.join("; ", problems));
-        if (runningOf.isEmpty()) return g;
+        if (runningOf.isEmpty() && !dropout[0]) return g;
+        List<Node> inputs = new ArrayList<>(r.inputs());
+        if (dropout[0] && r.input(SEED) == null) inputs.add(seed);
         List<Graph.Output> outs = new ArrayList<>(r.outputs());
         runningOf.forEach((p, upd) -> outs.add(new Graph.Output(TrainStep.NEW + p.attrs().getString("name"), upd)));
         Map<String, String> meta = new LinkedHashMap<>(r.meta());
         meta.put("train.mode", "training");
-        return new Graph(r.name(), r.inputs(), r.params(), outs, meta);
+        return new Graph(r.name(), inputs, r.params(), outs, meta);
     }
 
     private static boolean isBuffer(Node n) { return n.opName().equals("param") && !n.attrs().getBool("trainable", true); }

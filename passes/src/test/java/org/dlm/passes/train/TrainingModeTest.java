@@ -60,6 +60,27 @@ class TrainingModeTest {
         }
     }
 
+    @Test void dropoutTrainsWithThePerStepSeedInput() {
+        Node x = Node.of("input", List.of(), Attrs.of("name", "x", "dtype", DType.F64, "shape", Shape.of(Dim.sym("B"), Dim.of(8))));
+        Node w = param("w", true, 8);
+        Node y = Node.of("reduce_sum", List.of(Node.of("dropout", List.of(Node.of("mul", x, w)), Attrs.of("p", 0.5, "seed", 3))), Attrs.EMPTY);
+        Graph g = new Graph("drop", List.of(x), List.of(w), List.of(new Graph.Output("loss", y)));
+        Graph t = TrainingMode.apply(g, TrainingMode.DEFAULT_MOMENTUM);
+        Node seed = t.input(TrainingMode.SEED);
+        assertEquals("i64[]", seed.type().toString());
+        Node d = t.outputs().get(0).node().input(0);
+        assertEquals("dropout", d.opName());
+        assertSame(seed, d.input(1));
+        assertEquals(true, d.attrs().getBool("training", false));
+        assertEquals(3L, d.attrs().getLong("seed"));
+        // its gradient applies the same mask: the step graph takes the seed too
+        Graph step = TrainStep.fused(t, "loss", Set.of(), Optimizers.create("sgd", List.of(), Map.of("lr", 0.1)).optimizer(), GradPolicy.NONE);
+        assertSame(seed, step.input(TrainingMode.SEED));
+        // a model without dropout or batch norm is returned as it is
+        Graph plain = new Graph("plain", List.of(x), List.of(w), List.of(new Graph.Output("loss", Node.of("reduce_sum", List.of(Node.of("mul", x, w)), Attrs.EMPTY))));
+        assertSame(plain, TrainingMode.apply(plain, TrainingMode.DEFAULT_MOMENTUM));
+    }
+
     @Test void trainStepCarriesTheRunningStatisticUpdates() {
         Graph t = TrainingMode.apply(bnModel(Shape.of(3, 2, 2)), 0.1);
         Graph step = TrainStep.fused(t, "loss", Set.of(), Sgd.plain(), GradPolicy.NONE);

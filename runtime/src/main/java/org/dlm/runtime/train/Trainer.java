@@ -32,7 +32,7 @@ import org.dlm.runtime.train.schedule.Schedule;
  * }</pre>
  */
 public final class Trainer {
-    /** Runs a graph; {@code Interpreter::run} today, the LLVM executable later. */
+    /** Runs a graph on given parameters ({@code Interpreter::run}); see {@link StepEngine} for compiled steps. */
     @FunctionalInterface
     public interface Executor { Map<String, NdArray> run(Graph g, Map<String, NdArray> inputs, Map<String, NdArray> params); }
 
@@ -54,7 +54,7 @@ public final class Trainer {
     public record Config(int epochs, String featuresInput, String labelsInput, String lossOutput, String logitsOutput,
                          Schedule schedule, String plateauMetric, Path checkpoint, String optimizer) {}
 
-    private static final String NEW = "new/", HP = "hp/", STATE = "opt/";
+    private static final String HP = "hp/", STATE = "opt/", SEED = "hp/seed";
 
     private final Graph model, step;
     /** With gradient accumulation: the micro-batch graph, and micro-batches per step; else null and 1. */
@@ -62,16 +62,22 @@ public final class Trainer {
     private final int microBatches;
     private int pending;
     private double pendingLoss;
-    private final Executor exec;
+    private final StepEngine engine;
     private final HyperScalars hyper;
     private final Config cfg;
-    private final Map<String, NdArray> values = new LinkedHashMap<>();
+    /** Names of the state the engine holds: model parameters, then optimizer buffers. */
+    private final java.util.Set<String> state = new java.util.LinkedHashSet<>();
     private long steps;
     private int epoch;
 
     /** {@code initial} holds the model's parameters; optimizer state starts from each buffer's {@code init}. */
     public Trainer(Graph model, Graph step, Executor exec, HyperScalars hyper, Config cfg, Map<String, NdArray> initial) {
-        this(model, null, step, 1, exec, hyper, cfg, initial);
+        this(model, null, step, 1, StepEngine.interpreter(exec), hyper, cfg, initial);
+    }
+
+    /** Steps run on {@code engine} (e.g. compiled), which holds the parameters and optimizer state between steps. */
+    public Trainer(Graph model, Graph step, StepEngine engine, HyperScalars hyper, Config cfg, Map<String, NdArray> initial) {
+        this(model, null, step, 1, engine, hyper, cfg, initial);
     }
 
     /**
@@ -82,25 +88,32 @@ public final class Trainer {
      */
     public Trainer(Graph model, Graph accumulate, Graph apply, int microBatches, Executor exec, HyperScalars hyper, Config cfg,
                    Map<String, NdArray> initial) {
+        this(model, accumulate, apply, microBatches, StepEngine.interpreter(exec), hyper, cfg, initial);
+    }
+
+    /** Gradient accumulation on {@code engine}. */
+    public Trainer(Graph model, Graph accumulate, Graph apply, int microBatches, StepEngine engine, HyperScalars hyper, Config cfg,
+                   Map<String, NdArray> initial) {
         if (microBatches < 1 || (accumulate == null) != (microBatches == 1))
             throw new IllegalArgumentException("gradient accumulation needs an accumulate graph and more than one micro-batch");
         this.accumulate = accumulate;
         this.microBatches = microBatches;
         this.model = model;
         this.step = apply;
-        this.exec = exec;
+        this.engine = engine;
         this.hyper = hyper;
         this.cfg = cfg;
         for (Node p : model.params()) {
             String n = name(p);
             NdArray v = initial.get(n);
             if (v == null) throw new IllegalArgumentException("no initial value for parameter '" + n + "' of model '" + model.name() + "'");
-            values.put(n, v);
+            engine.put(n, v);
+            state.add(n);
         }
         for (Graph g : accumulate == null ? List.of(step) : List.of(accumulate, step))
             for (Node p : g.params()) {
-                if (values.containsKey(name(p))) continue;
-                values.put(name(p), NdArray.full(p.dtype(), initValue(p), p.shape().sizes()));
+                if (!state.add(name(p))) continue;
+                engine.put(name(p), NdArray.full(p.dtype(), initValue(p), p.shape().sizes()));
             }
     }
 
@@ -157,7 +170,7 @@ public final class Trainer {
             callbacks.forEach(TrainCallback::onTrainEnd);
         }
         for (TrainCallback c : callbacks)
-            if (c instanceof EarlyStopping es && es.best() != null) values.putAll(es.best());
+            if (c instanceof EarlyStopping es && es.best() != null) es.best().forEach(engine::put);
         return history;
     }
 
@@ -176,11 +189,8 @@ public final class Trainer {
         steps++;
         Map<String, NdArray> inputs = batchInputs(step, b);
         inputs.putAll(hyperInputs(lr));
-        Map<String, NdArray> params = new LinkedHashMap<>();
-        for (Node p : step.params()) params.put(name(p), values.get(name(p)));
-        Map<String, NdArray> out = exec.run(step, inputs, params);
-        out.forEach((k, v) -> { if (k.startsWith(NEW)) values.put(k.substring(NEW.length()), v); });
-        return out.get(cfg.lossOutput()).get(0);
+        seedInput(step, steps, inputs);
+        return engine.run(step, inputs).get(cfg.lossOutput()).get(0);
     }
 
     /**
@@ -188,21 +198,25 @@ public final class Trainer {
      * the apply graph; returns the micro-batch loss ({@link #pendingLoss} holds the step's mean).
      */
     private double microStep(Batch b, double lr) {
-        Map<String, NdArray> params = new LinkedHashMap<>();
-        for (Node p : accumulate.params()) params.put(name(p), values.get(name(p)));
-        Map<String, NdArray> out = exec.run(accumulate, batchInputs(accumulate, b), params);
-        out.forEach((k, v) -> { if (k.startsWith(NEW)) values.put(k.substring(NEW.length()), v); });
-        double loss = out.get(cfg.lossOutput()).get(0);
+        Map<String, NdArray> in = batchInputs(accumulate, b);
+        seedInput(accumulate, steps * microBatches + pending + 1, in);
+        double loss = engine.run(accumulate, in).get(cfg.lossOutput()).get(0);
         pendingLoss = (pending == 0 ? 0 : pendingLoss) + loss / microBatches;
         if (++pending == microBatches) {
             pending = 0;
             steps++;
-            Map<String, NdArray> hp = hyperInputs(lr);
-            Map<String, NdArray> ps = new LinkedHashMap<>();
-            for (Node p : step.params()) ps.put(name(p), values.get(name(p)));
-            exec.run(step, hp, ps).forEach((k, v) -> { if (k.startsWith(NEW)) values.put(k.substring(NEW.length()), v); });
+            engine.run(step, hyperInputs(lr));
         }
         return loss;
+    }
+
+    /**
+     * Dropout's per-step seed ({@code hp/seed}, from {@code TrainingMode}): the number of the
+     * step (or micro-batch), so a resumed run draws the masks it would have drawn.
+     */
+    private static void seedInput(Graph g, long n, Map<String, NdArray> inputs) {
+        Node in = g.input(SEED);
+        if (in != null) inputs.put(SEED, NdArray.scalar(in.dtype(), n));
     }
 
     private Map<String, NdArray> hyperInputs(double lr) {
@@ -225,7 +239,7 @@ public final class Trainer {
         try (var it = data.epoch(0)) {
             while (it.hasNext()) {
                 Batch b = it.next();
-                Map<String, NdArray> out = exec.run(model, batchInputs(model, b), modelParams());
+                Map<String, NdArray> out = engine.run(model, batchInputs(model, b));
                 loss += out.get(cfg.lossOutput()).get(0) * b.size();
                 if (cfg.logitsOutput() != null) {
                     var batchCm = Classification.confusion(out.get(cfg.logitsOutput()), b.labels());
@@ -260,7 +274,7 @@ public final class Trainer {
     /** The model's parameters (no optimizer state). */
     public Map<String, NdArray> modelParams() {
         Map<String, NdArray> m = new LinkedHashMap<>();
-        for (Node p : model.params()) m.put(name(p), values.get(name(p)));
+        for (Node p : model.params()) m.put(name(p), engine.get(name(p)));
         return m;
     }
 
@@ -270,7 +284,7 @@ public final class Trainer {
     /** Everything needed to resume: parameters, optimizer state, step and epoch counters. */
     public Checkpoint checkpoint() {
         Map<String, NdArray> state = new LinkedHashMap<>();
-        values.forEach((k, v) -> { if (k.startsWith(STATE)) state.put(k, v); });
+        for (String k : this.state) if (k.startsWith(STATE)) state.put(k, engine.get(k));
         return new Checkpoint(modelParams(), state, steps, epoch, cfg.optimizer(), Map.of());
     }
 
@@ -279,8 +293,8 @@ public final class Trainer {
         for (Node p : step.params())
             if (name(p).startsWith(STATE) && !c.optimizerState().containsKey(name(p)))
                 throw new IllegalArgumentException("checkpoint lacks optimizer state '" + name(p) + "' (it was written by optimizer '" + c.optimizer() + "')");
-        values.putAll(c.params());
-        values.putAll(c.optimizerState());
+        c.params().forEach(engine::put);
+        c.optimizerState().forEach(engine::put);
         steps = c.step();
         epoch = c.epoch();
     }

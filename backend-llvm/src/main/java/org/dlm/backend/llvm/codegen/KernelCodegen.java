@@ -318,6 +318,7 @@ public final class KernelCodegen {
             case AND -> LLVMBuildAnd(b, x, y, "");
             case OR -> LLVMBuildOr(b, x, y, "");
             case XOR -> LLVMBuildXor(b, x, y, "");
+            case SHR -> LLVMBuildLShr(b, x, y, "");
         };
     }
 
