@@ -116,6 +116,8 @@ final class ClExprWriter {
             case AND -> "(" + x + " & " + y + ")";
             case OR -> "(" + x + " | " + y + ")";
             case XOR -> "(" + x + " ^ " + y + ")";
+            // logical shift: shift the unsigned reinterpretation, then back to the signed type
+            case SHR -> "((" + ty + ")((" + (ty.startsWith("u") ? ty : "u" + ty) + ")" + x + " >> " + y + "))";
         };
     }
 }

@@ -47,6 +47,11 @@ final class HostEval {
                     case OR -> x | y;
                     case XOR -> x ^ y;
                     case POW -> (long) Math.pow(x, y);
+                    case SHR -> switch (b.a().type()) {   // logical shift within the operand's width
+                        case I32 -> (x & 0xffff_ffffL) >>> y;
+                        case I8, U8, BOOL -> (x & 0xffL) >>> y;
+                        default -> x >>> y;
+                    };
                 };
             }
             case Expr.Load l -> throw new IllegalStateException("host expression loads from %" + l.buffer().name());
