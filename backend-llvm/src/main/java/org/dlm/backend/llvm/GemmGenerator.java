@@ -53,38 +53,64 @@ public final class GemmGenerator {
             Runnable packed = () -> {
                 // K = 0 still runs one (empty) k block so that C gets its epilogue.
                 LLVMValueRef kEnd = b.select(b.icmp(LLVMIntSGT, k, b.i64(0)), k, b.i64(1));
-                b.forRange(b.i64(0), n, b.i64(cfg.nc()), jc -> {
-                    LLVMValueRef nc = b.smin(b.i64(cfg.nc()), b.sub(n, jc));
-                    b.forRange(b.i64(0), kEnd, b.i64(cfg.kc()), pc -> {
-                        LLVMValueRef kc = b.smin(b.i64(cfg.kc()), b.sub(k, pc));
-                        LLVMValueRef bBlock = cfg.transB() ? b.add(b.mul(jc, ldb), pc) : b.add(b.mul(pc, ldb), jc);
-                        b.call(mb.callee(packB), nc, kc, b.gep(f32, bm, bBlock), ldb, bufB);
-                        LLVMValueRef first = b.icmp(LLVMIntEQ, pc, b.i64(0));
-                        LLVMValueRef last = b.icmp(LLVMIntSGE, b.add(pc, kc), k);
-                        LLVMValueRef f = b.or(b.select(first, b.and(flags, b.i32(GemmFlags.ACCUMULATE)), b.i32(GemmFlags.ACCUMULATE)),
-                                b.select(last, epilogueFlags, b.i32(0)));
+                // The flags of the k block starting at pc: accumulate after the first, epilogue at the last.
+                java.util.function.Function<LLVMValueRef, LLVMValueRef> blockFlags = pc -> {
+                    LLVMValueRef first = b.icmp(LLVMIntEQ, pc, b.i64(0));
+                    LLVMValueRef last = b.icmp(LLVMIntSGE, b.add(pc, b.smin(b.i64(cfg.kc()), b.sub(k, pc))), k);
+                    return b.or(b.select(first, b.and(flags, b.i32(GemmFlags.ACCUMULATE)), b.i32(GemmFlags.ACCUMULATE)),
+                            b.select(last, epilogueFlags, b.i32(0)));
+                };
+                java.util.function.BiConsumer<LLVMValueRef, LLVMValueRef> packBBlock = (jc, pc) -> {
+                    LLVMValueRef bBlock = cfg.transB() ? b.add(b.mul(jc, ldb), pc) : b.add(b.mul(pc, ldb), jc);
+                    b.call(mb.callee(packB), b.smin(b.i64(cfg.nc()), b.sub(n, jc)), b.smin(b.i64(cfg.kc()), b.sub(k, pc)), b.gep(f32, bm, bBlock), ldb, bufB);
+                };
+                java.util.function.BiConsumer<LLVMValueRef, LLVMValueRef> packABlock = (ic, pc) -> {
+                    LLVMValueRef aBlock = cfg.transA() ? b.add(b.mul(pc, lda), ic) : b.add(b.mul(ic, lda), pc);
+                    b.call(mb.callee(packA), b.smin(b.i64(cfg.mc()), b.sub(m, ic)), b.smin(b.i64(cfg.kc()), b.sub(k, pc)), b.gep(f32, a, aBlock), lda, bufA);
+                };
+                // All register tiles of the packed blocks (ic, pc) of A and (pc, jc) of B.
+                BlockTiles tiles = (ic, jc, pc) -> {
+                    LLVMValueRef kc = b.smin(b.i64(cfg.kc()), b.sub(k, pc));
+                    LLVMValueRef mc = b.smin(b.i64(cfg.mc()), b.sub(m, ic)), nc = b.smin(b.i64(cfg.nc()), b.sub(n, jc));
+                    LLVMValueRef f = blockFlags.apply(pc);
+                    // Tile (ir, jr): one register tile of C from an A and a B micro-panel.
+                    java.util.function.BiConsumer<LLVMValueRef, LLVMValueRef> tile = (ir, jr) -> {
+                        LLVMValueRef nr = b.smin(b.i64(cfg.nr()), b.sub(nc, jr));
+                        LLVMValueRef mr = b.smin(b.i64(cfg.mr()), b.sub(mc, ir));
+                        LLVMValueRef col = b.add(jc, jr), row = b.add(ic, ir);
+                        LLVMValueRef cTile = b.gep(f32, c, b.add(b.mul(row, ldc), col));
+                        LLVMValueRef biasTile = b.gep(f32, bias, b.select(colBias, col, row));
+                        b.call(mb.callee(kernel), kc, b.gep(f32, bufA, b.mul(ir, kc)), b.gep(f32, bufB, b.mul(jr, kc)),
+                                cTile, ldc, mr, nr, f, biasTile);
+                    };
+                    if (cfg.bPanelInL1()) {
+                        b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> tile.accept(ir, jr)));
+                    } else {
+                        b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> tile.accept(ir, jr)));
+                    }
+                };
+                if (cfg.bPanelInL1()) {
+                    // BLIS order jc → pc → ic: the B micro-panel stays in L1 across the rows of the
+                    // L2-sized A block; the B block (L3) is packed once, A once per column block.
+                    b.forRange(b.i64(0), n, b.i64(cfg.nc()), jc -> b.forRange(b.i64(0), kEnd, b.i64(cfg.kc()), pc -> {
+                        packBBlock.accept(jc, pc);
                         b.forRange(b.i64(0), m, b.i64(cfg.mc()), ic -> {
-                            LLVMValueRef mc = b.smin(b.i64(cfg.mc()), b.sub(m, ic));
-                            LLVMValueRef aBlock = cfg.transA() ? b.add(b.mul(pc, lda), ic) : b.add(b.mul(ic, lda), pc);
-                            b.call(mb.callee(packA), mc, kc, b.gep(f32, a, aBlock), lda, bufA);
-                            // Tile (ir, jr): one register tile of C from an A and a B micro-panel.
-                            java.util.function.BiConsumer<LLVMValueRef, LLVMValueRef> tile = (ir, jr) -> {
-                                LLVMValueRef nr = b.smin(b.i64(cfg.nr()), b.sub(nc, jr));
-                                LLVMValueRef mr = b.smin(b.i64(cfg.mr()), b.sub(mc, ir));
-                                LLVMValueRef col = b.add(jc, jr), row = b.add(ic, ir);
-                                LLVMValueRef cTile = b.gep(f32, c, b.add(b.mul(row, ldc), col));
-                                LLVMValueRef biasTile = b.gep(f32, bias, b.select(colBias, col, row));
-                                b.call(mb.callee(kernel), kc, b.gep(f32, bufA, b.mul(ir, kc)), b.gep(f32, bufB, b.mul(jr, kc)),
-                                        cTile, ldc, mr, nr, f, biasTile);
-                            };
-                            if (cfg.bPanelInL1()) {   // BLIS order: the B micro-panel stays in L1 across the ir loop
-                                b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> tile.accept(ir, jr)));
-                            } else {                  // the A micro-panel stays in L1, B micro-panels stream from the L2-sized B block
-                                b.forRange(b.i64(0), mc, b.i64(cfg.mr()), ir -> b.forRange(b.i64(0), nc, b.i64(cfg.nr()), jr -> tile.accept(ir, jr)));
-                            }
+                            packABlock.accept(ic, pc);
+                            tiles.emit(ic, jc, pc);
                         });
-                    });
-                });
+                    }));
+                } else {
+                    // The mirror, ic → pc → jc: the A micro-panel stays in L1 across the columns of the
+                    // L2-sized B block. A (for row-major A a transpose, one store per element) is
+                    // packed exactly once; B (vector copies) once per row block.
+                    b.forRange(b.i64(0), m, b.i64(cfg.mc()), ic -> b.forRange(b.i64(0), kEnd, b.i64(cfg.kc()), pc -> {
+                        packABlock.accept(ic, pc);
+                        b.forRange(b.i64(0), n, b.i64(cfg.nc()), jc -> {
+                            packBBlock.accept(jc, pc);
+                            tiles.emit(ic, jc, pc);
+                        });
+                    }));
+                }
             };
             if (direct == null) {
                 packed.run();
@@ -98,5 +124,10 @@ public final class GemmGenerator {
             b.retVoid();
         }
         return fn;
+    }
+
+    @FunctionalInterface
+    private interface BlockTiles {
+        void emit(LLVMValueRef ic, LLVMValueRef jc, LLVMValueRef pc);
     }
 }

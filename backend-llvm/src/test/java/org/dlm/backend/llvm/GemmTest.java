@@ -103,11 +103,15 @@ class GemmTest {
         GemmConfig def = single.config();
         // Small cache blocks, so that several NC, KC and MC blocks are cheap to check.
         GemmConfig small = new GemmConfig(def.mr(), def.nr(), def.lanes(), 24, def.mr() * 2, def.nr() * 2);
-        try (Gemm g = Gemm.compile(host, small, 2)) {
-            check(g, small.mc() * 3 + 5, small.nc() * 2 + 7, small.kc() * 3 + 1, 1, 0, 99);
-            check(g, 17, small.nc() * 3 + 1, small.kc() * 2, 0, GemmFlags.ACCUMULATE | GemmFlags.BIAS_COLUMNS | GemmFlags.RELU, 98);
-            check(g, small.mc() * 4 + 1, 9, small.kc() + 3, 0, GemmFlags.BIAS_ROWS, 97);
-        }
+        // Both micro-panel orders: B micro-panel kept in L1 over the rows, or A micro-panel over the columns.
+        for (GemmConfig cfg : new GemmConfig[] {small, small.withBlocks(24, def.mr() * 2, def.nr() * 2, false),
+                small.withBlocks(24, def.mr() * 3, def.nr() * 2, true).withTransposes(true, false),
+                small.withBlocks(24, def.mr() * 2, def.nr() * 3, false).withTransposes(false, true)})
+            try (Gemm g = Gemm.compile(host, cfg, 2)) {
+                check(g, cfg.mc() * 3 + 5, cfg.nc() * 2 + 7, cfg.kc() * 3 + 1, 1, 0, 99);
+                check(g, 17, cfg.nc() * 3 + 1, cfg.kc() * 2, 0, GemmFlags.ACCUMULATE | GemmFlags.BIAS_COLUMNS | GemmFlags.RELU, 98);
+                check(g, cfg.mc() * 4 + 1, 9, cfg.kc() + 3, 0, GemmFlags.BIAS_ROWS, 97);
+            }
     }
 
     @Test

@@ -23,7 +23,7 @@ import org.dlm.backend.llvm.HostTarget;
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp ... org.dlm.backend.llvm.bench.GemmBench \
- *     [--sizes 256,512,1024,2048] [--shapes 1x512x784,64x512x784 (MxNxK)] [--threads 1] [--openblas /usr/lib/x86_64-linux-gnu/libopenblas.so.0] [--numpy /usr/bin/python3] [--rounds 3] [--seconds 1] [--tile 14x32] [--kc 256 --mc 336 --nc 3072] [--order a|b (micro-panel kept in L1)]
+ *     [--sizes 256,512,1024,2048] [--shapes 1x512x784,64x512x784 (MxNxK)] [--threads 1] [--openblas /usr/lib/x86_64-linux-gnu/libopenblas.so.0] [--numpy /usr/bin/python3] [--rounds 3] [--seconds 1] [--tile 14x32] [--kc 512 --mc 672 --nc 512] [--order a|b (micro-panel kept in L1)]
  * </pre>
  */
 public final class GemmBench {
@@ -43,7 +43,8 @@ public final class GemmBench {
             GemmConfig cfg = GemmConfig.forTarget(host);
             if (opt.containsKey("tile")) {
                 String[] t = opt.get("tile").split("x");
-                cfg = new GemmConfig(Integer.parseInt(t[0]), Integer.parseInt(t[1]), cfg.lanes(), cfg.kc(), Integer.parseInt(t[0]) * (cfg.mc() / cfg.mr()), Integer.parseInt(t[1]) * (cfg.nc() / cfg.nr()));
+                int mr = Integer.parseInt(t[0]), nr = Integer.parseInt(t[1]);
+                cfg = new GemmConfig(mr, nr, cfg.lanes(), cfg.kc(), mr * (cfg.mc() / cfg.mr()), nr * (cfg.nc() / cfg.nr()), cfg.bPanelInL1(), false, false);
             }
             cfg = cfg.withBlocks(Integer.parseInt(opt.getOrDefault("kc", "" + cfg.kc())), Integer.parseInt(opt.getOrDefault("mc", "" + cfg.mc())),
                     Integer.parseInt(opt.getOrDefault("nc", "" + cfg.nc())), !opt.getOrDefault("order", cfg.bPanelInL1() ? "b" : "a").equals("a"));
