@@ -29,6 +29,9 @@
 
 declare i32 @pthread_create(ptr, ptr, ptr, ptr)
 declare i32 @pthread_detach(i64)
+declare i32 @pthread_setname_np(i64, ptr)
+
+@name = internal constant [11 x i8] c"dlm-worker\00"
 declare i64 @syscall(i64, ...)
 declare i32 @sched_yield()
 declare void @llvm.x86.sse2.pause()
@@ -128,6 +131,7 @@ spawn:
   br i1 %failed, label %out, label %created
 created:
   %t = load i64, ptr %tid, align 8
+  %named = call i32 @pthread_setname_np(i64 %t, ptr @name)
   %d = call i32 @pthread_detach(i64 %t)
   store atomic i64 %w, ptr @workers seq_cst, align 8
   br label %loop
