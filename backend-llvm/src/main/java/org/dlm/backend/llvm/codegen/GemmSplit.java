@@ -13,6 +13,14 @@ import org.dlm.ir.kernel.Stmt;
 record GemmSplit(boolean byRows, long extent, long unit, int flags) {
     long units() { return (extent + unit - 1) / unit; }
 
+    /**
+     * Parts per thread: a row split packs all of B in every part, so one part per thread; a column
+     * split repeats only A's (small) packing, so it takes four smaller parts per thread, which the
+     * pool hands out dynamically: a thread that gets descheduled on a busy machine then delays
+     * the call by a quarter of its share, not all of it.
+     */
+    long partsPerThread() { return byRows ? 1 : 4; }
+
     /** The split of {@code c}, or null when it should run on one thread. */
     static GemmSplit of(Stmt.Call c, GemmConfig cfg, double minWork) {
         long[] v = new long[10];

@@ -398,9 +398,10 @@ public final class KernelCodegen {
      * multiples of the register tile, one part per thread, each with its own packing scratch.
      */
     private void parallelGemm(String kernel, GemmSplit split, LLVMValueRef[] args) {
-        // parts = min(threads, units); per = ceil(units / parts) * unit; tasks = ceil(extent / per)
+        // parts = min(threads * partsPerThread, units); per = ceil(units / parts) * unit; tasks = ceil(extent / per)
         LLVMValueRef units = i64(split.units());
-        LLVMValueRef parts = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, threads, units, ""), threads, units, "");
+        LLVMValueRef wanted = LLVMBuildNSWMul(b, threads, i64(split.partsPerThread()), "");
+        LLVMValueRef parts = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, wanted, units, ""), wanted, units, "");
         LLVMValueRef per = LLVMBuildNSWMul(b, LLVMBuildSDiv(b, LLVMBuildNSWAdd(b, units, LLVMBuildNSWSub(b, parts, i64(1), ""), ""), parts, ""), i64(split.unit()), "");
         LLVMValueRef tasks = LLVMBuildSDiv(b, LLVMBuildNSWAdd(b, i64(split.extent() - 1), per, ""), per, "");
         LLVMValueRef context = alloca(LLVMArrayType(i64(), 6), "gemm_ctx");
