@@ -49,7 +49,9 @@ public final class KernelCodegen {
     private KernelModule kernels;
     private String entryName;
     private int outlined;
-    private long scratchOffset, slotBytes;
+    private long scratchOffset, slotBytes, privateBytes;
+    private int depth;   // loops and ifs around the statement being emitted
+    private final Map<String, Integer> topLevelUses = new HashMap<>();   // top-level statements touching each buffer
     // the function being emitted (the entry, or a loop body outlined for the thread pool)
     private LLVMBuilderRef allocas;
     private LLVMValueRef fn;
@@ -91,7 +93,7 @@ public final class KernelCodegen {
         g.slotBytes = g.gemmScratch(m.body());
         try {
             g.entry(m, entry);
-            return g.scratchOffset + g.slotBytes * maxThreads;
+            return g.privateOffset() + g.privateBytes;
         } finally {
             LLVMDisposeBuilder(g.b);
             if (g.allocas != null) LLVMDisposeBuilder(g.allocas);
@@ -179,8 +181,26 @@ public final class KernelCodegen {
         t = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, t, i64(1), ""), i64(1), t, "");
         threads = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, t, i64(maxThreads), ""), i64(maxThreads), t, "threads");
         LLVMPositionBuilderAtEnd(b, start);
+        for (Stmt s : m.body())
+            for (String buf : LoopAnalysis.buffers(List.of(s)).keySet()) topLevelUses.merge(buf, 1, Integer::sum);
         for (Stmt s : m.body()) stmt(s);
         finish(start);
+    }
+
+    /** Arena offset of the per-thread copies of private scratch buffers (after the GEMM scratch). */
+    private long privateOffset() { return scratchOffset + slotBytes * maxThreads; }
+
+    /**
+     * Temporaries that only this top-level parallel loop touches: scratch that each iteration
+     * writes before reading (such as an im2col matrix per image). Each worker but the first gets its
+     * own copy after the GEMM scratch, so the iterations stay independent.
+     */
+    private Map<String, Buffer> privateScratch(Stmt.Loop l) {
+        Map<String, Buffer> own = new java.util.LinkedHashMap<>();
+        if (depth != 0 || worker != null) return own;
+        for (Buffer buf : LoopAnalysis.buffers(List.of(l)).values())
+            if (buf.kind() == Buffer.Kind.TEMP && topLevelUses.getOrDefault(buf.name(), 0) == 1) own.put(buf.name(), buf);
+        return own;
     }
 
     /** Opens {@code fn}: an entry block for allocas and buffer bases (builder {@code b} there), returns the body's first block. */
@@ -225,8 +245,11 @@ public final class KernelCodegen {
     private void stmt(Stmt s) {
         switch (s) {
             case Stmt.Loop l -> {
-                if (worker == null && maxThreads > 1 && l.parallel() && l.step() == 1 && LoopAnalysis.work(List.of(l)) >= minParallelWork
-                        && LoopAnalysis.independent(l)) parallelLoop(l);
+                Map<String, Buffer> own = null;
+                boolean threaded = worker == null && maxThreads > 1 && l.parallel() && l.step() == 1
+                        && LoopAnalysis.work(List.of(l)) >= minParallelWork
+                        && LoopAnalysis.independent(l, (own = privateScratch(l)).keySet());
+                if (threaded) parallelLoop(l, own);
                 else loop(l);
             }
             case Stmt.Store st -> {
@@ -246,7 +269,9 @@ public final class KernelCodegen {
                 LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(ctx, fn, "endif");
                 LLVMBuildCondBr(b, expr(i.cond()), then, join);
                 LLVMPositionBuilderAtEnd(b, then);
+                depth++;
                 i.then().forEach(this::stmt);
+                depth--;
                 LLVMBuildBr(b, join);
                 LLVMPositionBuilderAtEnd(b, join);
             }
@@ -271,7 +296,9 @@ public final class KernelCodegen {
         LLVMValueRef i = LLVMBuildLoad2(b, mb.i64(), iv, "");
         LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, i, extent, ""), body, exit);
         LLVMPositionBuilderAtEnd(b, body);
+        depth++;
         stmts.forEach(this::stmt);
+        depth--;
         LLVMValueRef cur = LLVMBuildLoad2(b, mb.i64(), iv, "");
         LLVMBuildStore(b, LLVMBuildNSWAdd(b, cur, i64(step), ""), iv);
         LLVMBuildBr(b, header);
@@ -362,7 +389,7 @@ public final class KernelCodegen {
      * A parallel loop as an outlined function {@code body(ctx, begin, end, worker)} run by the pool;
      * the context holds the entry's four tables and the values of the outside variables it reads.
      */
-    private void parallelLoop(Stmt.Loop l) {
+    private void parallelLoop(Stmt.Loop l, Map<String, Buffer> own) {
         Map<String, DType> free = LoopAnalysis.freeVars(l.var(), l.body());
         List<String> names = new java.util.ArrayList<>(free.keySet());
         LLVMValueRef context = alloca(LLVMArrayType(i64(), 4 + names.size()), "ctx");
@@ -380,6 +407,24 @@ public final class KernelCodegen {
         LLVMValueRef[] t = new LLVMValueRef[4];
         for (int i = 0; i < 4; i++) t[i] = LLVMBuildLoad2(b, ptr(), slot(in, i), "");
         bindBuffers(t[0], t[1], t[2], t[3]);
+        if (!own.isEmpty()) {
+            // worker 0 uses the planned place, worker w > 0 copy w-1 after the GEMM scratch
+            long offset = 0;
+            List<Long> at = new java.util.ArrayList<>();
+            for (Buffer buf : own.values()) {
+                at.add(offset);
+                offset += align(buf.byteSize());
+            }
+            long perWorker = offset;
+            privateBytes = Math.max(privateBytes, perWorker * (maxThreads - 1));
+            LLVMValueRef first = LLVMBuildICmp(b, LLVMIntEQ, worker, i64(0), "");
+            LLVMValueRef copy = LLVMBuildNSWAdd(b, i64(privateOffset()), LLVMBuildNSWMul(b, LLVMBuildNSWSub(b, worker, i64(1), ""), i64(perWorker), ""), "");
+            int k = 0;
+            for (Buffer buf : own.values()) {
+                LLVMValueRef mine = LLVMBuildInBoundsGEP2(b, mb.i8(), t[3], array(LLVMBuildNSWAdd(b, copy, i64(at.get(k++)), "")), 1, "");
+                bases.put(buf.name(), LLVMBuildSelect(b, first, bases.get(buf.name()), mine, buf.name()));
+            }
+        }
         for (int i = 0; i < names.size(); i++) {
             LLVMTypeRef type = reg(free.get(names.get(i)));
             LLVMValueRef local = alloca(type, names.get(i));

@@ -75,12 +75,48 @@ final class LoopAnalysis {
      * from it), and no variable from outside may be assigned. A loop that fails, e.g. one that
      * reuses a single scratch buffer in every iteration, runs serially.
      */
-    static boolean independent(Stmt.Loop loop) {
+    static boolean independent(Stmt.Loop loop) { return independent(loop, Set.of()); }
+
+    /** {@link #independent(Stmt.Loop)} where the buffers {@code privateScratch} get a copy per thread (their stores are exempt). */
+    static boolean independent(Stmt.Loop loop, Set<String> privateScratch) {
         Set<String> tainted = new HashSet<>();
         tainted.add(loop.var());
         for (int pass = 0; pass < 2; pass++) taint(loop.body(), tainted);
         Set<String> outside = freeVars(loop.var(), loop.body()).keySet();
-        return disjoint(loop.body(), tainted, outside);
+        return disjoint(loop.body(), tainted, outside, privateScratch);
+    }
+
+    /** The buffers {@code body} reads or writes (loads, stores, microkernel pointer arguments). */
+    static Map<String, org.dlm.ir.kernel.Buffer> buffers(List<Stmt> body) {
+        Map<String, org.dlm.ir.kernel.Buffer> out = new LinkedHashMap<>();
+        for (Stmt s : body) {
+            switch (s) {
+                case Stmt.Loop l -> { buffers(l.extent(), out); out.putAll(buffers(l.body())); }
+                case Stmt.Store st -> { out.putIfAbsent(st.buffer().name(), st.buffer()); buffers(st.index(), out); buffers(st.value(), out); }
+                case Stmt.Declare d -> buffers(d.init(), out);
+                case Stmt.Assign a -> buffers(a.value(), out);
+                case Stmt.If i -> { buffers(i.cond(), out); out.putAll(buffers(i.then())); }
+                case Stmt.Call c -> {
+                    for (Stmt.Arg arg : c.args()) {
+                        if (arg instanceof Stmt.ScalarArg sa) buffers(sa.value(), out);
+                        if (arg instanceof Stmt.PtrArg p) { out.putIfAbsent(p.buffer().name(), p.buffer()); buffers(p.offset(), out); }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void buffers(Expr e, Map<String, org.dlm.ir.kernel.Buffer> out) {
+        switch (e) {
+            case Expr.Var v -> {}
+            case Expr.Const c -> {}
+            case Expr.Load l -> { out.putIfAbsent(l.buffer().name(), l.buffer()); buffers(l.index(), out); }
+            case Expr.Unary u -> buffers(u.a(), out);
+            case Expr.Binary b -> { buffers(b.a(), out); buffers(b.b(), out); }
+            case Expr.Select s -> { buffers(s.cond(), out); buffers(s.a(), out); buffers(s.b(), out); }
+            case Expr.Cast c -> buffers(c.a(), out);
+        }
     }
 
     private static void taint(List<Stmt> body, Set<String> tainted) {
@@ -98,15 +134,16 @@ final class LoopAnalysis {
         }
     }
 
-    private static boolean disjoint(List<Stmt> body, Set<String> tainted, Set<String> outside) {
+    private static boolean disjoint(List<Stmt> body, Set<String> tainted, Set<String> outside, Set<String> own) {
         for (Stmt s : body) {
             boolean ok = switch (s) {
-                case Stmt.Loop l -> disjoint(l.body(), tainted, outside);
-                case Stmt.Store st -> mentions(st.index(), tainted);
+                case Stmt.Loop l -> disjoint(l.body(), tainted, outside, own);
+                case Stmt.Store st -> own.contains(st.buffer().name()) || mentions(st.index(), tainted);
                 case Stmt.Declare d -> true;
                 case Stmt.Assign a -> !outside.contains(a.name());
-                case Stmt.If i -> disjoint(i.then(), tainted, outside);
-                case Stmt.Call c -> c.args().size() > 7 && c.args().get(7) instanceof Stmt.PtrArg out && mentions(out.offset(), tainted);
+                case Stmt.If i -> disjoint(i.then(), tainted, outside, own);
+                case Stmt.Call c -> c.kernel().startsWith("sgemm_") && c.args().get(7) instanceof Stmt.PtrArg out
+                        && (own.contains(out.buffer().name()) || mentions(out.offset(), tainted));
             };
             if (!ok) return false;
         }
