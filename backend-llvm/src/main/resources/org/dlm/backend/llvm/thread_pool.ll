@@ -91,7 +91,7 @@ more:
   %k = load i32, ptr %spins, align 4
   %k1 = add i32 %k, 1
   store i32 %k1, ptr %spins, align 4
-  %long = icmp ugt i32 %k1, 20000
+  %long = icmp ugt i32 %k1, 4000
   br i1 %long, label %sleep, label %pause
 pause:
   call void @llvm.x86.sse2.pause()
