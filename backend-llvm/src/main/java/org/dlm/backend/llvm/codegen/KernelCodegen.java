@@ -322,7 +322,7 @@ public final class KernelCodegen {
                 case Stmt.NullArg n -> LLVMConstNull(ptr());
             };
         }
-        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, SharedGemmKernels.config(k, mb.target()), minParallelWork) : null;
+        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, SharedGemmKernels.config(k, mb.target()), minParallelWork, maxThreads) : null;
         if (split != null) parallelGemm(k, split, args);
         else gemm(k, args, worker == null ? i64(0) : worker);
     }

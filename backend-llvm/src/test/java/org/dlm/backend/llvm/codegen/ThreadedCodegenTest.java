@@ -102,7 +102,7 @@ class ThreadedCodegenTest {
     @Test
     void gemmOnTwoThreadsEqualsOneThread() {
         Random r = new Random(5);
-        for (long[] mnk : new long[][] {{67, 45, 33}, {13, 203, 71}, {1, 389, 157}, {201, 17, 9}, {5, 77, 300}}) {
+        for (long[] mnk : new long[][] {{67, 45, 33}, {13, 203, 71}, {1, 389, 157}, {201, 17, 9}, {613, 37, 21}, {5, 77, 300}}) {
             Node a = input("a", DType.F32, mnk[0], mnk[2]), b = input("b", DType.F32, mnk[2], mnk[1]);
             Graph g = new Graph("gemm", List.of(a, b), List.of(), List.of(new Graph.Output("c", op("matmul", Attrs.EMPTY, a, b))));
             Map<String, NdArray> in = Map.of("a", random(r, DType.F32, a.shape().sizes(), -1, 1), "b", random(r, DType.F32, b.shape().sizes(), -1, 1));
