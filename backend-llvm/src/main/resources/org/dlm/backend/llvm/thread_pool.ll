@@ -91,7 +91,7 @@ more:
   %k = load i32, ptr %spins, align 4
   %k1 = add i32 %k, 1
   store i32 %k1, ptr %spins, align 4
-  %long = icmp ugt i32 %k1, 4000
+  %long = icmp ugt i32 %k1, 500
   br i1 %long, label %sleep, label %pause
 pause:
   call void @llvm.x86.sse2.pause()
@@ -208,7 +208,7 @@ wait:
   br i1 %finished, label %finish, label %notyet
 notyet:
   %spins1 = add i64 %spins, 1
-  %longwait = icmp sgt i64 %spins1, 4000
+  %longwait = icmp sgt i64 %spins1, 200
   br i1 %longwait, label %yield, label %pause
 pause:
   call void @llvm.x86.sse2.pause()
