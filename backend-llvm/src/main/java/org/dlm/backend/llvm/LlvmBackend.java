@@ -2,6 +2,7 @@ package org.dlm.backend.llvm;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.dlm.backend.llvm.codegen.KernelCodegen;
 import org.dlm.ir.Graph;
 import org.dlm.ir.interp.NdArray;
 import org.dlm.runtime.Tensor;
@@ -21,24 +22,32 @@ public final class LlvmBackend {
     private LlvmBackend() {}
 
     /**
-     * @param dims       a value for every symbolic dim of the graph (static mode)
-     * @param threads    threads the executable may use (the generated code is single-threaded so far)
-     * @param keepLlvmIr keep the optimized LLVM IR text for inspection ({@link LlvmExecutable#llvmIr})
-     * @param mutableParams parameters may be rewritten between runs ({@link LlvmExecutable#writeParam},
-     *                   {@link LlvmExecutable#runUpdating}): no compile-time parameter rewrites
-     *                   (batch-norm folding, pre-transposed weights), each parameter keeps its buffer
+     * @param dims            a value for every symbolic dim of the graph (static mode)
+     * @param threads         threads the executable uses: parallel loops and large GEMMs run on the
+     *                        process-wide native thread pool with this many threads (1 = all inline)
+     * @param keepLlvmIr      keep the optimized LLVM IR text for inspection ({@link LlvmExecutable#llvmIr})
+     * @param mutableParams   parameters may be rewritten between runs ({@link LlvmExecutable#writeParam},
+     *                        {@link LlvmExecutable#runUpdating}): no compile-time parameter rewrites
+     *                        (batch-norm folding, pre-transposed weights), each parameter keeps its buffer
+     * @param minParallelWork work (about scalar operations; a GEMM counts 2mnk/16) below which a
+     *                        parallel loop or GEMM runs inline on the calling thread; tests use 0 to
+     *                        thread everything
      */
-    public record Options(Map<String, Long> dims, int threads, boolean keepLlvmIr, boolean mutableParams) {
+    public record Options(Map<String, Long> dims, int threads, boolean keepLlvmIr, boolean mutableParams, long minParallelWork) {
         public Options {
             dims = Map.copyOf(dims);
             if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+            if (minParallelWork < 0) throw new IllegalArgumentException("minParallelWork must be >= 0, got " + minParallelWork);
         }
-        public Options(Map<String, Long> dims, int threads, boolean keepLlvmIr) { this(dims, threads, keepLlvmIr, false); }
-        public static Options dims(Map<String, Long> dims) { return new Options(dims, 1, false, false); }
-        public Options withThreads(int t) { return new Options(dims, t, keepLlvmIr, mutableParams); }
-        public Options withLlvmIr() { return new Options(dims, threads, true, mutableParams); }
+        public Options(Map<String, Long> dims, int threads, boolean keepLlvmIr) {
+            this(dims, threads, keepLlvmIr, false, KernelCodegen.DEFAULT_MIN_PARALLEL_WORK);
+        }
+        public static Options dims(Map<String, Long> dims) { return new Options(dims, 1, false); }
+        public Options withThreads(int t) { return new Options(dims, t, keepLlvmIr, mutableParams, minParallelWork); }
+        public Options withLlvmIr() { return new Options(dims, threads, true, mutableParams, minParallelWork); }
+        public Options withMinParallelWork(long work) { return new Options(dims, threads, keepLlvmIr, mutableParams, work); }
         /** For training: parameters stay writable (see {@link #mutableParams}). */
-        public Options trainable() { return new Options(dims, threads, keepLlvmIr, true); }
+        public Options trainable() { return new Options(dims, threads, keepLlvmIr, true, minParallelWork); }
     }
 
     /**

@@ -25,8 +25,9 @@ import org.dlm.runtime.Tensor;
 /**
  * A whole graph compiled to one native function by the LLVM backend (static mode: every symbolic
  * dim bound at compile time). Owns the JIT'd code, the parameter block (filled once, with folded
- * and derived parameters) and the arena of temporaries; closing it frees all of them. {@link #run}
- * may be called from any thread, one call at a time (calls are serialized).
+ * and derived parameters) and the arena of temporaries (with one set of GEMM packing buffers per
+ * thread); closing it frees all of them. {@link #run} may be called from any thread, one call at a
+ * time (calls are serialized); parallel parts run on the process-wide native thread pool.
  *
  * <pre>{@code
  * try (LlvmExecutable exe = LlvmBackend.compile(graph, params, LlvmBackend.Options.dims(Map.of("B", 1L)));
@@ -86,7 +87,7 @@ public final class LlvmExecutable implements Executable {
         long t1 = System.nanoTime();
         Jit jit = new Jit();
         try (HostTarget host = HostTarget.detect(); ModuleBuilder mb = new ModuleBuilder(lowered.module().name(), host)) {
-            long arenaBytes = KernelCodegen.emit(mb, lowered.module(), ENTRY);
+            long arenaBytes = KernelCodegen.emit(mb, lowered.module(), ENTRY, options.threads(), options.minParallelWork());
             long t2 = System.nanoTime();
             mb.optimize();
             long t3 = System.nanoTime();

@@ -59,7 +59,7 @@ final class LinalgLowering {
         long[] ab = batch(as, 2), bb = batch(bs, 2);
         long[] ob = org.dlm.ir.ops.Broadcast.sizes(ab, bb);
         Buffer ba = cx.storage(a), bbuf = cx.storage(b), out = cx.storage(n);
-        cx.loops(ob, false, idx -> List.of(sgemm(false, false, m, nn, k,
+        cx.loops(ob, true, idx -> List.of(sgemm(false, false, m, nn, k,
                 ba, batchOffset(idx, ab, m * k), k, bbuf, batchOffset(idx, bb, k * nn), nn,
                 out, mul(idx.flat(), i64(m * nn)), nn, 0, null)));
     }
@@ -118,15 +118,20 @@ final class LinalgLowering {
         long[] ob = batch(os, 2), qb = batch(qs, 2), kb = batch(ks, 2), vb = batch(vs, 2);
         long[] ms = mask == null ? null : cx.shape(mask);
         DType t = DType.F32;
-        Buffer sc = cx.temp("scores", t, tq * tk), out = cx.storage(n);
+        // Each batch entry gets its own scores matrix (unless that is huge), so entries are independent and run in parallel.
+        long batches = Lowerer.numel(ob);
+        boolean own = batches > 1 && batches * tq * tk <= (1L << 24);
+        Buffer scores = cx.temp("scores", t, (own ? batches : 1) * tq * tk), out = cx.storage(n);
         double s0 = scale;
-        cx.loops(ob, false, idx -> cx.collect(() -> {
+        cx.loops(ob, own, idx -> cx.collect(() -> {
+            Buffer sc = scores;
+            Expr so = own ? mul(idx.flat(), i64(tq * tk)) : i64(0);
             cx.emit(sgemm(false, true, tq, tk, d, cx.storage(q), batchOffset(idx, qb, tq * d), d, cx.storage(k), batchOffset(idx, kb, tk * d), d,
-                    sc, i64(0), tk, 0, null));
+                    sc, so, tk, 0, null));
             cx.loop(tq, i -> cx.collect(() -> {
                 var m = cx.local("max", t, c(t, Double.NEGATIVE_INFINITY));
                 cx.loop(tk, j -> {
-                    Expr at = add(mul(i, i64(tk)), j);
+                    Expr at = add(so, add(mul(i, i64(tk)), j));
                     Expr s = mul(load(sc, at), c(t, s0));
                     Expr keep = null;
                     if (mask != null) {
@@ -152,7 +157,7 @@ final class LinalgLowering {
                 var sum = cx.local("sum", t, c(t, 0));
                 Expr safeM = select(bin(BinOp.EQ, m, c(t, Double.NEGATIVE_INFINITY)), c(t, 0), m);
                 cx.loop(tk, j -> {
-                    Expr at = add(mul(i, i64(tk)), j);
+                    Expr at = add(so, add(mul(i, i64(tk)), j));
                     return cx.collect(() -> {
                         var e = cx.local("e", t, un(UnOp.EXP, sub(load(sc, at), safeM)));
                         cx.emit(new Stmt.Store(sc, at, e));
@@ -162,11 +167,11 @@ final class LinalgLowering {
                 // a row with every key masked has sum 0: zeros, not NaN
                 Expr rs = select(bin(BinOp.GT, sum, c(t, 0)), div(c(t, 1), sum), c(t, 0));
                 cx.loop(tk, j -> {
-                    Expr at = add(mul(i, i64(tk)), j);
+                    Expr at = add(so, add(mul(i, i64(tk)), j));
                     return List.of(new Stmt.Store(sc, at, mul(load(sc, at), rs)));
                 });
             }));
-            cx.emit(sgemm(false, false, tq, dv, tk, sc, i64(0), tk, cx.storage(v), batchOffset(idx, vb, tk * dv), dv,
+            cx.emit(sgemm(false, false, tq, dv, tk, sc, so, tk, cx.storage(v), batchOffset(idx, vb, tk * dv), dv,
                     out, mul(idx.flat(), i64(tq * dv)), dv, 0, null));
         }));
     }

@@ -256,7 +256,11 @@ public final class Lowerer {
         }
     }
 
-    /** A nest of loops over {@code shape} (outermost first) around the statements {@code body} emits for each index. */
+    /**
+     * A nest of loops over {@code shape} (outermost first) around the statements {@code body} emits
+     * for each index; with {@code parallel} the outermost loop emitted (size-1 dims get none) is
+     * marked parallel: its iterations must be independent (see docs/kernel-ir.md).
+     */
     public void loops(long[] shape, boolean parallel, Function<Index, List<Stmt>> body) {
         List<Expr> dims = new ArrayList<>();
         String[] vars = new String[shape.length];
@@ -265,9 +269,11 @@ public final class Lowerer {
             dims.add(shape[k] == 1 ? Expr.i64(0) : new Expr.Var(vars[k], DType.I64));
         }
         List<Stmt> inner = body.apply(Index.ofDims(shape, dims));
+        int outermost = 0;
+        while (outermost < shape.length - 1 && shape[outermost] == 1) outermost++;
         for (int k = shape.length - 1; k >= 0; k--) {
             if (shape[k] == 1) continue;
-            inner = List.of(new Stmt.Loop(vars[k], Expr.i64(shape[k]), 1, parallel && k == 0, inner));
+            inner = List.of(new Stmt.Loop(vars[k], Expr.i64(shape[k]), 1, parallel && k == outermost, inner));
         }
         inner.forEach(this::emit);
     }
@@ -284,13 +290,16 @@ public final class Lowerer {
     }
 
     /** {@code for var in [0, n)}, the body emitted by {@code body} given the loop variable. */
-    public void loop(long n, Function<Expr, List<Stmt>> body) {
+    public void loop(long n, Function<Expr, List<Stmt>> body) { loop(n, false, body); }
+
+    /** {@code for var in [0, n) [parallel]}: a parallel loop's iterations must be independent. */
+    public void loop(long n, boolean parallel, Function<Expr, List<Stmt>> body) {
         if (n == 1) {
             body.apply(Expr.i64(0)).forEach(this::emit);
             return;
         }
         String v = fresh("i");
-        emit(new Stmt.Loop(v, Expr.i64(n), 1, false, body.apply(new Expr.Var(v, DType.I64))));
+        emit(new Stmt.Loop(v, Expr.i64(n), 1, parallel, body.apply(new Expr.Var(v, DType.I64))));
     }
 
     /** Declares a local and returns it as a variable. */

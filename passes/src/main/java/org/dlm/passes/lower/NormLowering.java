@@ -66,7 +66,7 @@ final class NormLowering {
         DType t = n.dtype();
         Buffer out = cx.storage(n);
         Node gamma = n.inputs().size() > 1 ? n.input(1) : null, beta = n.inputs().size() > 2 ? n.input(2) : null;
-        cx.loop(rows, r -> cx.collect(() -> {
+        cx.loop(rows, true, r -> cx.collect(() -> {
             Expr base = mul(r, i64(cl));
             java.util.function.Function<Expr, Expr> xv = j -> cx.read(x, Index.ofFlat(xs, add(base, j)));
             Expr s = NormGradLowering.laneSum(cx, "sum", t, cl, xv);

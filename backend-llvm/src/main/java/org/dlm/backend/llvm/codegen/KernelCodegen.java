@@ -3,6 +3,7 @@ package org.dlm.backend.llvm.codegen;
 import static org.bytedeco.llvm.global.LLVM.*;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
@@ -42,36 +43,87 @@ public final class KernelCodegen {
     private final LLVMContextRef ctx;
     private final LLVMModuleRef mod;
     private final LLVMBuilderRef b;
+    private final MathEmitter math;
+    private final int maxThreads;
+    private final double minParallelWork;
+    private KernelModule kernels;
+    private String entryName;
+    private int outlined;
+    private long scratchOffset, slotBytes, privateBytes;
+    private int depth;   // loops and ifs around the statement being emitted
+    private final Map<String, Integer> topLevelUses = new HashMap<>();   // top-level statements touching each buffer
+    // the function being emitted (the entry, or a loop body outlined for the thread pool)
     private LLVMBuilderRef allocas;
     private LLVMValueRef fn;
-    private final Map<String, LLVMValueRef> bases = new HashMap<>();
-    private final Map<String, LLVMValueRef> vars = new HashMap<>();
-    private long scratchOffset, scratchBytes;
-    private final MathEmitter math;
+    private Map<String, LLVMValueRef> bases = new HashMap<>();
+    private Map<String, LLVMValueRef> vars = new HashMap<>();
+    private LLVMValueRef[] tables;   // inputs, outputs, params, arena of the entry call
+    private LLVMValueRef worker;     // this thread's worker index inside an outlined body, else null
+    private LLVMValueRef threads;    // the entry's thread count, clamped to [1, maxThreads]
 
-    private KernelCodegen(ModuleBuilder mb) {
+    private KernelCodegen(ModuleBuilder mb, int maxThreads, long minParallelWork) {
         this.mb = mb;
+        this.maxThreads = maxThreads;
+        this.minParallelWork = minParallelWork;
         this.ctx = LlvmAccess.context(mb);
         this.mod = LlvmAccess.module(mb);
         this.b = LLVMCreateBuilderInContext(ctx);
         this.math = new MathEmitter(this);
     }
 
+    /** Work (in {@link LoopAnalysis#work} units, about scalar operations) below which a parallel loop or GEMM runs inline. */
+    public static final long DEFAULT_MIN_PARALLEL_WORK = 200_000;
+
     /**
-     * Emits {@code m} as the exported function {@code entry} into {@code mb}. Returns the arena size
-     * the code needs: the planned temporaries plus the microkernels' scratch (GEMM packing buffers)
-     * placed after them.
+     * A GEMM alone at the top level (not one of a loop of calls, e.g. batch-1 layers) needs this
+     * many times {@code minParallelWork} to be split: between calls in a loop the workers are still
+     * spinning, while a lone call often has to wake them, and on a shared machine the hand-off
+     * then costs more than a small split saves (measured: resnet20 batch 1 got 10 % slower).
      */
+    static final long LONE_GEMM_FACTOR = 4;
+
+    /** Emits single-threaded code (see {@link #emit(ModuleBuilder, KernelModule, String, int, long)}). */
     public static long emit(ModuleBuilder mb, KernelModule m, String entry) {
-        KernelCodegen g = new KernelCodegen(mb);
+        return emit(mb, m, entry, 1, DEFAULT_MIN_PARALLEL_WORK);
+    }
+
+    /**
+     * Emits {@code m} as the exported function {@code entry} into {@code mb}, for up to
+     * {@code maxThreads} threads (the entry's {@code threads} argument is clamped to it): top-level
+     * {@code parallel} loops and GEMM calls of at least {@code minParallelWork} units run on the
+     * process-wide thread pool. Returns the arena size the code needs: the planned temporaries plus
+     * the microkernels' scratch (GEMM packing buffers, one set per thread) placed after them.
+     */
+    public static long emit(ModuleBuilder mb, KernelModule m, String entry, int maxThreads, long minParallelWork) {
+        if (maxThreads < 1) throw new IllegalArgumentException("maxThreads must be >= 1, got " + maxThreads);
+        KernelCodegen g = new KernelCodegen(mb, maxThreads, minParallelWork);
         g.scratchOffset = align(m.arenaBytes());
+        g.slotBytes = g.gemmScratch(m.body());
         try {
             g.entry(m, entry);
-            return g.scratchOffset + g.scratchBytes;
+            return g.privateOffset() + g.privateBytes;
         } finally {
             LLVMDisposeBuilder(g.b);
             if (g.allocas != null) LLVMDisposeBuilder(g.allocas);
         }
+    }
+
+    /** Packing scratch of the largest GEMM config any call uses (one thread's share). */
+    private long gemmScratch(List<Stmt> body) {
+        long most = 0;
+        for (Stmt s : body) {
+            long need = switch (s) {
+                case Stmt.Loop l -> gemmScratch(l.body());
+                case Stmt.If i -> gemmScratch(i.then());
+                case Stmt.Call c when c.kernel().startsWith("sgemm_") -> {
+                    GemmConfig cfg = SharedGemmKernels.config(c.kernel(), mb.target());
+                    yield align(cfg.packASize() * 4) + align(cfg.packBSize() * 4);
+                }
+                default -> 0;
+            };
+            most = Math.max(most, need);
+        }
+        return most;
     }
 
     // ---- types and constants
@@ -127,26 +179,64 @@ public final class KernelCodegen {
     // ---- the entry function
 
     private void entry(KernelModule m, String name) {
+        kernels = m;
+        entryName = name;
         fn = mb.function(name, mb.voidType(), ptr(), ptr(), ptr(), ptr(), mb.i64());
         for (int i = 1; i <= 4; i++) mb.addEnum(fn, i, "nocapture");
+        LLVMBasicBlockRef start = begin();
+        bindBuffers(LLVMGetParam(fn, 0), LLVMGetParam(fn, 1), LLVMGetParam(fn, 2), LLVMGetParam(fn, 3));
+        LLVMValueRef t = LLVMGetParam(fn, 4);
+        t = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, t, i64(1), ""), i64(1), t, "");
+        threads = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, t, i64(maxThreads), ""), i64(maxThreads), t, "threads");
+        LLVMPositionBuilderAtEnd(b, start);
+        for (Stmt s : m.body())
+            for (String buf : LoopAnalysis.buffers(List.of(s)).keySet()) topLevelUses.merge(buf, 1, Integer::sum);
+        for (Stmt s : m.body()) stmt(s);
+        finish(start);
+    }
+
+    /** Arena offset of the per-thread copies of private scratch buffers (after the GEMM scratch). */
+    private long privateOffset() { return scratchOffset + slotBytes * maxThreads; }
+
+    /**
+     * Temporaries that only this top-level parallel loop touches: scratch that each iteration
+     * writes before reading (such as an im2col matrix per image). Each worker but the first gets its
+     * own copy after the GEMM scratch, so the iterations stay independent.
+     */
+    private Map<String, Buffer> privateScratch(Stmt.Loop l) {
+        Map<String, Buffer> own = new java.util.LinkedHashMap<>();
+        if (depth != 0 || worker != null) return own;
+        for (Buffer buf : LoopAnalysis.buffers(List.of(l)).values())
+            if (buf.kind() == Buffer.Kind.TEMP && topLevelUses.getOrDefault(buf.name(), 0) == 1) own.put(buf.name(), buf);
+        return own;
+    }
+
+    /** Opens {@code fn}: an entry block for allocas and buffer bases (builder {@code b} there), returns the body's first block. */
+    private LLVMBasicBlockRef begin() {
         LLVMBasicBlockRef entryBlock = LLVMAppendBasicBlockInContext(ctx, fn, "entry");
         LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(ctx, fn, "start");
         allocas = LLVMCreateBuilderInContext(ctx);
         LLVMPositionBuilderAtEnd(allocas, entryBlock);
         LLVMPositionBuilderAtEnd(b, entryBlock);
-        for (Buffer buf : m.buffers()) {
+        return start;
+    }
+
+    private void finish(LLVMBasicBlockRef start) {
+        LLVMBuildRetVoid(b);
+        LLVMBuildBr(allocas, start);   // entry block: allocas and buffer bases, then the body
+    }
+
+    private void bindBuffers(LLVMValueRef inputs, LLVMValueRef outputs, LLVMValueRef params, LLVMValueRef arena) {
+        tables = new LLVMValueRef[] {inputs, outputs, params, arena};
+        for (Buffer buf : kernels.buffers()) {
             LLVMValueRef base = switch (buf.kind()) {
-                case INPUT -> LLVMBuildLoad2(b, ptr(), gepBytes(LLVMGetParam(fn, 0), 8L * buf.slot()), buf.name());
-                case OUTPUT -> LLVMBuildLoad2(b, ptr(), gepBytes(LLVMGetParam(fn, 1), 8L * buf.slot()), buf.name());
-                case PARAM -> gepBytes(LLVMGetParam(fn, 2), buf.offset());
-                case TEMP -> gepBytes(LLVMGetParam(fn, 3), buf.offset());
+                case INPUT -> LLVMBuildLoad2(b, ptr(), gepBytes(inputs, 8L * buf.slot()), buf.name());
+                case OUTPUT -> LLVMBuildLoad2(b, ptr(), gepBytes(outputs, 8L * buf.slot()), buf.name());
+                case PARAM -> gepBytes(params, buf.offset());
+                case TEMP -> gepBytes(arena, buf.offset());
             };
             bases.put(buf.name(), base);
         }
-        LLVMPositionBuilderAtEnd(b, start);
-        for (Stmt s : m.body()) stmt(s);
-        LLVMBuildRetVoid(b);
-        LLVMBuildBr(allocas, start);   // entry block: allocas and buffer bases, then the body
     }
 
     private LLVMValueRef gepBytes(LLVMValueRef base, long bytes) {
@@ -162,7 +252,14 @@ public final class KernelCodegen {
 
     private void stmt(Stmt s) {
         switch (s) {
-            case Stmt.Loop l -> loop(l);
+            case Stmt.Loop l -> {
+                Map<String, Buffer> own = null;
+                boolean threaded = worker == null && maxThreads > 1 && l.parallel() && l.step() == 1
+                        && LoopAnalysis.work(List.of(l)) >= minParallelWork
+                        && LoopAnalysis.independent(l, (own = privateScratch(l)).keySet());
+                if (threaded) parallelLoop(l, own);
+                else loop(l);
+            }
             case Stmt.Store st -> {
                 LLVMValueRef v = expr(st.value());
                 if (st.buffer().dtype() == DType.BOOL) v = LLVMBuildZExt(b, v, mb.i8(), "");
@@ -180,7 +277,9 @@ public final class KernelCodegen {
                 LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(ctx, fn, "endif");
                 LLVMBuildCondBr(b, expr(i.cond()), then, join);
                 LLVMPositionBuilderAtEnd(b, then);
+                depth++;
                 i.then().forEach(this::stmt);
+                depth--;
                 LLVMBuildBr(b, join);
                 LLVMPositionBuilderAtEnd(b, join);
             }
@@ -189,10 +288,14 @@ public final class KernelCodegen {
     }
 
     private void loop(Stmt.Loop l) {
-        LLVMValueRef iv = alloca(mb.i64(), l.var());
-        vars.put(l.var(), iv);
-        LLVMValueRef extent = expr(l.extent());
-        LLVMBuildStore(b, i64(0), iv);
+        countedLoop(l.var(), i64(0), expr(l.extent()), l.step(), l.body());
+    }
+
+    /** {@code for var in [from, to) step step { body }}. */
+    private void countedLoop(String var, LLVMValueRef from, LLVMValueRef extent, long step, List<Stmt> stmts) {
+        LLVMValueRef iv = alloca(mb.i64(), var);
+        vars.put(var, iv);
+        LLVMBuildStore(b, from, iv);
         LLVMBasicBlockRef header = LLVMAppendBasicBlockInContext(ctx, fn, "loop");
         LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(ctx, fn, "body");
         LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(ctx, fn, "exit");
@@ -201,9 +304,11 @@ public final class KernelCodegen {
         LLVMValueRef i = LLVMBuildLoad2(b, mb.i64(), iv, "");
         LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, i, extent, ""), body, exit);
         LLVMPositionBuilderAtEnd(b, body);
-        l.body().forEach(this::stmt);
+        depth++;
+        stmts.forEach(this::stmt);
+        depth--;
         LLVMValueRef cur = LLVMBuildLoad2(b, mb.i64(), iv, "");
-        LLVMBuildStore(b, LLVMBuildNSWAdd(b, cur, i64(l.step()), ""), iv);
+        LLVMBuildStore(b, LLVMBuildNSWAdd(b, cur, i64(step), ""), iv);
         LLVMBuildBr(b, header);
         LLVMPositionBuilderAtEnd(b, exit);
     }
@@ -217,7 +322,7 @@ public final class KernelCodegen {
     private void call(Stmt.Call c) {
         String k = c.kernel();
         if (!k.startsWith("sgemm_")) throw new UnsupportedOperationException("no microkernel " + k);
-        LLVMValueRef[] args = new LLVMValueRef[13];
+        LLVMValueRef[] args = new LLVMValueRef[11];
         for (int i = 0; i < 11; i++) {
             args[i] = switch (c.args().get(i)) {
                 case Stmt.ScalarArg s -> expr(s.value());
@@ -225,15 +330,196 @@ public final class KernelCodegen {
                 case Stmt.NullArg n -> LLVMConstNull(ptr());
             };
         }
-        GemmConfig cfg = SharedGemmKernels.config(k, mb.target());
-        long packA = align(cfg.packASize() * 4), packB = align(cfg.packBSize() * 4);
-        scratchBytes = Math.max(scratchBytes, packA + packB);
-        args[11] = gepBytes(LLVMGetParam(fn, 3), scratchOffset);
-        args[12] = gepBytes(LLVMGetParam(fn, 3), scratchOffset + packA);
+        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, SharedGemmKernels.config(k, mb.target()), depth == 0 ? LONE_GEMM_FACTOR * minParallelWork : minParallelWork, maxThreads) : null;
+        if (split != null) parallelGemm(k, split, args);
+        else gemm(k, args, worker == null ? i64(0) : worker);
+    }
+
+    /** One single-threaded GEMM call with the packing scratch of worker {@code slot}. */
+    private void gemm(String kernel, LLVMValueRef[] args, LLVMValueRef slot) {
+        GemmConfig cfg = SharedGemmKernels.config(kernel, mb.target());
+        LLVMValueRef scratch = LLVMBuildInBoundsGEP2(b, mb.i8(), tables[3],
+                array(LLVMBuildNSWAdd(b, i64(scratchOffset), LLVMBuildNSWMul(b, slot, i64(slotBytes), ""), "")), 1, "");
+        LLVMValueRef[] all = java.util.Arrays.copyOf(args, 13);
+        all[11] = scratch;
+        all[12] = LLVMBuildInBoundsGEP2(b, mb.i8(), scratch, array(i64(align(cfg.packASize() * 4))), 1, "");
         LLVMTypeRef[] p = {i64(), i64(), i64(), ptr(), i64(), ptr(), i64(), ptr(), i64(), i32(), ptr(), ptr(), ptr()};
         LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
-        LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.address(k, mb.target())), ptr());
-        LLVMBuildCall2(b, type, target, array(args), args.length, "");
+        LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.address(kernel, mb.target())), ptr());
+        LLVMBuildCall2(b, type, target, array(all), all.length, "");
+    }
+
+    // ---- the thread pool
+
+    /** A fresh internal function {@code void (ptr ctx, i64 begin, i64 end, i64 worker)} for the pool to run. */
+    private LLVMValueRef taskFunction(String what) {
+        LLVMValueRef task = mb.internalFunction(entryName + "_" + what + (outlined++), mb.voidType(), ptr(), i64(), i64(), i64());
+        mb.addEnum(task, 1, "nocapture");
+        return task;
+    }
+
+    /** Calls {@code task} over {@code [0, n)} on the pool with the entry's thread count. */
+    private void parallelFor(LLVMValueRef task, LLVMValueRef context, LLVMValueRef n) {
+        LLVMTypeRef[] p = {ptr(), ptr(), i64(), i64()};
+        LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
+        LLVMValueRef pool = LLVMConstIntToPtr(i64(SharedGemmKernels.parallelFor(mb.target())), ptr());
+        LLVMBuildCall2(b, type, pool, array(task, context, n, threads), 4, "");
+    }
+
+    /** The emission state of the current function, saved while an outlined body is emitted. */
+    private record State(LLVMValueRef fn, LLVMBuilderRef allocas, Map<String, LLVMValueRef> bases, Map<String, LLVMValueRef> vars,
+                         LLVMValueRef[] tables, LLVMValueRef worker, LLVMBasicBlockRef block) {}
+
+    private State enter(LLVMValueRef task) {
+        State saved = new State(fn, allocas, bases, vars, tables, worker, LLVMGetInsertBlock(b));
+        fn = task;
+        bases = new HashMap<>();
+        vars = new HashMap<>();
+        worker = LLVMGetParam(task, 3);
+        return saved;
+    }
+
+    private void leave(State s) {
+        LLVMDisposeBuilder(allocas);
+        fn = s.fn();
+        allocas = s.allocas();
+        bases = s.bases();
+        vars = s.vars();
+        tables = s.tables();
+        worker = s.worker();
+        LLVMPositionBuilderAtEnd(b, s.block());
+    }
+
+    /** Slot {@code i} (8 bytes) of a context block. */
+    private LLVMValueRef slot(LLVMValueRef context, int i) { return gepBytes(context, 8L * i); }
+
+    /**
+     * A parallel loop as an outlined function {@code body(ctx, begin, end, worker)} run by the pool;
+     * the context holds the entry's four tables and the values of the outside variables it reads.
+     */
+    private void parallelLoop(Stmt.Loop l, Map<String, Buffer> own) {
+        Map<String, DType> free = LoopAnalysis.freeVars(l.var(), l.body());
+        List<String> names = new java.util.ArrayList<>(free.keySet());
+        LLVMValueRef context = alloca(LLVMArrayType(i64(), 4 + names.size()), "ctx");
+        for (int i = 0; i < 4; i++) LLVMBuildStore(b, tables[i], slot(context, i));
+        for (int i = 0; i < names.size(); i++) {
+            LLVMValueRef v = vars.get(names.get(i));
+            if (v == null) throw new IllegalStateException("variable %" + names.get(i) + " is not defined");
+            LLVMBuildStore(b, LLVMBuildLoad2(b, reg(free.get(names.get(i))), v, ""), slot(context, 4 + i));
+        }
+        LLVMValueRef extent = expr(l.extent());
+        LLVMValueRef task = taskFunction("loop");
+        State saved = enter(task);
+        LLVMBasicBlockRef start = begin();
+        LLVMValueRef in = LLVMGetParam(task, 0);
+        LLVMValueRef[] t = new LLVMValueRef[4];
+        for (int i = 0; i < 4; i++) t[i] = LLVMBuildLoad2(b, ptr(), slot(in, i), "");
+        bindBuffers(t[0], t[1], t[2], t[3]);
+        if (!own.isEmpty()) {
+            // worker 0 uses the planned place, worker w > 0 copy w-1 after the GEMM scratch
+            long offset = 0;
+            List<Long> at = new java.util.ArrayList<>();
+            for (Buffer buf : own.values()) {
+                at.add(offset);
+                offset += align(buf.byteSize());
+            }
+            long perWorker = offset;
+            privateBytes = Math.max(privateBytes, perWorker * (maxThreads - 1));
+            LLVMValueRef first = LLVMBuildICmp(b, LLVMIntEQ, worker, i64(0), "");
+            LLVMValueRef copy = LLVMBuildNSWAdd(b, i64(privateOffset()), LLVMBuildNSWMul(b, LLVMBuildNSWSub(b, worker, i64(1), ""), i64(perWorker), ""), "");
+            int k = 0;
+            for (Buffer buf : own.values()) {
+                LLVMValueRef mine = LLVMBuildInBoundsGEP2(b, mb.i8(), t[3], array(LLVMBuildNSWAdd(b, copy, i64(at.get(k++)), "")), 1, "");
+                bases.put(buf.name(), LLVMBuildSelect(b, first, bases.get(buf.name()), mine, buf.name()));
+            }
+        }
+        for (int i = 0; i < names.size(); i++) {
+            LLVMTypeRef type = reg(free.get(names.get(i)));
+            LLVMValueRef local = alloca(type, names.get(i));
+            LLVMBuildStore(b, LLVMBuildLoad2(b, type, slot(in, 4 + i), ""), local);
+            vars.put(names.get(i), local);
+        }
+        LLVMPositionBuilderAtEnd(b, start);
+        countedLoop(l.var(), LLVMGetParam(task, 1), LLVMGetParam(task, 2), 1, l.body());
+        finish(start);
+        leave(saved);
+        parallelFor(task, context, extent);
+    }
+
+    /**
+     * A GEMM split over threads (BLIS style): rows of C (M blocks) or columns (N blocks) in
+     * multiples of the register tile, one part per thread, each with its own packing scratch.
+     */
+    private void parallelGemm(String kernel, GemmSplit split, LLVMValueRef[] args) {
+        // parts = min(threads * partsPerThread, units); per = ceil(units / parts) * unit; tasks = ceil(extent / per)
+        LLVMValueRef units = i64(split.units());
+        LLVMValueRef wanted = LLVMBuildNSWMul(b, threads, i64(split.partsPerThread()), "");
+        LLVMValueRef parts = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, wanted, units, ""), wanted, units, "");
+        LLVMValueRef per = LLVMBuildNSWMul(b, LLVMBuildSDiv(b, LLVMBuildNSWAdd(b, units, LLVMBuildNSWSub(b, parts, i64(1), ""), ""), parts, ""), i64(split.unit()), "");
+        LLVMValueRef tasks = LLVMBuildSDiv(b, LLVMBuildNSWAdd(b, i64(split.extent() - 1), per, ""), per, "");
+        LLVMValueRef context = alloca(LLVMArrayType(i64(), 6), "gemm_ctx");
+        LLVMBuildStore(b, args[3], slot(context, 0));
+        LLVMBuildStore(b, args[5], slot(context, 1));
+        LLVMBuildStore(b, args[7], slot(context, 2));
+        LLVMBuildStore(b, args[10], slot(context, 3));
+        LLVMBuildStore(b, tables[3], slot(context, 4));
+        LLVMBuildStore(b, per, slot(context, 5));
+        LLVMValueRef task = taskFunction("gemm");
+        State saved = enter(task);
+        LLVMBasicBlockRef start = begin();
+        LLVMValueRef in = LLVMGetParam(task, 0);
+        LLVMValueRef a = LLVMBuildLoad2(b, ptr(), slot(in, 0), ""), bm = LLVMBuildLoad2(b, ptr(), slot(in, 1), "");
+        LLVMValueRef cm = LLVMBuildLoad2(b, ptr(), slot(in, 2), ""), bias = LLVMBuildLoad2(b, ptr(), slot(in, 3), "");
+        tables = new LLVMValueRef[] {null, null, null, LLVMBuildLoad2(b, ptr(), slot(in, 4), "")};
+        LLVMValueRef perIn = LLVMBuildLoad2(b, i64(), slot(in, 5), "");
+        LLVMPositionBuilderAtEnd(b, start);
+        String t = "part";
+        LLVMValueRef iv = alloca(i64(), t);
+        vars.put(t, iv);
+        countedLoopRaw(iv, LLVMGetParam(task, 1), LLVMGetParam(task, 2), () -> {
+            LLVMValueRef first = LLVMBuildNSWMul(b, LLVMBuildLoad2(b, i64(), iv, ""), perIn, "");
+            LLVMValueRef left = LLVMBuildNSWSub(b, i64(split.extent()), first, "");
+            LLVMValueRef len = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, left, perIn, ""), left, perIn, "");
+            LLVMValueRef[] part = args.clone();
+            boolean ta = kernel.charAt(6) == 't', tb = kernel.charAt(7) == 't';
+            if (split.byRows()) {
+                part[0] = len;
+                part[3] = floats(a, ta ? first : LLVMBuildNSWMul(b, first, args[4], ""));
+                part[5] = bm;
+                part[7] = floats(cm, LLVMBuildNSWMul(b, first, args[8], ""));
+                part[10] = (split.flags() & org.dlm.ir.kernel.Microkernels.BIAS_ROWS) != 0 ? floats(bias, first) : bias;
+            } else {
+                part[1] = len;
+                part[3] = a;
+                part[5] = floats(bm, tb ? LLVMBuildNSWMul(b, first, args[6], "") : first);
+                part[7] = floats(cm, first);
+                part[10] = (split.flags() & org.dlm.ir.kernel.Microkernels.BIAS_COLUMNS) != 0 ? floats(bias, first) : bias;
+            }
+            gemm(kernel, part, worker);
+        });
+        finish(start);
+        leave(saved);
+        parallelFor(task, context, tasks);
+    }
+
+    private LLVMValueRef floats(LLVMValueRef base, LLVMValueRef index) {
+        return LLVMBuildInBoundsGEP2(b, f32(), base, array(index), 1, "");
+    }
+
+    /** {@code for (*iv = from; *iv < to; ++*iv) body}. */
+    private void countedLoopRaw(LLVMValueRef iv, LLVMValueRef from, LLVMValueRef to, Runnable body) {
+        LLVMBuildStore(b, from, iv);
+        LLVMBasicBlockRef header = LLVMAppendBasicBlockInContext(ctx, fn, "loop");
+        LLVMBasicBlockRef inside = LLVMAppendBasicBlockInContext(ctx, fn, "body");
+        LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(ctx, fn, "exit");
+        LLVMBuildBr(b, header);
+        LLVMPositionBuilderAtEnd(b, header);
+        LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, LLVMBuildLoad2(b, i64(), iv, ""), to, ""), inside, exit);
+        LLVMPositionBuilderAtEnd(b, inside);
+        body.run();
+        LLVMBuildStore(b, LLVMBuildNSWAdd(b, LLVMBuildLoad2(b, i64(), iv, ""), i64(1), ""), iv);
+        LLVMBuildBr(b, header);
+        LLVMPositionBuilderAtEnd(b, exit);
     }
 
     private static long align(long bytes) { return (bytes + 63) / 64 * 64; }

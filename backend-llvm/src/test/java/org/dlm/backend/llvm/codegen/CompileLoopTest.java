@@ -35,9 +35,11 @@ class CompileLoopTest {
     void thousandCompileRunCloseCyclesKeepNativeMemoryBounded() throws IOException {
         Graph g = small();
         Map<String, NdArray> ps = Map.of("w", NdArray.full(DType.F32, 0.25, 3, 8));
-        long baseline = 0;
+        long baseline = 0, threadsBaseline = 0;
         for (int i = 0; i < 1000; i++) {
-            try (LlvmExecutable exe = LlvmBackend.compile(g, ps, LlvmBackend.Options.dims(Map.of()));
+            // every other executable threaded (pool calls even for this tiny graph): the one native pool is shared
+            LlvmBackend.Options options = i % 2 == 0 ? LlvmBackend.Options.dims(Map.of()) : LlvmBackend.Options.dims(Map.of()).withThreads(2).withMinParallelWork(0);
+            try (LlvmExecutable exe = LlvmBackend.compile(g, ps, options);
                  Tensor x = Tensor.of(NdArray.full(DType.F32, 0, 4, 8))) {
                 try (Tensor y = exe.run(Map.of("x", x)).get("y")) {
                     assertEquals(2.0f, y.toFloatArray()[5], 1e-6);   // relu(8 · 0.25 · e^0)
@@ -46,9 +48,12 @@ class CompileLoopTest {
             if (i == 199) {
                 System.gc();   // JavaCPP frees some native scratch when its Java owners are collected
                 baseline = rssKiB();
+                threadsBaseline = ThreadedCodegenTest.osThreads();
             }
         }
         System.gc();
+        long threads = ThreadedCodegenTest.osThreads();
+        assertTrue(threads <= threadsBaseline + 8, "OS threads grew from " + threadsBaseline + " to " + threads + " over 800 cycles");
         long growth = rssKiB() - baseline;
         System.out.println("compile/run/close loop: RSS growth over 800 cycles " + growth + " KiB");
         // Over 800 cycles, leaking the JIT (MiBs each) or the arena with its GEMM packing buffers

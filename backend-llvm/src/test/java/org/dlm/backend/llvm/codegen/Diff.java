@@ -67,10 +67,41 @@ final class Diff {
     }
 
     static double compare(Graph g, Map<String, NdArray> in, Map<String, NdArray> ps, Map<String, Long> dims, double tol) {
+        return compare(g, in, ps, LlvmBackend.Options.dims(dims), tol);
+    }
+
+    /** Like {@link #check} with the given thread count, every parallel loop and GEMM threaded (no work threshold). */
+    static double checkThreaded(long seed, List<Node> outs, double tol, int threads) {
+        return check(seed, outs, tol, LlvmBackend.Options.dims(Map.of()).withThreads(threads).withMinParallelWork(0));
+    }
+
+    static double check(long seed, List<Node> outs, double tol, LlvmBackend.Options options) {
+        List<Node> inputs = new ArrayList<>(), params = new ArrayList<>();
+        Graph probe = new Graph("probe", List.of(), List.of(), outs.stream().map(n -> new Graph.Output("y" + outs.indexOf(n), n)).toList());
+        for (Node n : probe.topoOrder()) {
+            if (n.opName().equals("input")) inputs.add(n);
+            if (n.opName().equals("param")) params.add(n);
+        }
+        List<Graph.Output> os = new ArrayList<>();
+        for (int i = 0; i < outs.size(); i++) os.add(new Graph.Output("y" + i, outs.get(i)));
+        Graph g = new Graph("t", inputs, params, os);
+        Random r = new Random(seed);
+        Map<String, NdArray> in = new LinkedHashMap<>(), ps = new LinkedHashMap<>();
+        for (Node n : inputs) {
+            DType t = n.dtype();
+            in.put(n.attrs().getString("name"), t == DType.BOOL ? random(r, DType.BOOL, n.shape().sizes(), 0, 2)
+                    : t.isFloating() ? random(r, t, n.shape().sizes(), -2, 2) : random(r, t, n.shape().sizes(), 0, 3));
+        }
+        for (Node n : params) ps.put(n.attrs().getString("name"), random(r, n.dtype(), n.shape().sizes(), -1, 1));
+        return compare(g, in, ps, options, tol);
+    }
+
+    static double compare(Graph g, Map<String, NdArray> in, Map<String, NdArray> ps, LlvmBackend.Options options, double tol) {
+        Map<String, Long> dims = options.dims();
         long t0 = System.nanoTime();
         Map<String, NdArray> expected = Interpreter.run(g, in, ps);
         long t1 = System.nanoTime();
-        try (LlvmExecutable exe = LlvmBackend.compile(g, ps, LlvmBackend.Options.dims(dims))) {
+        try (LlvmExecutable exe = LlvmBackend.compile(g, ps, options)) {
             if (!dims.isEmpty()) System.out.printf("%s %s: compile %.0f ms, interpreter %.1f ms, arena %d KiB%n", g.name(), dims,
                     exe.compileNanos() / 1e6, (t1 - t0) / 1e6, exe.arenaBytes() / 1024);
             assertEquals(exe.lowered().module(), org.dlm.ir.kernel.KernelParser.parse(exe.kernelIr()), "Kernel IR text round trip");

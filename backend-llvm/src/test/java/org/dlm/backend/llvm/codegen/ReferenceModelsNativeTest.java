@@ -50,6 +50,17 @@ class ReferenceModelsNativeTest {
     @ParameterizedTest
     @CsvSource({"mlp,MLP,1", "mlp,MLP,3", "lenet,LeNet,2", "resnet20,ResNet20,1", "mobilenet,MobileNet,1", "transformer,Transformer,1"})
     void modelMatchesTheInterpreter(String file, String name, long batch) {
+        check(file, name, batch, 1);
+    }
+
+    /** On 2-4 threads with every parallel loop and GEMM threaded (no work threshold). */
+    @ParameterizedTest
+    @CsvSource({"mlp,MLP,3,2", "lenet,LeNet,2,3", "resnet20,ResNet20,2,2", "resnet20,ResNet20,1,4", "mobilenet,MobileNet,1,4", "transformer,Transformer,2,3"})
+    void threadedModelMatchesTheInterpreter(String file, String name, long batch, int threads) {
+        check(file, name, batch, threads);
+    }
+
+    private static void check(String file, String name, long batch, int threads) {
         Graph g = model(file, name);
         assertNotNull(g, name);
         Random r = new Random(42);
@@ -59,7 +70,8 @@ class ReferenceModelsNativeTest {
             long[] s = x.shape().substitute(Map.of("B", batch)).sizes();
             in.put(x.attrs().getString("name"), Diff.random(r, x.dtype(), s, -1, 1));
         }
-        double worst = Diff.compare(g, in, ps, Map.of("B", batch), 1e-3);
+        var options = org.dlm.backend.llvm.LlvmBackend.Options.dims(Map.of("B", batch)).withThreads(threads);
+        double worst = Diff.compare(g, in, ps, threads == 1 ? options : options.withMinParallelWork(0), 1e-3);
         assertTrue(worst < 1e-3, "worst relative error " + worst);
     }
 }

@@ -1,0 +1,62 @@
+package org.dlm.backend.llvm;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.llvm.LLVM.LLVMMemoryBufferRef;
+import org.bytedeco.llvm.LLVM.LLVMModuleRef;
+
+/**
+ * DLM's native thread pool as LLVM IR ({@code thread_pool.ll}): {@code void dlm_parallel_for(ptr fn,
+ * ptr ctx, i64 n, i64 threads)} runs {@code fn(ctx, begin, end, worker)} over {@code [0, n)} in
+ * chunks on up to {@code threads} threads (the caller is worker 0) and returns when all are done.
+ * It needs nothing at run time but libc and pthread (lazily created detached workers that spin,
+ * then sleep on a futex), so the same IR serves the JIT and shared libraries. Each module it is
+ * linked into has its own pool: the JIT links it once per process ({@code SharedGemmKernels}).
+ *
+ * <pre>{@code
+ * try (ModuleBuilder mb = new ModuleBuilder("pool", host)) {
+ *     ThreadPoolModule.link(mb);
+ *     mb.optimize();
+ *     jit.add(mb);
+ *     long parallelFor = jit.address(ThreadPoolModule.PARALLEL_FOR).address();
+ * }
+ * }</pre>
+ */
+public final class ThreadPoolModule {
+    /** The entry point's symbol. */
+    public static final String PARALLEL_FOR = "dlm_parallel_for";
+
+    private ThreadPoolModule() {}
+
+    /** Parses the pool's IR in {@code mb}'s context and links it into {@code mb}'s module. */
+    public static void link(ModuleBuilder mb) {
+        byte[] text;
+        try (InputStream in = ThreadPoolModule.class.getResourceAsStream("thread_pool.ll")) {
+            if (in == null) throw new IllegalStateException("thread_pool.ll is missing from the class path");
+            text = in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        BytePointer bytes = new BytePointer(text.length + 1L);
+        bytes.put(text).put(text.length, (byte) 0);
+        BytePointer name = new BytePointer("thread_pool.ll");
+        LLVMMemoryBufferRef buffer = LLVMCreateMemoryBufferWithMemoryRangeCopy(bytes, text.length, name);
+        bytes.close();
+        name.close();
+        LLVMModuleRef pool = new LLVMModuleRef();
+        BytePointer message = new BytePointer((Pointer) null);
+        if (LLVMParseIRInContext(mb.context(), buffer, pool, message) != 0)   // takes the buffer
+            throw new LlvmException("thread_pool.ll does not parse: " + Llvm.takeMessage(message));
+        LLVMSetTarget(pool, mb.target().triple());
+        LLVMSetDataLayout(pool, LLVMGetDataLayoutStr(mb.module()));
+        for (var fn = LLVMGetFirstFunction(pool); fn != null && !fn.isNull(); fn = LLVMGetNextFunction(fn))
+            if (LLVMIsDeclaration(fn) == 0) mb.target().tag(fn);
+        if (LLVMLinkModules2(mb.module(), pool) != 0)   // destroys pool
+            throw new LlvmException("could not link the thread pool into a module");
+    }
+}

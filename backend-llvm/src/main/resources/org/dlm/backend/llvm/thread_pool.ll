@@ -1,0 +1,223 @@
+; DLM's native thread pool (see ThreadPoolModule.java and docs/backend-llvm.md).
+; Needs only libc/pthread: pthread_create, pthread_detach, syscall (futex), sched_yield.
+;
+; void dlm_parallel_for(ptr fn, ptr ctx, i64 n, i64 threads)
+;   runs fn(ctx, begin, end, worker) over [0, n) in chunks on up to `threads` threads (the caller is
+;   worker 0, pool threads are workers 1..threads-1) and returns when every chunk is done.
+;
+; One job at a time: the caller that takes @lock publishes the job; a second concurrent caller
+; runs its whole range itself (worker 0). Workers are created lazily (detached), never more than
+; the largest `threads` asked for (capped at 64). Idle workers spin on @gen with `pause` a while,
+; then sleep in FUTEX_WAIT on it. A job is published by
+;   1. retagging @next to the new generation with an exhausted index (stale workers can no longer claim),
+;   2. writing the job fields, 3. @next = tag|0, 4. @gen = new generation (+ futex wake if anyone sleeps).
+; A worker reads the fields after seeing @gen change and claims chunks with a CAS on @next that
+; only succeeds while @next carries the generation it saw, so it never runs a chunk with fields of
+; another job. @done counts finished iterations; the caller waits for @done == n.
+
+@lock = internal global i32 0, align 64
+@gen = internal global i32 0, align 64
+@sleepers = internal global i32 0, align 64
+@workers = internal global i64 0, align 64
+@job_fn = internal global ptr null, align 64
+@job_ctx = internal global ptr null, align 8
+@job_n = internal global i64 0, align 8
+@job_chunk = internal global i64 1, align 8
+@job_active = internal global i64 0, align 8
+@next = internal global i64 0, align 64
+@done = internal global i64 0, align 64
+
+declare i32 @pthread_create(ptr, ptr, ptr, ptr)
+declare i32 @pthread_detach(i64)
+declare i32 @pthread_setname_np(i64, ptr)
+
+@name = internal constant [11 x i8] c"dlm-worker\00"
+declare i64 @syscall(i64, ...)
+declare i32 @sched_yield()
+declare void @llvm.x86.sse2.pause()
+
+; Claims and runs chunks of the job of generation %g as worker %w until none is left.
+define internal void @run_chunks(i64 %g, i64 %w) nounwind {
+entry:
+  %fn = load atomic ptr, ptr @job_fn seq_cst, align 8
+  %ctx = load atomic ptr, ptr @job_ctx seq_cst, align 8
+  %n = load atomic i64, ptr @job_n seq_cst, align 8
+  %chunk = load atomic i64, ptr @job_chunk seq_cst, align 8
+  %tag = shl i64 %g, 32
+  br label %claim
+claim:
+  %cur = load atomic i64, ptr @next seq_cst, align 8
+  %curtag = and i64 %cur, -4294967296
+  %same = icmp eq i64 %curtag, %tag
+  br i1 %same, label %check, label %out
+check:
+  %idx = and i64 %cur, 4294967295
+  %left = icmp slt i64 %idx, %n
+  br i1 %left, label %cas, label %out
+cas:
+  %end0 = add i64 %idx, %chunk
+  %over = icmp sgt i64 %end0, %n
+  %end = select i1 %over, i64 %n, i64 %end0
+  %new = or i64 %tag, %end
+  %pair = cmpxchg ptr @next, i64 %cur, i64 %new seq_cst seq_cst, align 8
+  %ok = extractvalue { i64, i1 } %pair, 1
+  br i1 %ok, label %call, label %claim
+call:
+  call void %fn(ptr %ctx, i64 %idx, i64 %end, i64 %w)
+  %count = sub i64 %end, %idx
+  %old = atomicrmw add ptr @done, i64 %count seq_cst, align 8
+  br label %claim
+out:
+  ret void
+}
+
+define internal ptr @worker_main(ptr %arg) nounwind {
+entry:
+  %w = ptrtoint ptr %arg to i64
+  %seen = alloca i32, align 4
+  %spins = alloca i32, align 4
+  %g0 = load atomic i32, ptr @gen seq_cst, align 4
+  store i32 %g0, ptr %seen, align 4
+  br label %wait
+wait:
+  store i32 0, ptr %spins, align 4
+  br label %spin
+spin:
+  %g = load atomic i32, ptr @gen seq_cst, align 4
+  %s = load i32, ptr %seen, align 4
+  %changed = icmp ne i32 %g, %s
+  br i1 %changed, label %job, label %more
+more:
+  %k = load i32, ptr %spins, align 4
+  %k1 = add i32 %k, 1
+  store i32 %k1, ptr %spins, align 4
+  %long = icmp ugt i32 %k1, 500
+  br i1 %long, label %sleep, label %pause
+pause:
+  call void @llvm.x86.sse2.pause()
+  br label %spin
+sleep:
+  %a = atomicrmw add ptr @sleepers, i32 1 seq_cst, align 4
+  %s64 = zext i32 %s to i64
+  ; FUTEX_WAIT_PRIVATE: sleeps only while @gen still equals the generation already handled
+  %r = call i64 (i64, ...) @syscall(i64 202, ptr @gen, i64 128, i64 %s64, ptr null)
+  %b = atomicrmw sub ptr @sleepers, i32 1 seq_cst, align 4
+  br label %wait
+job:
+  store i32 %g, ptr %seen, align 4
+  %active = load atomic i64, ptr @job_active seq_cst, align 8
+  %joins = icmp ult i64 %w, %active
+  br i1 %joins, label %run, label %wait
+run:
+  %g64 = zext i32 %g to i64
+  call void @run_chunks(i64 %g64, i64 %w)
+  br label %wait
+}
+
+; Starts workers until there are %want (only the lock holder calls this).
+define internal void @grow(i64 %want) nounwind {
+entry:
+  %tid = alloca i64, align 8
+  br label %loop
+loop:
+  %have = load atomic i64, ptr @workers seq_cst, align 8
+  %enough = icmp sge i64 %have, %want
+  br i1 %enough, label %out, label %spawn
+spawn:
+  %w = add i64 %have, 1
+  %arg = inttoptr i64 %w to ptr
+  %rc = call i32 @pthread_create(ptr %tid, ptr null, ptr @worker_main, ptr %arg)
+  %failed = icmp ne i32 %rc, 0
+  br i1 %failed, label %out, label %created
+created:
+  %t = load i64, ptr %tid, align 8
+  %named = call i32 @pthread_setname_np(i64 %t, ptr @name)
+  %d = call i32 @pthread_detach(i64 %t)
+  store atomic i64 %w, ptr @workers seq_cst, align 8
+  br label %loop
+out:
+  ret void
+}
+
+define void @dlm_parallel_for(ptr %fn, ptr %ctx, i64 %n, i64 %threads) nounwind {
+entry:
+  %few = icmp sle i64 %n, 1
+  %single = icmp sle i64 %threads, 1
+  %huge = icmp sgt i64 %n, 2147483647
+  %x = or i1 %few, %single
+  %alone = or i1 %x, %huge
+  br i1 %alone, label %inline, label %lock
+lock:
+  %pair = cmpxchg ptr @lock, i32 0, i32 1 seq_cst seq_cst, align 4
+  %got = extractvalue { i32, i1 } %pair, 1
+  br i1 %got, label %start, label %inline
+inline:
+  call void %fn(ptr %ctx, i64 0, i64 %n, i64 0)
+  ret void
+start:
+  %capn = icmp sgt i64 %threads, %n
+  %t0 = select i1 %capn, i64 %n, i64 %threads
+  %cap64 = icmp sgt i64 %t0, 64
+  %t = select i1 %cap64, i64 64, i64 %t0
+  %want = sub i64 %t, 1
+  call void @grow(i64 %want)
+  %have = load atomic i64, ptr @workers seq_cst, align 8
+  %short = icmp slt i64 %have, %want
+  %have1 = add i64 %have, 1
+  %active = select i1 %short, i64 %have1, i64 %t
+  %nobody = icmp sle i64 %active, 1
+  br i1 %nobody, label %unlock_inline, label %publish
+unlock_inline:
+  store atomic i32 0, ptr @lock seq_cst, align 4
+  call void %fn(ptr %ctx, i64 0, i64 %n, i64 0)
+  ret void
+publish:
+  ; about four chunks per thread: dynamic balance without a CAS per iteration
+  %parts = mul i64 %active, 4
+  %c0 = sdiv i64 %n, %parts
+  %tiny = icmp slt i64 %c0, 1
+  %chunk = select i1 %tiny, i64 1, i64 %c0
+  %g = load atomic i32, ptr @gen seq_cst, align 4
+  %g1 = add i32 %g, 1
+  %g164 = zext i32 %g1 to i64
+  %tag = shl i64 %g164, 32
+  %closed = or i64 %tag, 4294967295
+  store atomic i64 %closed, ptr @next seq_cst, align 8
+  store atomic ptr %fn, ptr @job_fn seq_cst, align 8
+  store atomic ptr %ctx, ptr @job_ctx seq_cst, align 8
+  store atomic i64 %n, ptr @job_n seq_cst, align 8
+  store atomic i64 %chunk, ptr @job_chunk seq_cst, align 8
+  store atomic i64 %active, ptr @job_active seq_cst, align 8
+  store atomic i64 0, ptr @done seq_cst, align 8
+  store atomic i64 %tag, ptr @next seq_cst, align 8
+  store atomic i32 %g1, ptr @gen seq_cst, align 4
+  %sl = load atomic i32, ptr @sleepers seq_cst, align 4
+  %anyone = icmp sgt i32 %sl, 0
+  br i1 %anyone, label %wake, label %work
+wake:
+  ; FUTEX_WAKE_PRIVATE, all
+  %wr = call i64 (i64, ...) @syscall(i64 202, ptr @gen, i64 129, i64 2147483647)
+  br label %work
+work:
+  call void @run_chunks(i64 %g164, i64 0)
+  br label %wait
+wait:
+  %spins = phi i64 [ 0, %work ], [ %spins1, %pause ], [ 0, %yield ]
+  %d = load atomic i64, ptr @done seq_cst, align 8
+  %finished = icmp sge i64 %d, %n
+  br i1 %finished, label %finish, label %notyet
+notyet:
+  %spins1 = add i64 %spins, 1
+  %longwait = icmp sgt i64 %spins1, 200
+  br i1 %longwait, label %yield, label %pause
+pause:
+  call void @llvm.x86.sse2.pause()
+  br label %wait
+yield:
+  ; a worker holding a chunk was descheduled (a busy machine): give it the core
+  %y = call i32 @sched_yield()
+  br label %wait
+finish:
+  store atomic i32 0, ptr @lock seq_cst, align 4
+  ret void
+}
