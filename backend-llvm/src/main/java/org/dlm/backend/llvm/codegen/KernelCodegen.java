@@ -48,7 +48,7 @@ public final class KernelCodegen {
     private final double minParallelWork;
     private KernelModule kernels;
     private String entryName;
-    private int outlined;
+    private int outlined, statements;
     private long scratchOffset, slotBytes, privateBytes;
     private int depth;   // loops and ifs around the statement being emitted
     private final Map<String, Integer> topLevelUses = new HashMap<>();   // top-level statements touching each buffer
@@ -191,8 +191,43 @@ public final class KernelCodegen {
         LLVMPositionBuilderAtEnd(b, start);
         for (Stmt s : m.body())
             for (String buf : LoopAnalysis.buffers(List.of(s)).keySet()) topLevelUses.merge(buf, 1, Integer::sum);
-        for (Stmt s : m.body()) stmt(s);
+        for (Stmt s : m.body()) {
+            if (outlinable(s)) statementFunction(s);
+            else stmt(s);
+        }
         finish(start);
+    }
+
+    /**
+     * Top-level loop nests and calls each become a function of their own ({@code noinline}), so
+     * LLVM optimizes many small functions instead of one huge one: its cost grows faster than
+     * linearly with a function's size (a ResNet-20 training step took minutes as one function).
+     * Statements that read variables declared at the top level stay inline.
+     */
+    private boolean outlinable(Stmt s) {
+        return worker == null && depth == 0 && vars.isEmpty()
+                && (s instanceof Stmt.Loop || s instanceof Stmt.Call || s instanceof Stmt.If);
+    }
+
+    /** {@code s} as {@code void entry_stmtN(ptr inputs, ptr outputs, ptr params, ptr arena, i64 threads)}, called here. */
+    private void statementFunction(Stmt s) {
+        LLVMValueRef f = mb.internalFunction(entryName + "_stmt" + (statements++), mb.voidType(), ptr(), ptr(), ptr(), ptr(), i64());
+        for (int i = 1; i <= 4; i++) mb.addEnum(f, i, "nocapture");
+        mb.addEnum(f, LLVMAttributeFunctionIndex, "noinline");
+        LLVMValueRef[] args = {tables[0], tables[1], tables[2], tables[3], threads};
+        LLVMValueRef outerThreads = threads;
+        State saved = enter(f);
+        worker = null;
+        LLVMBasicBlockRef start = begin();
+        bindBuffers(LLVMGetParam(f, 0), LLVMGetParam(f, 1), LLVMGetParam(f, 2), LLVMGetParam(f, 3), LoopAnalysis.buffers(List.of(s)).keySet());
+        threads = LLVMGetParam(f, 4);
+        LLVMPositionBuilderAtEnd(b, start);
+        stmt(s);
+        finish(start);
+        leave(saved);
+        threads = outerThreads;
+        LLVMTypeRef[] p = {ptr(), ptr(), ptr(), ptr(), i64()};
+        LLVMBuildCall2(b, LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0), f, array(args), args.length, "");
     }
 
     /** Arena offset of the per-thread copies of private scratch buffers (after the GEMM scratch). */
@@ -227,8 +262,14 @@ public final class KernelCodegen {
     }
 
     private void bindBuffers(LLVMValueRef inputs, LLVMValueRef outputs, LLVMValueRef params, LLVMValueRef arena) {
+        bindBuffers(inputs, outputs, params, arena, null);
+    }
+
+    /** Bases of the buffers named in {@code only} (all when null), computed in the entry block. */
+    private void bindBuffers(LLVMValueRef inputs, LLVMValueRef outputs, LLVMValueRef params, LLVMValueRef arena, java.util.Set<String> only) {
         tables = new LLVMValueRef[] {inputs, outputs, params, arena};
         for (Buffer buf : kernels.buffers()) {
+            if (only != null && !only.contains(buf.name())) continue;
             LLVMValueRef base = switch (buf.kind()) {
                 case INPUT -> LLVMBuildLoad2(b, ptr(), gepBytes(inputs, 8L * buf.slot()), buf.name());
                 case OUTPUT -> LLVMBuildLoad2(b, ptr(), gepBytes(outputs, 8L * buf.slot()), buf.name());
