@@ -43,17 +43,25 @@ final class ConvLowering {
         long batch = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], kh = ws[2], kw = ws[3], oh = os[2], ow = os[3];
         long groups = n.attrs().getLong("groups", 1);
         Window win = Window.of(n, kh, kw, new long[] {1, 1});
+        Node act = cx.fusedRelu(n);
         Buffer bias = n.inputs().size() > 2 ? cx.storage(n.input(2)) : null;
         Buffer in = cx.storage(x), weight = cx.storage(w), out = cx.storage(n);
         if (groups != 1) {
-            direct(n, cx, xs, ws, os, groups, win);
+            if (ws[1] == 1 && kh * kw <= MAX_UNROLLED_TAPS) depthwise(n, cx, xs, ws, os, win, act);
+            else direct(n, cx, xs, ws, os, groups, win, act);
             return;
         }
         long patch = c * kh * kw, ohw = oh * ow;
-        int flags = (bias == null ? 0 : Microkernels.BIAS_ROWS) | (cx.fusedRelu(n) != null ? Microkernels.RELU : 0);
+        boolean reluFlag = act != null && act.opName().equals("relu");
+        int flags = (bias == null ? 0 : Microkernels.BIAS_ROWS) | (reluFlag ? Microkernels.RELU : 0);
+        Node after = reluFlag ? null : act;
         if (win.trivial()) {
-            cx.loop(batch, img -> List.of(LinalgLowering.sgemm(false, false, o, ohw, c, weight, i64(0), c,
-                    in, mul(img, i64(c * h * wd)), ohw, out, mul(img, i64(o * ohw)), ohw, flags, bias)));
+            // The NCHW image already is the [c, h·w] right-hand matrix; images are independent.
+            cx.loops(new long[] {batch}, true, img -> cx.collect(() -> {
+                cx.emit(LinalgLowering.sgemm(false, false, o, ohw, c, weight, i64(0), c,
+                        in, mul(img.flat(), i64(c * h * wd)), ohw, out, mul(img.flat(), i64(o * ohw)), ohw, flags, bias));
+                activateInPlace(cx, out, mul(img.flat(), i64(o * ohw)), o * ohw, after);
+            }));
             return;
         }
         Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
@@ -61,7 +69,104 @@ final class ConvLowering {
             im2col(cx, in, mul(img, i64(c * h * wd)), col, c, h, wd, oh, ow, win);
             cx.emit(LinalgLowering.sgemm(false, false, o, ohw, patch, weight, i64(0), patch, col, i64(0), ohw,
                     out, mul(img, i64(o * ohw)), ohw, flags, bias));
+            activateInPlace(cx, out, mul(img, i64(o * ohw)), o * ohw, after);
         }));
+    }
+
+    /** Depthwise kernels up to 7×7 have their taps unrolled into one expression. */
+    static final long MAX_UNROLLED_TAPS = 49;
+
+    /** {@code act(x)} for an activation fused into a convolution (relu, relu6, clip), or x when null. */
+    static Expr activate(Node act, Expr x) {
+        if (act == null) return x;
+        return switch (act.opName()) {
+            case "relu" -> max(x, f32(0));
+            case "relu6" -> min(max(x, f32(0)), f32(6));
+            case "clip" -> {
+                double lo = act.attrs().getDouble("min", Double.NEGATIVE_INFINITY), hi = act.attrs().getDouble("max", Double.POSITIVE_INFINITY);
+                Expr y = x;
+                if (lo != Double.NEGATIVE_INFINITY) y = max(y, f32(lo));
+                if (hi != Double.POSITIVE_INFINITY) y = min(y, f32(hi));
+                yield y;
+            }
+            default -> throw new IllegalStateException("not a fusable activation: " + act.opName());
+        };
+    }
+
+    /** Applies {@code act} to {@code count} elements of {@code buf} from {@code offset}, right after they were computed. */
+    private static void activateInPlace(Lowerer cx, Buffer buf, Expr offset, long count, Node act) {
+        if (act == null) return;
+        cx.emit(loop(cx, i64(count), j -> new Stmt.Store(buf, add(offset, j), activate(act, load(buf, add(offset, j))))));
+    }
+
+    /**
+     * Output rows/columns {@code [lo, hi)} whose every kernel tap reads inside the input (no padding):
+     * there the taps need neither bounds tests nor clamping.
+     */
+    static long[] interior(long out, long size, long k, long stride, long pad, long dilation) {
+        long lo = Math.min(out, Math.ceilDiv(pad, stride));
+        long hi = Math.floorDiv(size - 1 + pad - (k - 1) * dilation, stride) + 1;
+        return new long[] {lo, Math.max(lo, Math.min(out, hi))};
+    }
+
+    /**
+     * Depthwise convolution (one input channel per group, any channel multiplier): one parallel
+     * iteration per (image, output channel) plane, its weights and bias held in locals. Output rows
+     * and columns are split into the interior, where every tap is a plain load at a constant
+     * offset (LLVM vectorizes the column loop, 16 floats per AVX-512 register), and the padded
+     * border, where each tap tests its bounds. The fused activation is applied before the store.
+     */
+    static void depthwise(Node n, Lowerer cx, long[] xs, long[] ws, long[] os, Window win, Node act) {
+        Buffer in = cx.storage(n.input(0)), weight = cx.storage(n.input(1)), out = cx.storage(n);
+        Buffer bias = n.inputs().size() > 2 ? cx.storage(n.input(2)) : null;
+        long c = xs[1], h = xs[2], wd = xs[3], o = ws[0], kh = ws[2], kw = ws[3], oh = os[2], ow = os[3];
+        long mult = o / c, taps = kh * kw;
+        long[] ys = interior(oh, h, kh, win.sh(), win.pt(), win.dh()), xr = interior(ow, wd, kw, win.sw(), win.pl(), win.dw());
+        cx.flatLoop(new long[] {xs[0] * o}, true, p -> cx.collect(() -> {
+            Expr plane = p.flat();
+            Expr oc = xs[0] == 1 ? plane : rem(plane, i64(o));
+            Expr inBase = mul(div(plane, i64(mult)), i64(h * wd)), outBase = mul(plane, i64(oh * ow));
+            Expr[] wv = new Expr[(int) taps];
+            for (int t = 0; t < taps; t++) wv[t] = cx.local("w", DType.F32, load(weight, add(mul(oc, i64(taps)), i64(t))));
+            Expr b = bias == null ? null : cx.local("b", DType.F32, load(bias, oc));
+            java.util.function.BiFunction<Expr, Expr, Expr> fast = (oy, ox) -> {
+                Expr at = add(add(inBase, mul(oy, i64(win.sh() * wd))), mul(ox, i64(win.sw())));
+                Expr acc = b;
+                for (int ky = 0; ky < kh; ky++)
+                    for (int kx = 0; kx < kw; kx++) {
+                        long off = (ky * win.dh() - win.pt()) * wd + kx * win.dw() - win.pl();
+                        Expr term = mul(load(in, add(at, i64(off))), wv[(int) (ky * kw + kx)]);
+                        acc = acc == null ? term : add(acc, term);
+                    }
+                return acc;
+            };
+            java.util.function.BiFunction<Expr, Expr, Expr> edge = (oy, ox) -> {
+                Expr acc = b;
+                for (int ky = 0; ky < kh; ky++)
+                    for (int kx = 0; kx < kw; kx++) {
+                        Expr iy = add(mul(oy, i64(win.sh())), i64(ky * win.dh() - win.pt()));
+                        Expr ix = add(mul(ox, i64(win.sw())), i64(kx * win.dw() - win.pl()));
+                        Expr v = select(inside(iy, h, ix, wd), load(in, add(inBase, add(mul(clamp(iy, h), i64(wd)), clamp(ix, wd)))), f32(0));
+                        Expr term = mul(v, wv[(int) (ky * kw + kx)]);
+                        acc = acc == null ? term : add(acc, term);
+                    }
+                return acc;
+            };
+            java.util.function.Function<Expr, Expr> rowOut = oy -> add(outBase, mul(oy, i64(ow)));
+            range(cx, 0, ys[0], oy -> cx.collect(() -> range(cx, 0, ow, ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox)))))));
+            range(cx, ys[0], ys[1], oy -> cx.collect(() -> {
+                range(cx, 0, xr[0], ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox)))));
+                range(cx, xr[0], xr[1], ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, fast.apply(oy, ox)))));
+                range(cx, xr[1], ow, ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox)))));
+            }));
+            range(cx, ys[1], oh, oy -> cx.collect(() -> range(cx, 0, ow, ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox)))))));
+        }));
+    }
+
+    /** {@code for v in [from, to): body(v)}, nothing when empty, inlined when one iteration. */
+    private static void range(Lowerer cx, long from, long to, java.util.function.Function<Expr, List<Stmt>> body) {
+        if (to <= from) return;
+        cx.loop(to - from, v -> body.apply(add(v, i64(from))));
     }
 
     /**
@@ -117,7 +222,7 @@ final class ConvLowering {
     }
 
     /** Grouped (e.g. depthwise) convolution as a direct loop nest with an accumulator per output element. */
-    static void direct(Node n, Lowerer cx, long[] xs, long[] ws, long[] os, long groups, Window win) {
+    static void direct(Node n, Lowerer cx, long[] xs, long[] ws, long[] os, long groups, Window win, Node act) {
         Node x = n.input(0), w = n.input(1);
         Buffer in = cx.storage(x), weight = cx.storage(w), out = cx.storage(n);
         Buffer bias = n.inputs().size() > 2 ? cx.storage(n.input(2)) : null;
@@ -136,7 +241,7 @@ final class ConvLowering {
                 Expr v = select(inside(iy, h, ix, wd), load(in, src), f32(0));
                 return List.of(new Stmt.Assign(acc.name(), add(acc, mul(v, wv))));
             });
-            cx.emit(new Stmt.Store(out, idx.flat(), acc));
+            cx.emit(new Stmt.Store(out, idx.flat(), activate(act, acc)));
         }));
     }
 
