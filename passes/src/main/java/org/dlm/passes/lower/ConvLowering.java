@@ -55,6 +55,11 @@ final class ConvLowering {
         boolean reluFlag = act != null && act.opName().equals("relu");
         int flags = (bias == null ? 0 : Microkernels.BIAS_ROWS) | (reluFlag ? Microkernels.RELU : 0);
         Node after = reluFlag ? null : act;
+        long group = imagesPerGemm(batch, ohw);
+        if (group > 1) {
+            grouped(cx, in, weight, bias, out, c, h, wd, o, oh, ow, win, batch, group, flags, after);
+            return;
+        }
         if (win.trivial()) {
             // The NCHW image already is the [c, h·w] right-hand matrix; images are independent.
             cx.loops(new long[] {batch}, true, img -> cx.collect(() -> {
@@ -66,10 +71,54 @@ final class ConvLowering {
         }
         Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
         cx.loop(batch, img -> cx.collect(() -> {
-            im2col(cx, in, mul(img, i64(c * h * wd)), col, c, h, wd, oh, ow, win);
+            im2col(cx, in, mul(img, i64(c * h * wd)), col, i64(0), ohw, c, h, wd, oh, ow, win);
             cx.emit(LinalgLowering.sgemm(false, false, o, ohw, patch, weight, i64(0), patch, col, i64(0), ohw,
                     out, mul(img, i64(o * ohw)), ohw, flags, bias));
             activateInPlace(cx, out, mul(img, i64(o * ohw)), o * ohw, after);
+        }));
+    }
+
+    /** Columns a per-image GEMM should reach before images are batched into one GEMM call. */
+    static final long GEMM_COLUMNS = 1024;
+
+    /**
+     * Images multiplied by one GEMM call: the largest divisor of the batch keeping
+     * {@code images·oh·ow <= GEMM_COLUMNS}. One image of a small feature map (8×8, 4×4) is a GEMM
+     * with a few dozen columns that re-packs the whole weight matrix per image; batching the
+     * images packs it once per group for a GEMM of a useful width.
+     */
+    static long imagesPerGemm(long batch, long ohw) {
+        long best = 1;
+        for (long g = 2; g <= batch; g++)
+            if (batch % g == 0 && g * ohw <= GEMM_COLUMNS) best = g;
+        return best;
+    }
+
+    /**
+     * {@code group} images per GEMM: their columns (pointwise: the images themselves; else
+     * im2col) side by side in one {@code [k, group·oh·ow]} matrix, one GEMM with the fused
+     * bias/ReLU into a {@code [cout, group·oh·ow]} temporary, then a copy back to NCHW that applies
+     * any other fused activation.
+     */
+    private static void grouped(Lowerer cx, Buffer in, Buffer weight, Buffer bias, Buffer out, long c, long h, long wd, long o,
+                                long oh, long ow, Window win, long batch, long group, int flags, Node act) {
+        long ohw = oh * ow, cols = group * ohw, k = c * win.kh() * win.kw();
+        Buffer rhs = cx.temp(win.trivial() ? "conv_in" : "im2col", DType.F32, k * cols);
+        Buffer res = cx.temp("conv_out", DType.F32, o * cols);
+        cx.loop(batch / group, grp -> cx.collect(() -> {
+            Expr first = mul(grp, i64(group));
+            if (win.trivial()) {
+                cx.loops(new long[] {group, c}, false, gc -> List.of(loop(cx, i64(ohw), j -> new Stmt.Store(rhs,
+                        add(add(mul(gc.dim(1), i64(cols)), mul(gc.dim(0), i64(ohw))), j),
+                        load(in, add(mul(add(first, gc.dim(0)), i64(c * ohw)), add(mul(gc.dim(1), i64(ohw)), j)))))));
+            } else {
+                cx.loop(group, g -> cx.collect(() ->
+                        im2col(cx, in, mul(add(first, g), i64(c * h * wd)), rhs, mul(g, i64(ohw)), cols, c, h, wd, oh, ow, win)));
+            }
+            cx.emit(LinalgLowering.sgemm(false, false, o, cols, k, weight, i64(0), k, rhs, i64(0), cols, res, i64(0), cols, flags, bias));
+            cx.loops(new long[] {group, o}, false, go -> List.of(loop(cx, i64(ohw), j -> new Stmt.Store(out,
+                    add(mul(add(first, go.dim(0)), i64(o * ohw)), add(mul(go.dim(1), i64(ohw)), j)),
+                    activate(act, load(res, add(add(mul(go.dim(1), i64(cols)), mul(go.dim(0), i64(ohw))), j)))))));
         }));
     }
 
@@ -170,13 +219,13 @@ final class ConvLowering {
     }
 
     /**
-     * {@code col[(ci*kh + ky)*kw + kx][oy*ow + ox] = x[ci, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw]}, 0 outside.
+     * {@code col[colOffset + ((ci*kh + ky)*kw + kx)·ld + oy*ow + ox] = x[ci, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw]}, 0 outside.
      * For each tap the output columns that read inside the image form one range [x0, x1)
      * computed from the tap, so a row is a strided copy loop between two zero-fill loops (all
      * vectorizable, no per-element bounds test); rows above or below the image are zero.
      * (Unrolling the taps at compile time made LLVM's O3 time explode on 5x5 kernels.)
      */
-    static void im2col(Lowerer cx, Buffer in, Expr imageOffset, Buffer col, long c, long h, long w, long oh, long ow, Window win) {
+    static void im2col(Lowerer cx, Buffer in, Expr imageOffset, Buffer col, Expr colOffset, long ld, long c, long h, long w, long oh, long ow, Window win) {
         cx.loops(new long[] {c, win.kh(), win.kw()}, false, tap -> cx.collect(() -> {
             Expr ci = tap.dim(0), ky = tap.dim(1), kx = tap.dim(2);
             Expr plane = add(imageOffset, mul(ci, i64(h * w)));
@@ -185,7 +234,7 @@ final class ConvLowering {
             var x0 = cx.local("x0", DType.I64, min(i64(ow), select(bin(BinOp.GE, offX, i64(0)), i64(0), div(sub(i64(sw - 1), offX), i64(sw)))));
             Expr last = sub(i64(w - 1), offX);
             var x1 = cx.local("x1", DType.I64, max(x0, min(i64(ow), select(bin(BinOp.LT, last, i64(0)), i64(0), add(div(last, i64(sw)), i64(1))))));
-            Expr row = mul(tap.flat(), i64(oh * ow));
+            Expr row = add(mul(tap.flat(), i64(ld)), colOffset);
             cx.loop(oh, y -> {
                 Expr iy = add(mul(y, i64(win.sh())), offY);
                 Expr inside = bin(BinOp.AND, bin(BinOp.GE, iy, i64(0)), bin(BinOp.LT, iy, i64(h)));

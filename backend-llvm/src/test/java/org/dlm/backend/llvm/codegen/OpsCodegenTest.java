@@ -98,6 +98,20 @@ class OpsCodegenTest {
     }
 
     @Test
+    void convImagesBatchedIntoOneGemm() {
+        // batch 6 of 20x20 maps: 2 images per GEMM (3 groups); batch 3 of tiny maps: all 3 in one;
+        // 2 images of 33x34: one GEMM per image (the per-image paths)
+        Node x = input("x", DType.F32, 6, 3, 20, 20), small = input("small", DType.F32, 3, 4, 3, 5), big = input("big", DType.F32, 2, 2, 33, 34);
+        check(23, List.of(
+                Node.of("relu", op("conv2d", Attrs.EMPTY, x, param("pw", 5, 3, 1, 1), param("pb", 5))),
+                Node.of("relu6", op("conv2d", Attrs.of("padding", List.of(1L, 1L, 1L, 1L)), x, param("w3", 4, 3, 3, 3), param("b3", 4))),
+                op("conv2d", Attrs.of("stride", List.of(2L, 2L), "padding", List.of(0L, 1L, 1L, 0L)), small, param("ws", 2, 4, 2, 3)),
+                op("clip", Attrs.of("min", 0.0, "max", 1.0), op("conv2d", Attrs.EMPTY, small, param("wp", 3, 4, 1, 1))),
+                op("conv2d", Attrs.EMPTY, big, param("wb", 3, 2, 1, 1), param("bb", 3)),
+                Node.of("relu", op("conv2d", Attrs.of("padding", List.of(1L, 1L, 1L, 1L)), big, param("wb3", 2, 2, 3, 3)))), TOL);
+    }
+
+    @Test
     void convActivationsFuse() {
         Node x = input("x", DType.F32, 2, 4, 6, 5);
         Node dw = op("conv2d", Attrs.of("groups", 4L, "padding", List.of(1L, 1L, 1L, 1L)), x, param("dw", 4, 1, 3, 3), param("db", 4));
