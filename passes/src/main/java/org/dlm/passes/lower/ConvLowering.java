@@ -70,8 +70,11 @@ final class ConvLowering {
             return;
         }
         Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
+        // Several images reuse the buffer: zero it once, then each image writes only inside the input.
+        boolean zeroOnce = batch > 1 && !noPadding(h, wd, oh, ow, win);
+        if (zeroOnce) cx.emit(loop(cx, i64(patch * ohw), j -> new Stmt.Store(col, j, f32(0))));
         cx.loop(batch, img -> cx.collect(() -> {
-            im2col(cx, in, mul(img, i64(c * h * wd)), col, i64(0), ohw, c, h, wd, oh, ow, win);
+            im2col(cx, in, mul(img, i64(c * h * wd)), col, i64(0), ohw, c, h, wd, oh, ow, win, zeroOnce);
             cx.emit(LinalgLowering.sgemm(false, false, o, ohw, patch, weight, i64(0), patch, col, i64(0), ohw,
                     out, mul(img, i64(o * ohw)), ohw, flags, bias));
             activateInPlace(cx, out, mul(img, i64(o * ohw)), o * ohw, after);
@@ -105,6 +108,8 @@ final class ConvLowering {
         long ohw = oh * ow, cols = group * ohw, k = c * win.kh() * win.kw();
         Buffer rhs = cx.temp(win.trivial() ? "conv_in" : "im2col", DType.F32, k * cols);
         Buffer res = cx.temp("conv_out", DType.F32, o * cols);
+        boolean zeroOnce = !win.trivial() && !noPadding(h, wd, oh, ow, win);
+        if (zeroOnce) cx.emit(loop(cx, i64(k * cols), j -> new Stmt.Store(rhs, j, f32(0))));
         cx.loop(batch / group, grp -> cx.collect(() -> {
             Expr first = mul(grp, i64(group));
             if (win.trivial()) {
@@ -113,7 +118,7 @@ final class ConvLowering {
                         load(in, add(mul(add(first, gc.dim(0)), i64(c * ohw)), add(mul(gc.dim(1), i64(ohw)), j)))))));
             } else {
                 cx.loop(group, g -> cx.collect(() ->
-                        im2col(cx, in, mul(add(first, g), i64(c * h * wd)), rhs, mul(g, i64(ohw)), cols, c, h, wd, oh, ow, win)));
+                        im2col(cx, in, mul(add(first, g), i64(c * h * wd)), rhs, mul(g, i64(ohw)), cols, c, h, wd, oh, ow, win, zeroOnce)));
             }
             cx.emit(LinalgLowering.sgemm(false, false, o, cols, k, weight, i64(0), k, rhs, i64(0), cols, res, i64(0), cols, flags, bias));
             cx.loops(new long[] {group, o}, false, go -> List.of(loop(cx, i64(ohw), j -> new Stmt.Store(out,
@@ -225,7 +230,19 @@ final class ConvLowering {
      * vectorizable, no per-element bounds test); rows above or below the image are zero.
      * (Unrolling the taps at compile time made LLVM's O3 time explode on 5x5 kernels.)
      */
-    static void im2col(Lowerer cx, Buffer in, Expr imageOffset, Buffer col, Expr colOffset, long ld, long c, long h, long w, long oh, long ow, Window win) {
+    static void im2col(Lowerer cx, Buffer in, Expr imageOffset, Buffer col, Expr colOffset, long ld, long c, long h, long w, long oh, long ow,
+                       Window win, boolean prezeroed) {
+        if (noPadding(h, w, oh, ow, win)) {
+            // Every tap reads inside the image: a row is one strided copy.
+            cx.loops(new long[] {c, win.kh(), win.kw(), oh}, false, t -> {
+                Expr src = add(add(imageOffset, mul(t.dim(0), i64(h * w))),
+                        add(mul(add(mul(t.dim(3), i64(win.sh())), mul(t.dim(1), i64(win.dh()))), i64(w)), mul(t.dim(2), i64(win.dw()))));
+                Expr dst = add(add(mul(add(mul(t.dim(0), i64(win.kh() * win.kw())), add(mul(t.dim(1), i64(win.kw())), t.dim(2))), i64(ld)), colOffset),
+                        mul(t.dim(3), i64(ow)));
+                return List.of(loop(cx, i64(ow), x -> new Stmt.Store(col, add(dst, x), load(in, add(src, mul(x, i64(win.sw())))))));
+            });
+            return;
+        }
         cx.loops(new long[] {c, win.kh(), win.kw()}, false, tap -> cx.collect(() -> {
             Expr ci = tap.dim(0), ky = tap.dim(1), kx = tap.dim(2);
             Expr plane = add(imageOffset, mul(ci, i64(h * w)));
@@ -239,17 +256,23 @@ final class ConvLowering {
                 Expr iy = add(mul(y, i64(win.sh())), offY);
                 Expr inside = bin(BinOp.AND, bin(BinOp.GE, iy, i64(0)), bin(BinOp.LT, iy, i64(h)));
                 Expr dst = add(row, mul(y, i64(ow)));
-                List<Stmt> copy = List.of(
-                        fill(col, dst, i64(0), x0, cx),
-                        loop(cx, sub(x1, x0), j -> {
-                            Expr x = add(j, x0);
-                            Expr src = add(plane, add(mul(iy, i64(w)), add(mul(x, i64(sw)), offX)));
-                            return new Stmt.Store(col, add(dst, x), load(in, src));
-                        }),
-                        fill(col, dst, x1, sub(i64(ow), x1), cx));
+                Stmt copyLoop = loop(cx, sub(x1, x0), j -> {
+                    Expr x = add(j, x0);
+                    Expr src = add(plane, add(mul(iy, i64(w)), add(mul(x, i64(sw)), offX)));
+                    return new Stmt.Store(col, add(dst, x), load(in, src));
+                });
+                // In a buffer zeroed once before the images, the padding is still zero.
+                if (prezeroed) return List.of(new Stmt.If(inside, List.of(copyLoop)));
+                List<Stmt> copy = List.of(fill(col, dst, i64(0), x0, cx), copyLoop, fill(col, dst, x1, sub(i64(ow), x1), cx));
                 return List.of(new Stmt.If(inside, copy), new Stmt.If(un(UnOp.NOT, inside), List.of(fill(col, dst, i64(0), i64(ow), cx))));
             });
         }));
+    }
+
+    /** Whether every tap of every output position reads inside the {@code h×w} input. */
+    static boolean noPadding(long h, long w, long oh, long ow, Window win) {
+        long[] ys = interior(oh, h, win.kh(), win.sh(), win.pt(), win.dh()), xs = interior(ow, w, win.kw(), win.sw(), win.pl(), win.dw());
+        return ys[0] == 0 && ys[1] == oh && xs[0] == 0 && xs[1] == ow;
     }
 
     /** {@code for j in [0, n): body(j)} with a runtime extent. */
