@@ -70,11 +70,8 @@ final class ConvLowering {
             return;
         }
         Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
-        // Several images reuse the buffer: zero it once, then each image writes only inside the input.
-        boolean zeroOnce = batch > 1 && !noPadding(h, wd, oh, ow, win);
-        if (zeroOnce) cx.emit(loop(cx, i64(patch * ohw), j -> new Stmt.Store(col, j, f32(0))));
         cx.loop(batch, img -> cx.collect(() -> {
-            im2col(cx, in, mul(img, i64(c * h * wd)), col, i64(0), ohw, c, h, wd, oh, ow, win, zeroOnce);
+            im2col(cx, in, mul(img, i64(c * h * wd)), col, i64(0), ohw, c, h, wd, oh, ow, win);
             cx.emit(LinalgLowering.sgemm(false, false, o, ohw, patch, weight, i64(0), patch, col, i64(0), ohw,
                     out, mul(img, i64(o * ohw)), ohw, flags, bias));
             activateInPlace(cx, out, mul(img, i64(o * ohw)), o * ohw, after);
@@ -108,22 +105,22 @@ final class ConvLowering {
         long ohw = oh * ow, cols = group * ohw, k = c * win.kh() * win.kw();
         Buffer rhs = cx.temp(win.trivial() ? "conv_in" : "im2col", DType.F32, k * cols);
         Buffer res = cx.temp("conv_out", DType.F32, o * cols);
-        boolean zeroOnce = !win.trivial() && !noPadding(h, wd, oh, ow, win);
-        if (zeroOnce) cx.emit(loop(cx, i64(k * cols), j -> new Stmt.Store(rhs, j, f32(0))));
         cx.loop(batch / group, grp -> cx.collect(() -> {
             Expr first = mul(grp, i64(group));
+            // The (image, channel) planes of the group are contiguous in NCHW: one flat loop over
+            // them (a nest with a short constant outer loop would be unrolled by LLVM, bloating the code).
             if (win.trivial()) {
-                cx.loops(new long[] {group, c}, false, gc -> List.of(loop(cx, i64(ohw), j -> new Stmt.Store(rhs,
-                        add(add(mul(gc.dim(1), i64(cols)), mul(gc.dim(0), i64(ohw))), j),
-                        load(in, add(mul(add(first, gc.dim(0)), i64(c * ohw)), add(mul(gc.dim(1), i64(ohw)), j)))))));
+                cx.emit(loop(cx, i64(group * c), q -> loop(cx, i64(ohw), j -> new Stmt.Store(rhs,
+                        add(add(mul(rem(q, i64(c)), i64(cols)), mul(div(q, i64(c)), i64(ohw))), j),
+                        load(in, add(mul(add(mul(first, i64(c)), q), i64(ohw)), j))))));
             } else {
                 cx.loop(group, g -> cx.collect(() ->
-                        im2col(cx, in, mul(add(first, g), i64(c * h * wd)), rhs, mul(g, i64(ohw)), cols, c, h, wd, oh, ow, win, zeroOnce)));
+                        im2col(cx, in, mul(add(first, g), i64(c * h * wd)), rhs, mul(g, i64(ohw)), cols, c, h, wd, oh, ow, win)));
             }
             cx.emit(LinalgLowering.sgemm(false, false, o, cols, k, weight, i64(0), k, rhs, i64(0), cols, res, i64(0), cols, flags, bias));
-            cx.loops(new long[] {group, o}, false, go -> List.of(loop(cx, i64(ohw), j -> new Stmt.Store(out,
-                    add(mul(add(first, go.dim(0)), i64(o * ohw)), add(mul(go.dim(1), i64(ohw)), j)),
-                    activate(act, load(res, add(add(mul(go.dim(1), i64(cols)), mul(go.dim(0), i64(ohw))), j)))))));
+            cx.emit(loop(cx, i64(group * o), q -> loop(cx, i64(ohw), j -> new Stmt.Store(out,
+                    add(mul(add(mul(first, i64(o)), q), i64(ohw)), j),
+                    activate(act, load(res, add(add(mul(rem(q, i64(o)), i64(cols)), mul(div(q, i64(o)), i64(ohw))), j)))))));
         }));
     }
 
@@ -231,7 +228,7 @@ final class ConvLowering {
      * (Unrolling the taps at compile time made LLVM's O3 time explode on 5x5 kernels.)
      */
     static void im2col(Lowerer cx, Buffer in, Expr imageOffset, Buffer col, Expr colOffset, long ld, long c, long h, long w, long oh, long ow,
-                       Window win, boolean prezeroed) {
+                       Window win) {
         if (noPadding(h, w, oh, ow, win)) {
             // Every tap reads inside the image: a row is one strided copy.
             cx.loops(new long[] {c, win.kh(), win.kw(), oh}, false, t -> {
@@ -261,8 +258,6 @@ final class ConvLowering {
                     Expr src = add(plane, add(mul(iy, i64(w)), add(mul(x, i64(sw)), offX)));
                     return new Stmt.Store(col, add(dst, x), load(in, src));
                 });
-                // In a buffer zeroed once before the images, the padding is still zero.
-                if (prezeroed) return List.of(new Stmt.If(inside, List.of(copyLoop)));
                 List<Stmt> copy = List.of(fill(col, dst, i64(0), x0, cx), copyLoop, fill(col, dst, x1, sub(i64(ow), x1), cx));
                 return List.of(new Stmt.If(inside, copy), new Stmt.If(un(UnOp.NOT, inside), List.of(fill(col, dst, i64(0), i64(ow), cx))));
             });
