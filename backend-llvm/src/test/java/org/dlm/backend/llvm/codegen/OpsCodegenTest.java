@@ -99,8 +99,8 @@ class OpsCodegenTest {
 
     @Test
     void convImagesBatchedIntoOneGemm() {
-        // batch 6 of 20x20 maps: 2 images per GEMM (3 groups); batch 3 of tiny maps: all 3 in one;
-        // 2 images of 33x34: one GEMM per image (the per-image paths)
+        // pointwise: batch 6 of 20x20 maps = 2 images per GEMM (3 groups), batch 3 of tiny maps = all 3
+        // in one, 2 images of 33x34 = one GEMM per image; the 3x3/2x3 ones take im2col per image
         Node x = input("x", DType.F32, 6, 3, 20, 20), small = input("small", DType.F32, 3, 4, 3, 5), big = input("big", DType.F32, 2, 2, 33, 34);
         check(23, List.of(
                 Node.of("relu", op("conv2d", Attrs.EMPTY, x, param("pw", 5, 3, 1, 1), param("pb", 5))),
