@@ -200,13 +200,17 @@ final class ConvLowering {
                 return acc;
             };
             java.util.function.Function<Expr, Expr> rowOut = oy -> add(outBase, mul(oy, i64(ow)));
-            range(cx, 0, ys[0], oy -> cx.collect(() -> range(cx, 0, ow, ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox)))))));
+            // Border rows above and below the interior share one loop: one copy of the bounds-tested code.
+            long top = ys[0], below = oh - ys[1];
+            range(cx, 0, top + below, r -> {
+                Expr oy = top == 0 ? add(r, i64(ys[1])) : below == 0 ? r : select(bin(BinOp.LT, r, i64(top)), r, add(r, i64(ys[1] - top)));
+                return cx.collect(() -> range(cx, 0, ow, ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox))))));
+            });
             range(cx, ys[0], ys[1], oy -> cx.collect(() -> {
                 range(cx, 0, xr[0], ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox)))));
                 range(cx, xr[0], xr[1], ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, fast.apply(oy, ox)))));
                 range(cx, xr[1], ow, ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox)))));
             }));
-            range(cx, ys[1], oh, oy -> cx.collect(() -> range(cx, 0, ow, ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox)))))));
         }));
     }
 
