@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class LoweringFileTest {
     @ParameterizedTest
-    @ValueSource(strings = {"fuse_chain", "flat_loop", "views_and_gemm", "arena_reuse", "batch_norm_fold", "linear_weight_transpose"})
+    @ValueSource(strings = {"fuse_chain", "flat_loop", "views_and_gemm", "arena_reuse", "batch_norm_fold", "linear_weight_transpose", "conv_depthwise_pointwise"})
     void loweredKernelIrMatches(String name) throws IOException {
         String text;
         try (InputStream in = getClass().getClassLoader().getResourceAsStream("lower/" + name + ".ir")) {
