@@ -64,13 +64,23 @@ dimExpr
 stmt
     : LET ident (COLON typeExpr)? ASSIGN expr                       # letStmt
     | kind=(PARAM | BUFFER) ident COLON typeExpr (ASSIGN expr)?     # paramStmt
-    | FORWARD paramList (ARROW (ident COLON)? typeExpr)? block      # forwardStmt
-    | RETURN expr                                                   # returnStmt
+    | FORWARD paramList (ARROW resultList)? block                   # forwardStmt
+    | RETURN (expr | LPAREN expr (COMMA expr)+ COMMA? RPAREN)       # returnStmt
     | ASSERT expr (COMMA expr)?                                     # assertStmt
     | IF expr block (ELSE (ifTail | block))?                        # ifStmt
     | FOR ident IN expr block                                       # forStmt
     | ident ASSIGN expr                                             # assignStmt
     | SEMI                                                          # emptyStmt
+    ;
+
+// `-> f32[B, 10]`, `-> logits: f32[B, 10]`, or several named results `-> (logits: f32[B, 10], probs: f32[B, 10])`
+resultList
+    : (ident COLON)? typeExpr
+    | LPAREN resultSpec (COMMA resultSpec)* COMMA? RPAREN
+    ;
+
+resultSpec
+    : ident COLON typeExpr
     ;
 
 ifTail

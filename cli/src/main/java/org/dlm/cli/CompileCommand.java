@@ -48,13 +48,13 @@ final class CompileCommand implements Callable<Integer> {
             description = "weights (.safetensors or .npz); default: the shipped weights, else synthetic values (the code does not depend on them)")
     Path params;
 
-    @Option(names = "--emit", paramLabel = "WHAT", description = "print the Kernel IR (kernel) or the optimized LLVM IR (llvm) instead of the summary")
+    @Option(names = "--emit", paramLabel = "WHAT", description = "print the Kernel IR (kernel), the optimized LLVM IR (llvm) or the OpenCL C of --backend opencl (opencl) instead of the summary")
     String emit;
 
     @Override public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        if (emit != null && !emit.equals("kernel") && !emit.equals("llvm"))
-            throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '--emit': '" + emit + "' (expected kernel or llvm)");
+        if (emit != null && !emit.equals("kernel") && !emit.equals("llvm") && !emit.equals("opencl"))
+            throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '--emit': '" + emit + "' (expected kernel, llvm or opencl)");
         if (batch != null && batch < 1) throw CliException.user("--batch must be at least 1, got " + batch);
         if (threads != null && threads < 1) throw CliException.user("--threads must be at least 1, got " + threads);
         ModelSource src = ModelSource.load(file);
@@ -63,6 +63,11 @@ final class CompileCommand implements Callable<Integer> {
         Graph g = src.pick(model);
         Map<String, Long> bound = Native.dimsFromBatch(g, batch, dims);
         Loaded w = weights(src, g, params, bound, err);
+        if ("opencl".equals(emit)) {
+            out.print(Native.openClSource(g, w.values(), bound));
+            out.flush();
+            return 0;
+        }
         int t = threads == null ? Native.defaultThreads() : threads;
         try (LlvmExecutable exe = Native.compile(g, w.values(), bound, t, "llvm".equals(emit))) {
             if ("kernel".equals(emit)) out.print(exe.kernelIr());

@@ -8,15 +8,20 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import org.dlm.backend.llvm.LlvmBackend;
 import org.dlm.backend.llvm.LlvmExecutable;
+import org.dlm.backend.opencl.OpenClBackend;
+import org.dlm.backend.opencl.OpenClCodegen;
+import org.dlm.backend.opencl.OpenClException;
+import org.dlm.backend.opencl.OpenClExecutable;
 import org.dlm.ir.Dim;
 import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.passes.lower.GraphLowering;
 import org.dlm.passes.lower.LoweringException;
 import org.dlm.runtime.Tensor;
 
 /**
- * The LLVM backend as the commands use it: symbolic dims bound from input shapes or from
+ * The native backends (LLVM, OpenCL) as the commands use them: symbolic dims bound from input shapes or from
  * {@code --batch}, lowering problems turned into exit codes (3 when an op cannot be lowered,
  * 1 for missing or misshapen parameters), NdArrays in and out.
  *
@@ -104,17 +109,37 @@ final class Native {
     /** Compiles natively; lowering problems become exit code 3 (unsupported ops) or 1 (parameters). */
     static LlvmExecutable compile(Graph g, Map<String, NdArray> params, Map<String, Long> dims, int threads, boolean keepLlvmIr) {
         if (threads < 1) throw CliException.user("--threads must be at least 1, got " + threads);
+        return lowering(g, "llvm", () -> LlvmBackend.compile(g, params, new LlvmBackend.Options(dims, threads, keepLlvmIr)));
+    }
+
+    /** Runs {@code compile}; lowering problems become exit code 3 (unsupported ops) or 1 (parameters), naming {@code backend}. */
+    static <T> T lowering(Graph g, String backend, java.util.function.Supplier<T> compile) {
         try {
-            return LlvmBackend.compile(g, params, new LlvmBackend.Options(dims, threads, keepLlvmIr));
+            return compile.get();
         } catch (LoweringException e) {
             List<String> unsupported = new ArrayList<>(), user = new ArrayList<>();
             for (String p : e.problems())
                 (p.startsWith("missing value for parameter") || p.startsWith("parameter '") || p.startsWith("dimension") ? user : unsupported).add(p);
             if (!unsupported.isEmpty())
-                throw CliException.unsupported("unsupported by the llvm backend: " + String.join("; ", e.problems()),
+                throw CliException.unsupported("unsupported by the " + backend + " backend: " + String.join("; ", e.problems()),
                     "run this model with --backend interp");
             throw CliException.user("cannot compile " + g.name() + ": " + String.join("; ", user));
         }
+    }
+
+    /** Compiles {@code g} for OpenCL for the shapes of {@code in}, runs it once and frees it; no OpenCL device is exit code 1. */
+    static Map<String, NdArray> runOnceOpenCl(Graph g, Map<String, NdArray> params, Map<String, NdArray> in) {
+        Map<String, Long> dims = dimsFromInputs(g, in);
+        try (OpenClExecutable exe = lowering(g, "opencl", () -> OpenClBackend.compile(g, params, OpenClBackend.Options.dims(dims)))) {
+            return run(exe, in);
+        } catch (OpenClException e) {
+            throw CliException.user(e.getMessage());
+        }
+    }
+
+    /** The OpenCL C the opencl backend generates for {@code g} (no device needed). */
+    static String openClSource(Graph g, Map<String, NdArray> params, Map<String, Long> dims) {
+        return lowering(g, "opencl", () -> OpenClCodegen.generate(GraphLowering.lower(g, dims, params).module()).source());
     }
 
     /** Compiles {@code g} for the shapes of {@code in}, runs it once and frees it. */
@@ -125,7 +150,7 @@ final class Native {
     }
 
     /** One native call on NdArrays; the output tensors are copied out and freed. */
-    static Map<String, NdArray> run(LlvmExecutable exe, Map<String, NdArray> in) {
+    static Map<String, NdArray> run(org.dlm.runtime.Executable exe, Map<String, NdArray> in) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         try {
             for (var e : in.entrySet()) tensors.put(e.getKey(), Tensor.of(e.getValue()));

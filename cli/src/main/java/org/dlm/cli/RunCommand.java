@@ -50,7 +50,7 @@ final class RunCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "llvm",
-            description = "llvm (native code for this CPU; default), interp (the reference interpreter) or opencl")
+            description = "llvm (native code for this CPU; default), interp (the reference interpreter) or opencl (an OpenCL device; pick one with DLM_OPENCL_DEVICE)")
     String backend;
 
     @Option(names = "--threads", paramLabel = "N", description = "threads for --backend llvm (default: all cores)")
@@ -76,8 +76,7 @@ final class RunCommand implements Callable<Integer> {
     @Override public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         switch (backend) {
-            case "interp", "llvm" -> { }
-            case "opencl" -> throw CliException.unsupported("backend '" + backend + "' is not available in this build yet", "use --backend interp");
+            case "interp", "llvm", "opencl" -> { }
             default -> throw new CommandLine.ParameterException(spec.commandLine(),
                 "Invalid value for option '--backend': '" + backend + "' (expected interp, llvm or opencl)");
         }
@@ -116,9 +115,11 @@ final class RunCommand implements Callable<Integer> {
 
         if (outputDir != null && Files.exists(outputDir) && !Files.isDirectory(outputDir))
             throw CliException.user(outputDir + ": exists and is not a directory", "give --output-dir a directory (it is created if missing)");
-        Map<String, NdArray> results = backend.equals("llvm")
-            ? Native.runOnce(g, paramValues, in, threads == null ? Native.defaultThreads() : threads)
-            : Interpreter.run(g, in, paramValues);
+        Map<String, NdArray> results = switch (backend) {
+            case "llvm" -> Native.runOnce(g, paramValues, in, threads == null ? Native.defaultThreads() : threads);
+            case "opencl" -> Native.runOnceOpenCl(g, paramValues, in);
+            default -> Interpreter.run(g, in, paramValues);
+        };
 
         if (outputDir != null) {
             Files.createDirectories(outputDir);

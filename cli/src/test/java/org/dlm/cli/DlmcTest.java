@@ -207,8 +207,22 @@ class DlmcTest {
         assertEquals(1, r.code);
         assertEquals("error: " + x + ": exists and is not a directory\n  hint: give --output-dir a directory (it is created if missing)\n", r.err);
         r = dlmc("run", tiny().toString(), "--backend", "opencl");
-        assertEquals(3, r.code);
-        assertEquals("error: backend 'opencl' is not available in this build yet\n  hint: use --backend interp\n", r.err);
+        assertEquals(1, r.code);
+        assertTrue(r.err.startsWith("error: model Tiny has 2 parameter tensors but no weights were given"), r.err);
+    }
+
+    @Test void runShippedLenetOnOpenCl() {
+        Result r = dlmc("run", "lenet", "--digits", "8", "--backend", "opencl");
+        assertEquals(0, r.code, r.err);
+        assertEquals("""
+            LeNet on the first 8 shipped MNIST test digits (backend opencl, weights test-models:weights/lenet.safetensors)
+              label:     3 9 8 3 8 2 6 2
+              predicted: 3 9 8 3 8 2 6 2
+            accuracy: 8/8 = 100.0%
+            """, r.out);
+        r = dlmc("compile", "lenet", "--batch", "2", "--emit=opencl");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.startsWith("// DLM module LeNet") && r.out.contains("void dlm_sgemm(") && r.out.contains("get_global_id("), r.out);
     }
 
     @Test void runShippedLenetOnShippedDigits() {

@@ -23,6 +23,10 @@ public final class ConverterTable {
         RnnConverters.register(DEFAULT);
         IndexConverters.register(DEFAULT);
         ScatterConverters.register(DEFAULT);
+        ControlFlowConverters.register(DEFAULT);
+        DetectionConverters.register(DEFAULT);
+        TextConverters.register(DEFAULT);
+        LinalgConverters.register(DEFAULT);
     }
 
     public static ConverterTable standard() { return DEFAULT; }

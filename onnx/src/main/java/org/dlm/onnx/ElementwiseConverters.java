@@ -11,7 +11,7 @@ final class ElementwiseConverters {
     static void register(ConverterTable t) {
         String[][] unary = {
             {"Abs", "abs"}, {"Neg", "neg"}, {"Exp", "exp"}, {"Log", "log"}, {"Sqrt", "sqrt"}, {"Reciprocal", "reciprocal"},
-            {"Sin", "sin"}, {"Cos", "cos"}, {"Tan", "tan"}, {"Tanh", "tanh"}, {"Sigmoid", "sigmoid"}, {"Relu", "relu"},
+            {"Sin", "sin"}, {"Cos", "cos"}, {"Tan", "tan"}, {"Asin", "asin"}, {"Acos", "acos"}, {"Atan", "atan"}, {"Tanh", "tanh"}, {"Sigmoid", "sigmoid"}, {"Relu", "relu"},
             {"Softplus", "softplus"}, {"Erf", "erf"}, {"Floor", "floor"}, {"Ceil", "ceil"}, {"Round", "round"},
             {"Sign", "sign"}, {"Not", "not"}, {"IsNaN", "isnan"},
         };

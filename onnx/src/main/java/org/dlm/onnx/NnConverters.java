@@ -24,9 +24,8 @@ final class NnConverters {
         t.one("Conv", NnConverters::conv);
         t.one("ConvTranspose", NnConverters::convTranspose);
         t.put("MaxPool", cx -> {
-            if (cx.outputUsed(1)) throw cx.unsupported("with the Indices output");
-            if (cx.attrInt("storage_order", 0) != 0) throw cx.unsupported("storage_order=1");
-            return List.of(pool(cx, "max_pool2d"));
+            Node y = pool(cx, "max_pool2d");
+            return cx.outputUsed(1) ? List.of(y, maxPoolIndices(cx, y)) : List.of(y);
         });
         t.one("AveragePool", cx -> pool(cx, "avg_pool2d"));
         t.one("GlobalAveragePool", cx -> cx.op("global_avg_pool", List.of(cx.in(0)), "keepdims", true));
@@ -248,6 +247,53 @@ final class NnConverters {
         }
         if (y.dtype() != dt) y = cx.op("cast", List.of(y), "dtype", dt);
         return s == 1 ? cx.op("squeeze", List.of(y), "axes", List.of(2L)) : y;
+    }
+
+    /** Largest kernel window MaxPool's Indices output is composed for (one slice per window position). */
+    static final long MAX_INDEX_WINDOW = 64;
+
+    /**
+     * MaxPool's Indices: the flat position in x (row-major over N, C, H, W; storage_order 1 makes
+     * the spatial plane column-major) of the first maximum of each window in row-major window
+     * order, as ONNX Runtime picks it. Each window position's strided slice of the (-inf padded)
+     * input is compared with the best so far, and where it is strictly greater its import-time
+     * position table replaces the index.
+     */
+    private static Node maxPoolIndices(OpContext cx, Node y) {
+        Node x = cx.in(0);
+        if (x.shape().rank() != 4 || !x.shape().isStatic() || !y.shape().isStatic())
+            throw cx.unsupported("with the Indices output on " + x.shape() + " (static 2-D inputs are supported)");
+        long[] kernel = cx.attrInts("kernel_shape"), strides = ints(cx, "strides", 2, 1), dil = ints(cx, "dilations", 2, 1);
+        long[] pads = pads2d(cx, x, 2, kernel, strides, dil);
+        if (kernel[0] * kernel[1] > MAX_INDEX_WINDOW) throw cx.unsupported("with the Indices output over a " + kernel[0] + "x" + kernel[1] + " window (at most " + MAX_INDEX_WINDOW + " positions)");
+        boolean columnMajor = cx.attrInt("storage_order", 0) != 0;
+        long[] xs = x.shape().sizes(), ys = y.shape().sizes();
+        long n = xs[0], c = xs[1], h = xs[2], w = xs[3], ho = ys[2], wo = ys[3];
+        Node in = x.dtype().isFloating() ? x : cx.op("cast", List.of(x), "dtype", DType.F64);
+        // pad so that every window position's slice (ceil_mode windows included) lies inside
+        long extraH = Math.max(0, (kernel[0] - 1) * dil[0] + (ho - 1) * strides[0] + 1 - (h + pads[0] + pads[2]));
+        long extraW = Math.max(0, (kernel[1] - 1) * dil[1] + (wo - 1) * strides[1] + 1 - (w + pads[1] + pads[3]));
+        Node padded = cx.op("pad", List.of(in), "pads", new long[] {0, 0, pads[0], pads[1], 0, 0, pads[2] + extraH, pads[3] + extraW},
+                "mode", "constant", "value", Double.NEGATIVE_INFINITY);
+        Node best = null, index = null;
+        for (long i = 0; i < kernel[0]; i++)
+            for (long j = 0; j < kernel[1]; j++) {
+                long r0 = i * dil[0], c0 = j * dil[1];
+                Node v = cx.op("slice", List.of(padded), "starts", List.of(r0, c0), "ends", List.of(r0 + (ho - 1) * strides[0] + 1, c0 + (wo - 1) * strides[1] + 1),
+                        "axes", List.of(2L, 3L), "steps", List.of(strides[0], strides[1]));
+                double[] pos = new double[(int) (n * c * ho * wo)];
+                for (int f = 0; f < pos.length; f++) {
+                    long ow = f % wo, oh = (f / wo) % ho, plane = f / (wo * ho);
+                    long hh = oh * strides[0] - pads[0] + r0, ww = ow * strides[1] - pads[1] + c0;
+                    pos[f] = plane * h * w + (columnMajor ? ww * h + hh : hh * w + ww);
+                }
+                Node at = cx.constant(new NdArray(DType.I64, ys, pos));
+                if (best == null) { best = v; index = at; continue; }
+                Node better = cx.op("gt", v, best);
+                best = cx.op("where", better, v, best);
+                index = cx.op("where", better, at, index);
+            }
+        return index;
     }
 
     // --- normalization ---

@@ -76,8 +76,10 @@ public final class OnnxImportCommand {
                     return 3;
                 }
                 text = r.text();
-                String onnxOut = m.graph().outputs().getFirst().name();
-                if (!r.outputName().equals(onnxOut)) err.println("note: output '" + onnxOut + "' is named '" + r.outputName() + "' in the .dlm");
+                for (int k = 0; k < r.outputNames().size(); k++) {
+                    String onnxOut = m.graph().outputs().get(k).name(), dlmOut = r.outputNames().get(k);
+                    if (!dlmOut.equals(onnxOut)) err.println("note: output '" + onnxOut + "' is named '" + dlmOut + "' in the .dlm");
+                }
                 if (r.renamed()) {
                     saved = renamed(m.graph(), r.paramNames());
                     values = new LinkedHashMap<>();

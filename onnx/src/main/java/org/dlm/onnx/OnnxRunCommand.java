@@ -66,10 +66,6 @@ public final class OnnxRunCommand {
             out.println(USAGE);
             return 0;
         }
-        if (a.backend().equals("opencl")) {
-            err.println("UNSUPPORTED: backend opencl is not available for onnx-run yet (use --backend interp or llvm)");
-            return 3;
-        }
         // a thread with a large stack: deep models recurse in the importer and the interpreter
         CompletableFuture<Integer> job = new CompletableFuture<>();
         Thread worker = new Thread(null, () -> {
@@ -164,6 +160,9 @@ public final class OnnxRunCommand {
         } catch (Exit e) {
             err.println(e.getMessage());
             return e.code;
+        } catch (org.dlm.backend.opencl.OpenClException e) {   // no OpenCL driver or device: a user error
+            err.println("error: " + e.getMessage());
+            return 1;
         } catch (IOException e) {
             err.println("error: " + e.getMessage());
             return 1;

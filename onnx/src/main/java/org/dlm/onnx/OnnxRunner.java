@@ -7,7 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.dlm.backend.llvm.LlvmBackend;
-import org.dlm.backend.llvm.LlvmExecutable;
+import org.dlm.backend.opencl.OpenClBackend;
+import org.dlm.runtime.Executable;
 import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
 import org.dlm.ir.Shape;
@@ -47,24 +48,35 @@ public final class OnnxRunner {
     }
 
     /**
-     * Runs with a backend: {@code interp} (the reference interpreter) or {@code llvm} (compiled to
-     * native code for this CPU; ops the backend cannot lower are reported as unsupported).
+     * Runs with a backend: {@code interp} (the reference interpreter), {@code llvm} (compiled to
+     * native code for this CPU) or {@code opencl} (an OpenCL device, see
+     * {@link org.dlm.backend.opencl.OpenClDevice#select}); ops a backend cannot lower are reported as
+     * unsupported, a missing OpenCL device as {@link org.dlm.backend.opencl.OpenClException}.
      */
     public static Map<String, NdArray> run(ModelProto m, Path modelDir, Map<String, NdArray> inputs, String backend) {
         ImportedModel im = OnnxImporter.importModel(m, modelDir, OnnxImporter.Options.specializedTo(inputs));
+        return run(im, inputs, backend);
+    }
+
+    /**
+     * Runs an already imported model (e.g. one imported once with {@link OnnxImporter.Options#DEFAULT},
+     * whose graph keeps computed conditions and symbolic dims) on {@code interp} or {@code llvm}.
+     */
+    public static Map<String, NdArray> run(ImportedModel im, Map<String, NdArray> inputs, String backend) {
         checkInputs(im, inputs);
         return switch (backend) {
             case "interp" -> evaluate(im, inputs);
-            case "llvm" -> compileAndRun(im, inputs);
-            default -> throw OnnxException.unsupported("backend", backend + " is not available for onnx-run yet (use --backend interp or llvm)");
+            case "llvm" -> compileAndRun("llvm", () -> LlvmBackend.compile(im.graph(), im.weights(), LlvmBackend.Options.dims(Map.of())
+                    .withThreads(Runtime.getRuntime().availableProcessors())), inputs);
+            case "opencl" -> compileAndRun("opencl", () -> OpenClBackend.compile(im.graph(), im.weights(), OpenClBackend.Options.dims(Map.of())), inputs);
+            default -> throw OnnxException.unsupported("backend", backend + " is not available for onnx-run (use --backend interp, llvm or opencl)");
         };
     }
 
     /** The importer specializes every shape to the given inputs, so the graph compiles in static mode. */
-    private static Map<String, NdArray> compileAndRun(ImportedModel im, Map<String, NdArray> inputs) {
+    private static Map<String, NdArray> compileAndRun(String backend, java.util.function.Supplier<Executable> compile, Map<String, NdArray> inputs) {
         List<Tensor> owned = new ArrayList<>();
-        try (LlvmExecutable exe = LlvmBackend.compile(im.graph(), im.weights(), LlvmBackend.Options.dims(Map.of())
-                .withThreads(Runtime.getRuntime().availableProcessors()))) {
+        try (Executable exe = compile.get()) {
             Map<String, Tensor> in = new LinkedHashMap<>();
             for (var e : inputs.entrySet()) {
                 Tensor t = Tensor.of(e.getValue());
@@ -78,7 +90,7 @@ public final class OnnxRunner {
             }
             return out;
         } catch (LoweringException e) {
-            throw new OnnxException(e.problems().stream().map(p -> OnnxIssue.unsupported("llvm", p)).toList());
+            throw new OnnxException(e.problems().stream().map(p -> OnnxIssue.unsupported(backend, p)).toList());
         } finally {
             owned.forEach(Tensor::close);
         }

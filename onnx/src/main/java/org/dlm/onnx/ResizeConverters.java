@@ -10,12 +10,26 @@ import org.dlm.ir.interp.NdArray;
  * ONNX Resize and Upsample. Interpolation is separable, so each resized axis becomes a matmul
  * with an [out, in] interpolation matrix built at import time, following ONNX's reference
  * implementation exactly (neighbour choice, edge padding, nearest rounding modes, cubic
- * coefficients, exclude_outside).
+ * coefficients, exclude_outside). GridSample maps to the catalogue's {@code grid_sample}.
  */
 final class ResizeConverters {
     private ResizeConverters() {}
 
     static void register(ConverterTable t) {
+        t.one("GridSample", cx -> {
+            Node x = cx.in(0), grid = cx.in(1);
+            if (x.shape().rank() != 4) throw cx.unsupported("on rank-" + x.shape().rank() + " input " + x.shape() + " (2-D images [N, C, H, W] are supported)");
+            // opset 20 renamed bilinear/bicubic to linear/cubic
+            String mode = switch (cx.attrString("mode", cx.opset() < 20 ? "bilinear" : "linear")) {
+                case "linear", "bilinear" -> "bilinear";
+                case "cubic", "bicubic" -> "bicubic";
+                case "nearest" -> "nearest";
+                default -> throw cx.error("unknown mode '" + cx.attrString("mode", "") + "'");
+            };
+            if (grid.dtype() != x.dtype()) grid = cx.op("cast", List.of(grid), "dtype", x.dtype());
+            return cx.op("grid_sample", List.of(x, grid), "mode", mode, "padding_mode", cx.attrString("padding_mode", "zeros"),
+                    "align_corners", cx.attrInt("align_corners", 0) != 0);
+        });
         t.one("Resize", cx -> {
             Node x = cx.in(0);
             int r = x.shape().rank();

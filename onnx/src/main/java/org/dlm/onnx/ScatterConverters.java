@@ -10,7 +10,8 @@ import org.dlm.ir.interp.NdArray;
 /**
  * ONNX ScatterElements, Scatter and ScatterND with indices known at import time: the scatter is
  * resolved into gathers from [data; updates; neutral element], one per round of updates that hit
- * the same element (reduction none keeps the last, add/mul/max/min combine them in order).
+ * the same element (reduction none keeps the last, add/mul/max/min combine them in order);
+ * MaxUnpool as a one-hot contraction.
  */
 final class ScatterConverters {
     private ScatterConverters() {}
@@ -19,6 +20,47 @@ final class ScatterConverters {
         t.one("ScatterElements", cx -> scatter(cx, false));
         t.one("Scatter", cx -> scatter(cx, false));
         t.one("ScatterND", cx -> scatter(cx, true));
+        t.one("MaxUnpool", ScatterConverters::maxUnpool);
+    }
+
+    /**
+     * MaxUnpool: x's values placed at their flat indices into a zero tensor of the size max pooling
+     * came from (extended by zeros to output_shape), as a one-hot contraction so the indices may be computed at
+     * run time: out = Σ_k where(one_hot(indices)[k, :], x[k], 0).
+     */
+    private static Node maxUnpool(OpContext cx) {
+        Node x = cx.in(0), idx = cx.in(1);
+        if (!x.shape().isStatic() || !idx.shape().equals(x.shape())) throw cx.unsupported("on symbolic or mismatched shapes " + x.shape() + ", " + idx.shape());
+        long[] xs = x.shape().sizes();
+        int spatial = xs.length - 2;
+        if (spatial < 1) throw cx.error("needs [N, C, spatial...], got " + x.shape());
+        long[] kernel = cx.attrInts("kernel_shape");
+        if (kernel == null || kernel.length != spatial) throw cx.error("needs kernel_shape with " + spatial + " entries");
+        long[] strides = cx.attrs().ints("strides", ones(spatial)), pads = cx.attrs().ints("pads", new long[2 * spatial]);
+        long[] out = xs.clone();   // the shape max pooling came from: the indices count in it
+        for (int d = 0; d < spatial; d++) out[d + 2] = (xs[d + 2] - 1) * strides[d] - pads[d] - pads[d + spatial] + kernel[d];
+        // a given output_shape extends that shape with zeros at the end (as ONNX Runtime does)
+        long[] given = cx.hasInput(2) ? cx.constInts(2, "output_shape") : out;
+        if (given.length != xs.length || given[0] != xs[0] || given[1] != xs[1]) throw cx.error("output_shape " + java.util.Arrays.toString(given) + " does not fit " + x.shape());
+        for (int d = 2; d < given.length; d++)
+            if (given[d] < out[d]) throw cx.unsupported("with output_shape " + java.util.Arrays.toString(given) + " smaller than the pooled-from shape " + java.util.Arrays.toString(out));
+        long k = NdArray.numel(xs), n = NdArray.numel(out);
+        if (n < 1 || k * n > OnnxImporter.FOLD_LIMIT) throw cx.unsupported("scattering " + k + " values into " + n + " (at most " + OnnxImporter.FOLD_LIMIT + " one-hot entries)");
+        // where, not a product with the one-hot matrix, so that an infinite value does not turn the zeros into NaN
+        Node hot = cx.op("one_hot", List.of(cx.op("reshape", List.of(idx), "shape", Shape.of(k))), "depth", n, "dtype", DType.BOOL);
+        Node placed = cx.op("where", hot, cx.op("reshape", List.of(x), "shape", Shape.of(k, 1)), cx.scalar(x.dtype(), 0));
+        Node flat = cx.op("reduce_sum", List.of(placed), "axes", List.of(0L));
+        Node y = cx.op("reshape", List.of(flat), "shape", Shape.of(out));
+        if (java.util.Arrays.equals(given, out)) return y;
+        long[] extend = new long[2 * given.length];
+        for (int d = 2; d < given.length; d++) extend[given.length + d] = given[d] - out[d];
+        return cx.op("pad", List.of(y), "pads", extend);
+    }
+
+    private static long[] ones(int n) {
+        long[] r = new long[n];
+        java.util.Arrays.fill(r, 1);
+        return r;
     }
 
     private static Node scatter(OpContext cx, boolean nd) {

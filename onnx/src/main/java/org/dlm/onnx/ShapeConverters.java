@@ -138,13 +138,6 @@ final class ShapeConverters {
             return cx.op("transpose", List.of(hot), "perm", perm);
         });
         t.one("GatherElements", ShapeConverters::gatherElements);
-        t.put("If", cx -> {
-            NdArray cond = cx.staticIn(0);
-            if (cond == null) throw cx.unsupported("with a computed condition (control flow)");
-            if (cond.size() != 1) throw cx.error("condition must hold one value");
-            return cx.inline(cond.get(0) != 0 ? "then_branch" : "else_branch", List.of());
-        });
-        t.put("Loop", ShapeConverters::loop);
         t.one("ReverseSequence", cx -> {
             Node x = cx.in(0);
             long[] lens = cx.constInts(1, "sequence_lens");
@@ -244,36 +237,6 @@ final class ShapeConverters {
     }
 
     /** Loop, unrolled: the trip count and every iteration's condition must be known at import time. */
-    private static List<Node> loop(OpContext cx) {
-        Long trips = cx.hasInput(0) ? (long) cx.constIn(0, "M").get(0) : null;
-        boolean cond = !cx.hasInput(1) || cx.constIn(1, "cond").get(0) != 0;
-        List<Node> carried = new ArrayList<>();
-        for (int i = 2; i < cx.inputCount(); i++) carried.add(cx.in(i));
-        int nScan = cx.subgraphOutputs("body") - 1 - carried.size();
-        if (nScan < 0) throw cx.error("body has fewer outputs than loop-carried values");
-        List<List<Node>> scans = new ArrayList<>();
-        for (int k = 0; k < nScan; k++) scans.add(new ArrayList<>());
-        final int limit = 10_000;
-        long i = 0;
-        for (; cond && (trips == null || i < trips); i++) {
-            if (i >= limit) throw cx.unsupported("running more than " + limit + " iterations");
-            List<Node> in = new ArrayList<>(List.of(cx.scalar(DType.I64, i), cx.constant(NdArray.scalar(DType.BOOL, 1))));
-            in.addAll(carried);
-            List<Node> out = cx.inline("body", in);
-            NdArray c = cx.session().staticValue(out.getFirst());
-            if (c == null) throw cx.unsupported("whose condition is computed at run time");
-            cond = c.get(0) != 0;
-            carried = new ArrayList<>(out.subList(1, 1 + carried.size()));
-            for (int k = 0; k < nScan; k++) scans.get(k).add(cx.op("unsqueeze", List.of(out.get(1 + carried.size() + k)), "axes", List.of(0L)));
-        }
-        List<Node> results = new ArrayList<>(carried);
-        for (List<Node> sc : scans) {
-            if (sc.isEmpty()) throw cx.unsupported("with scan outputs and zero iterations");
-            results.add(sc.size() == 1 ? sc.getFirst() : cx.op("concat", sc, "axis", 0L));
-        }
-        return results;
-    }
-
     /** Unique on an operand known at import time (its result size depends on the data). */
     private static List<Node> unique(OpContext cx) {
         NdArray x = cx.staticIn(0);

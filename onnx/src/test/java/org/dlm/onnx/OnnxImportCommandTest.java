@@ -90,20 +90,47 @@ class OnnxImportCommandTest {
     }
 
     @Test
-    void modelsTheDlmFormCannotExpressExitThreeWithOneLinePerProblem() throws Exception {
+    void multiOutputModelsAreWrittenAsDlmThatReRunsToTheSameOutputs() throws Exception {
         var graph = org.dlm.onnx.proto.OnnxProto.GraphProto.newBuilder().setName("g")
                 .addInput(TestModels.value("x", TestModels.FLOAT, 2))
                 .addNode(TestModels.node("Relu", List.of("x"), List.of("a")))
-                .addNode(TestModels.node("Exp", List.of("x"), List.of("b")))
-                .addOutput(TestModels.value("a", TestModels.FLOAT, 2)).addOutput(TestModels.value("b", TestModels.FLOAT, 2)).build();
-        Path model = tmp.resolve("two.onnx");
+                .addNode(TestModels.node("Exp", List.of("x"), List.of("b:0")))
+                .addOutput(TestModels.value("a", TestModels.FLOAT, 2)).addOutput(TestModels.value("b:0", TestModels.FLOAT, 2)).build();
+        Path model = tmp.resolve("two.onnx"), dlm = tmp.resolve("two.dlm");
         Files.write(model, TestModels.model(17, graph).toByteArray());
         ByteArrayOutputStream e = new ByteArrayOutputStream();
-        assertEquals(3, OnnxImportCommand.run(new String[] {model.toString(), "-o", tmp.resolve("two.dlm").toString()},
+        assertEquals(0, OnnxImportCommand.run(new String[] {model.toString(), "-o", dlm.toString()},
                 new PrintStream(new ByteArrayOutputStream()), new PrintStream(e, true, StandardCharsets.UTF_8)));
-        assertTrue(e.toString(StandardCharsets.UTF_8).startsWith("UNSUPPORTED: the graph has 2 outputs"), e.toString(StandardCharsets.UTF_8));
-        assertTrue(!Files.exists(tmp.resolve("two.dlm")));
-        assertEquals(0, OnnxImportCommand.run(new String[] {model.toString(), "-o", tmp.resolve("two.ir").toString()},
+        assertEquals("note: output 'b:0' is named 'b_0' in the .dlm\n", e.toString(StandardCharsets.UTF_8));
+        Compilation c = Frontend.compile(dlm);
+        assertTrue(c.ok(), c.diagnostics().toString());
+        Graph g = c.models().values().iterator().next();
+        NdArray x = new NdArray(org.dlm.ir.DType.F32, new long[] {2}, new double[] {-1, 0.5});
+        Map<String, NdArray> want = OnnxRunner.run(model, Map.of("x", x)), got = Interpreter.run(g, Map.of("x", x), Map.of());
+        assertEquals(want.get("a"), got.get("a"));
+        assertEquals(want.get("b:0"), got.get("b_0"));
+    }
+
+    @Test
+    void modelsTheDlmFormCannotExpressExitThreeWithOneLinePerProblem() throws Exception {
+        float[] v = new float[5000];
+        for (int i = 0; i < v.length; i++) v[i] = i * 0.25f;
+        var constant = org.dlm.onnx.proto.OnnxProto.AttributeProto.newBuilder().setName("value")
+                .setType(org.dlm.onnx.proto.OnnxProto.AttributeProto.AttributeType.TENSOR).setT(TestModels.floats("c", new long[] {5000}, v)).build();
+        var graph = org.dlm.onnx.proto.OnnxProto.GraphProto.newBuilder().setName("g")
+                .addInput(TestModels.value("x", TestModels.FLOAT, 5000))
+                .addNode(TestModels.node("Constant", List.of(), List.of("c"), constant))
+                .addNode(TestModels.node("Add", List.of("x", "c"), List.of("y")))
+                .addOutput(TestModels.value("y", TestModels.FLOAT, 5000)).build();
+        Path model = tmp.resolve("big.onnx");
+        Files.write(model, TestModels.model(17, graph).toByteArray());
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        assertEquals(3, OnnxImportCommand.run(new String[] {model.toString(), "-o", tmp.resolve("big.dlm").toString()},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(e, true, StandardCharsets.UTF_8)));
+        assertTrue(e.toString(StandardCharsets.UTF_8).startsWith("UNSUPPORTED: "), e.toString(StandardCharsets.UTF_8));
+        assertTrue(e.toString(StandardCharsets.UTF_8).contains("hint: write Graph IR instead"), e.toString(StandardCharsets.UTF_8));
+        assertTrue(!Files.exists(tmp.resolve("big.dlm")));
+        assertEquals(0, OnnxImportCommand.run(new String[] {model.toString(), "-o", tmp.resolve("big.ir").toString()},
                 new PrintStream(new ByteArrayOutputStream()), new PrintStream(e)));
     }
 

@@ -1,6 +1,7 @@
 package org.dlm.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.dlm.onnx.TestModels.*;
 
@@ -43,7 +44,7 @@ class OnnxRunCommandTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"interp", "llvm"})
+    @ValueSource(strings = {"interp", "llvm", "opencl"})
     void lenetMatchesPyTorchWithin1e4(String backend) throws Exception {
         Path in = Files.createDirectories(tmp.resolve("in"));
         Files.copy(resource("input.npy"), in.resolve("input.npy"));   // the graph input is named "input"
@@ -156,10 +157,19 @@ class OnnxRunCommandTest {
     }
 
     @Test
-    void openclIsUnsupportedForNow() throws Exception {
-        Run r = run(resource("model.onnx").toString(), "--input-dir", tmp.toString(), "--output-dir", tmp.resolve("out").toString(), "--backend", "opencl");
-        assertEquals(3, r.code());
-        assertTrue(r.err().startsWith("UNSUPPORTED: backend opencl"), r.err());
+    void anOpTheOpenClLoweringRefusesIsUnsupported() throws Exception {
+        GraphProto g = GraphProto.newBuilder().setName("g")
+                .addInput(value("x", FLOAT, 1, 1, 3, 3))
+                .addNode(node("ConvTranspose", List.of("x", "w"), List.of("y")).toBuilder().setName("up").build())
+                .addInitializer(floats("w", new long[] {1, 1, 2, 2}, 1f, 2f, 3f, 4f))
+                .addOutput(value("y", FLOAT, 1, 1, 4, 4)).build();
+        Path model = write(model(13, g));
+        Path in = Files.createDirectories(tmp.resolve("in"));
+        Npy.write(in.resolve("x.npy"), NdArray.zeros(DType.F32, 1, 1, 3, 3));
+        Run r = run(model.toString(), "--input-dir", in.toString(), "--output-dir", tmp.resolve("out").toString(), "--backend", "opencl");
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().startsWith("UNSUPPORTED: opencl ") && r.err().contains("conv_transpose2d"), r.err());
+        assertFalse(r.err().contains("\tat "), r.err());
     }
 
     @Test

@@ -82,21 +82,30 @@ final class Elaborator {
             if (inputs.size() != f.params().size()) return null;
             Object out = runBody(f.body(), env, f.span(), "forward of model " + d.name());
             if (out == POISON) return null;
-            if (!(out instanceof Values.Tensor t)) {
-                reporter.error(f.span(), "forward of model " + d.name() + " must return a tensor, got " + Values.typeName(out));
-                return null;
+            List<Object> outs = out instanceof Values.Results rs ? rs.values() : List.of(out);
+            List<Stmt.Result> declared = f.results();
+            if (outs.size() != Math.max(1, declared.size())) return null;  // reported by the resolver
+            List<Graph.Output> outputs = new ArrayList<>();
+            for (int k = 0; k < outs.size(); k++) {
+                Stmt.Result res = k < declared.size() ? declared.get(k) : null;
+                boolean one = outs.size() == 1;
+                String what = one ? "forward of model " + d.name() : "result '" + res.name() + "' of model " + d.name();
+                if (!(outs.get(k) instanceof Values.Tensor t)) {
+                    reporter.error(one ? f.span() : res.span(), what + (one ? " must return a tensor, got " : " must be a tensor, got ") + Values.typeName(outs.get(k)));
+                    return null;
+                }
+                if (res != null && !types.match(res.type(), t, env, what + (one ? " declared to return" : " is declared as"), res.type().span(), null, null, true))
+                    return null;
+                String outName = res != null && res.name() != null ? res.name() : "output";
+                if (inputs.stream().anyMatch(n -> n.attrs().getString("name").equals(outName))) {
+                    reporter.error(res == null ? f.span() : one ? res.type().span() : res.span(), "the output is named '" + outName + "' like an input", "give the result another name");
+                    return null;
+                }
+                outputs.add(new Graph.Output(outName, t.node()));
             }
-            if (f.result() != null && !types.match(f.result(), out, env, "forward of model " + d.name() + " declared to return", resultSpan(f), null, null, true))
-                return null;
             if (reporter.errorCount() > before) return null;
-            params.warnUnused(t.node());
-            String outName = f.resultName() != null ? f.resultName() : "output";
-            if (inputs.stream().anyMatch(n -> n.attrs().getString("name").equals(outName))) {
-                reporter.error(resultSpan(f), "the output is named '" + outName + "' like an input", "give the result another name");
-                return null;
-            }
-            return new Graph(d.name(), inputs, params.nodes(), List.of(new Graph.Output(outName, t.node())),
-                    Map.of("source", d.span().source().name()));
+            params.warnUnused(outputs.stream().map(Graph.Output::node).toList());
+            return new Graph(d.name(), inputs, params.nodes(), outputs, Map.of("source", d.span().source().name()));
         } catch (Abort a) {
             return null;
         }
@@ -244,7 +253,12 @@ final class Elaborator {
                     Object v = eval(a.value(), env);
                     if (!env.assign(a.name(), v)) env.define(a.name(), POISON); // reported by the resolver
                 }
-                case Stmt.Return r -> { return eval(r.value(), env); }
+                case Stmt.Return r -> {
+                    if (!r.several()) return eval(r.value(), env);
+                    List<Object> vs = new ArrayList<>();
+                    for (Expr e : r.values()) vs.add(eval(e, env));
+                    return vs.contains(POISON) ? POISON : new Values.Results(List.copyOf(vs));
+                }
                 case Stmt.Assert a -> check(a, env);
                 case Stmt.If i -> {
                     Boolean c = condition(i.cond(), env);
@@ -516,6 +530,11 @@ final class Elaborator {
         String who = inst.fn().decl().name();
         if (f == null) {
             reporter.error(c.span(), "layer " + who + " has no forward", "add forward(x: ...) { ... } to " + who);
+            return POISON;
+        }
+        if (f.severalResults()) {
+            reporter.error(c.span(), "layer " + who + " has several results, which only a model's own forward may have (they are its graph outputs)",
+                    "call a layer with one result, or compile " + who + " as the model");
             return POISON;
         }
         Module mod = inst.fn().module();

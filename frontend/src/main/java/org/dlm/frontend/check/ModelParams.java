@@ -148,9 +148,9 @@ final class ModelParams {
     }
 
     /** Warns once per place about parameters the output does not depend on (a layer declared but never called). */
-    void warnUnused(Node output) {
+    void warnUnused(List<Node> outputs) {
         Set<Node> used = new HashSet<>();
-        java.util.ArrayDeque<Node> todo = new java.util.ArrayDeque<>(List.of(output));
+        java.util.ArrayDeque<Node> todo = new java.util.ArrayDeque<>(outputs);
         while (!todo.isEmpty()) {
             Node n = todo.pop();
             if (used.add(n)) todo.addAll(n.inputs());

@@ -52,7 +52,12 @@ final class Resolver {
         }
     }
 
+    /** The function being resolved, and the forward whose body is being resolved (null outside one). */
+    private Decl.Fn currentFn;
+    private Stmt.Forward currentForward;
+
     private void fn(Decl.Fn fn) {
+        currentFn = fn;
         Scope params = new Scope(null);
         params(fn.params(), params, false);
         if (fn.result() != null) type(fn.result(), params, false);
@@ -74,6 +79,22 @@ final class Resolver {
             stmts(fn.body(), new Scope(params), Ctx.FUNCTION, null);
         }
     }
+
+    /** {@code return (a, b)} gives a forward's several declared results, in order and all of them. */
+    private void returnArity(Stmt.Return r, Ctx ctx) {
+        int declared = ctx == Ctx.FORWARD && currentForward != null ? currentForward.results().size() : 0;
+        if (declared > 1 && r.values().size() != declared) {
+            String names = String.join(", ", currentForward.results().stream().map(Stmt.Result::name).toList());
+            reporter.error(r.span(), "forward declares " + declared + " results (" + names + ") but returns " + count(r.values().size()),
+                    "return all of them in order: return (" + names + ")");
+        } else if (declared <= 1 && r.several()) {
+            reporter.error(r.span(), "return gives " + r.values().size() + " values, but "
+                            + (ctx == Ctx.FORWARD ? "the forward declares one result" : "a function returns one value"),
+                    ctx == Ctx.FORWARD ? "declare the model's results: forward(...) -> (a: f32[...], b: f32[...])" : "return a list: return [a, b]");
+        }
+    }
+
+    private static String count(int n) { return n == 1 ? "one value" : n + " values"; }
 
     private static int countForwards(List<Stmt> body) {
         int n = 0;
@@ -172,8 +193,19 @@ final class Resolver {
                 Scope fs = new Scope(scope);
                 fs.names.addAll(members);
                 params(f.params(), fs, true);
-                if (f.result() != null) type(f.result(), fs, true);
+                Set<String> resultNames = new HashSet<>();
+                for (Stmt.Result r : f.results()) {
+                    type(r.type(), fs, true);
+                    if (r.name() != null && !resultNames.add(r.name()))
+                        reporter.error(r.span(), "result '" + r.name() + "' is declared twice", "give every result its own name");
+                }
+                if (f.severalResults() && !currentFn.isModel())
+                    reporter.error(f.results().get(1).span(), "layer " + currentFn.name() + " declares " + f.results().size()
+                            + " results; only a model's forward may have several (they are its graph outputs)", "return one tensor from a layer's forward");
+                Stmt.Forward outer = currentForward;
+                currentForward = f;
                 stmts(f.body(), new Scope(fs), Ctx.FORWARD, members);
+                currentForward = outer;
             }
             case Stmt.Assert a -> {
                 expr(a.cond(), scope);
@@ -181,7 +213,8 @@ final class Resolver {
             }
             case Stmt.Return r -> {
                 if (ctx == Ctx.LAYER_BODY) reporter.error(r.span(), "return outside of forward", "a layer body declares members; put the computation in forward");
-                expr(r.value(), scope);
+                else returnArity(r, ctx);
+                r.values().forEach(v -> expr(v, scope));
             }
             case Stmt.If i -> {
                 expr(i.cond(), scope);

@@ -48,6 +48,9 @@ final class Values {
         String describe() { return fn.decl().name() + (path.isEmpty() ? "" : " '" + path + "'"); }
     }
 
+    /** The values of {@code return (a, b)} in a forward that declares several results. */
+    record Results(List<Object> values) {}
+
     /** A placed Sequential: calls its children in order. */
     record SequentialInstance(String path, List<Object> children) {}
 
@@ -69,6 +72,7 @@ final class Values {
             case SequentialCtor c -> "Sequential";
             case Instance i -> "layer " + i.fn().decl().name();
             case SequentialInstance s -> "Sequential";
+            case Results r -> r.values().size() + " results";
             case org.dlm.ir.DType d -> "dtype";
             default -> v.getClass().getSimpleName();
         };

@@ -45,7 +45,8 @@ import org.dlm.ir.TensorType;
  *     {@link Result#paramNames()} maps every graph param to its name in the written model, so
  *     weights can be saved under the new names.</li>
  * </ul>
- * Graphs with more than one output are refused: a .dlm model has one result.
+ * A graph with several outputs declares them all as named results of forward,
+ * {@code -> (logits: f32[B, 10], probs: f32[B, 10])}, and returns them with {@code return (a, b)}.
  */
 public final class DlmWriter {
     private DlmWriter() {}
@@ -53,8 +54,14 @@ public final class DlmWriter {
     /** Largest non-splat constant written as a literal list. */
     public static final int MAX_CONST_ELEMENTS = 4096;
 
-    /** The text, and the name of every graph param (graph name → name in the written model). */
-    public record Result(String text, Map<String, String> paramNames, Map<String, String> inputNames, String outputName) {
+    /**
+     * The text, the name of every graph param (graph name → name in the written model), of every
+     * input, and of every output in graph order.
+     */
+    public record Result(String text, Map<String, String> paramNames, Map<String, String> inputNames, List<String> outputNames) {
+        /** The name of the first (usually the only) output in the written model. */
+        public String outputName() { return outputNames.getFirst(); }
+
         /** True when a param, input or the output has another name in the written model. */
         public boolean renamed() {
             return paramNames.entrySet().stream().anyMatch(e -> !e.getKey().equals(e.getValue()))
@@ -123,7 +130,7 @@ public final class DlmWriter {
         final StringBuilder fns = new StringBuilder();
         final StringBuilder body = new StringBuilder();
         String model;
-        String outName;
+        final List<String> outNames = new ArrayList<>();
         /** Constants too long to inline, bound by let just before their first use (none when all uses are literals). */
         final Map<Node, String> pendingConst = new IdentityHashMap<>();
         boolean needTensorHelper;
@@ -132,8 +139,7 @@ public final class DlmWriter {
         Emitter(Graph g) { this.g = g; }
 
         Result run() {
-            if (g.outputs().size() != 1)
-                throw new DlmWriteException(List.of("the graph has " + g.outputs().size() + " outputs; a .dlm model has exactly one"));
+            if (g.outputs().isEmpty()) throw new DlmWriteException(List.of("the graph has no outputs"));
             used.addAll(RESERVED);
             for (Node in : g.inputs())  // symbolic dims are names in forward: lets must not shadow them
                 for (Dim d : in.shape().dims())
@@ -157,10 +163,11 @@ public final class DlmWriter {
             checkListParams(root);
             emitGroups(root);
             for (Node n : order) emitNode(n);
-            String ret = problems.isEmpty() ? ref(g.outputs().getFirst().node()) : null;
+            List<String> refs = problems.isEmpty() ? g.outputs().stream().map(o -> ref(o.node())).toList() : null;
             if (!problems.isEmpty()) throw new DlmWriteException(problems);
+            String ret = refs.size() == 1 ? refs.getFirst() : "(" + String.join(", ", refs) + ")";
             String text = assemble(body, ret);
-            return new Result(text, Map.copyOf(paramNames), Map.copyOf(inputNames), outName);
+            return new Result(text, Map.copyOf(paramNames), Map.copyOf(inputNames), List.copyOf(outNames));
         }
 
         String unique(String base) {
@@ -390,7 +397,7 @@ public final class DlmWriter {
             if (layer != null) inlinedOrigin.put(n, layer.path.replace('.', '_'));
             if (expr == null) return;
             int u = uses.getOrDefault(n, 0);
-            if (u == 2 && n == g.outputs().getFirst().node() && expr.length() <= 60) {  // only returned: return it directly
+            if (u == 2 && g.outputs().size() == 1 && n == g.outputs().getFirst().node() && expr.length() <= 60) {  // only returned: return it directly
                 names.put(n, expr);
                 return;
             }
@@ -650,18 +657,33 @@ public final class DlmWriter {
                 Node in = g.inputs().get(i);
                 sb.append(i > 0 ? ", " : "").append(names.get(in)).append(": ").append(in.type());
             }
-            Graph.Output out = g.outputs().getFirst();
             sb.append(") -> ");
-            outName = out.name();
-            if (!outName.equals("output")) {
-                if (!isIdent(outName) || inputNames.containsValue(outName)) outName = sanitize(outName + (inputNames.containsValue(outName) ? "_out" : ""));
-                sb.append(outName).append(": ");
+            if (g.outputs().size() == 1) {
+                Graph.Output out = g.outputs().getFirst();
+                String outName = resultName(out.name());
+                if (!outName.equals("output")) sb.append(outName).append(": ");
+                outNames.add(outName);
+                sb.append(out.node().type()).append(" {\n");
+            } else {
+                sb.append("(");
+                for (Graph.Output out : g.outputs()) {
+                    String outName = resultName(out.name());
+                    for (int k = 2; outNames.contains(outName); k++) outName = resultName(out.name()) + "_" + k;
+                    sb.append(outNames.isEmpty() ? "" : ", ").append(outName).append(": ").append(out.node().type());
+                    outNames.add(outName);
+                }
+                sb.append(") {\n");
             }
-            sb.append(out.node().type()).append(" {\n");
             sb.append(body);
             sb.append("        return ").append(ret).append('\n');
             sb.append("    }\n}\n");
             return sb.toString();
+        }
+
+        /** A graph output's name as a .dlm result name: an identifier that no input has. */
+        String resultName(String name) {
+            if (isIdent(name) && !inputNames.containsValue(name)) return name;
+            return sanitize(name + (inputNames.containsValue(name) ? "_out" : ""));
         }
 
         /** Params directly in a list ({@code w.0}) would need a layer per element: wrap is not possible, so refuse clearly. */

@@ -124,15 +124,21 @@ final class AstBuilder extends DlmBaseVisitor<Expr> {
 
     private List<Stmt> block(BlockContext b) { return stmts(b.stmt()); }
 
+    private List<Stmt.Result> results(ResultListContext r) {
+        if (r == null) return List.of();
+        if (r.typeExpr() != null)
+            return List.of(new Stmt.Result(span(r), r.ident() == null ? null : r.ident().getText(), type(r.typeExpr())));
+        return r.resultSpec().stream().map(s -> new Stmt.Result(span(s), s.ident().getText(), type(s.typeExpr()))).toList();
+    }
+
     private Stmt stmt(StmtContext c) {
         return switch (c) {
             case LetStmtContext l -> new Stmt.Let(span(l), span(l.ident()), l.ident().getText(),
                     l.typeExpr() == null ? null : type(l.typeExpr()), visit(l.expr()));
             case ParamStmtContext p -> new Stmt.ParamDecl(span(p), span(p.ident()), p.kind.getType() == DlmParser.BUFFER,
                     p.ident().getText(), type(p.typeExpr()), p.expr() == null ? null : visit(p.expr()));
-            case ForwardStmtContext f -> new Stmt.Forward(span(f), params(f.paramList()), f.ident() == null ? null : f.ident().getText(),
-                    f.typeExpr() == null ? null : type(f.typeExpr()), block(f.block()));
-            case ReturnStmtContext r -> new Stmt.Return(span(r), visit(r.expr()));
+            case ForwardStmtContext f -> new Stmt.Forward(span(f), params(f.paramList()), results(f.resultList()), block(f.block()));
+            case ReturnStmtContext r -> new Stmt.Return(span(r), r.expr().stream().map(this::visit).toList());
             case AssertStmtContext a -> new Stmt.Assert(span(a), visit(a.expr(0)), a.expr().size() > 1 ? visit(a.expr(1)) : null);
             case IfStmtContext i -> ifStmt(span(i), i.expr(), i.block(), i.ifTail());
             case ForStmtContext f -> new Stmt.For(span(f), span(f.ident()), f.ident().getText(), visit(f.expr()), block(f.block()));

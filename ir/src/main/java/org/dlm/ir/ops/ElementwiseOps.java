@@ -47,6 +47,18 @@ public final class ElementwiseOps implements OpTable.Family {
         l.add(unary("sin", Domain.FLOAT, Math::sin, (f, g) -> List.of(mul(g, op("cos", f.input(0)))), "sine"));
         l.add(unary("cos", Domain.FLOAT, Math::cos, (f, g) -> List.of(neg(mul(g, op("sin", f.input(0))))), "cosine"));
         l.add(unary("tan", Domain.FLOAT, Math::tan, (f, g) -> List.of(mul(g, add(scalar(1, f), mul(f, f)))), "tangent"));
+        l.add(unary("asin", Domain.FLOAT, Math::asin, (f, g) -> {
+            var x = f.input(0);
+            return List.of(mul(g, op("rsqrt", sub(scalar(1, x), mul(x, x)))));
+        }, "arcsine in [-pi/2, pi/2]; NaN outside [-1, 1]"));
+        l.add(unary("acos", Domain.FLOAT, Math::acos, (f, g) -> {
+            var x = f.input(0);
+            return List.of(neg(mul(g, op("rsqrt", sub(scalar(1, x), mul(x, x))))));
+        }, "arccosine in [0, pi]; NaN outside [-1, 1]"));
+        l.add(unary("atan", Domain.FLOAT, Math::atan, (f, g) -> {
+            var x = f.input(0);
+            return List.of(div(g, add(scalar(1, x), mul(x, x))));
+        }, "arctangent in (-pi/2, pi/2)"));
         l.add(unary("tanh", Domain.FLOAT, Math::tanh, (f, g) -> List.of(mul(g, sub(scalar(1, f), mul(f, f)))), "hyperbolic tangent"));
         l.add(unary("sigmoid", Domain.FLOAT, ElementwiseOps::sigmoid,
                 (f, g) -> List.of(mul(g, mul(f, sub(scalar(1, f), f)))), "1/(1+e^-x), computed without overflow"));

@@ -152,7 +152,8 @@ public final class NnOps implements OpTable.Family {
                 .shape(NnOps::attentionType)
                 .kernel(AttentionKernel::eval)
                 .doc("softmax(q kᵀ · scale, masked) v; mask is bool, true = keep; a row with every key masked gives zeros.")
-                .build());
+                .build(),
+            GridSample.op());
     }
 
     // --- conv ---

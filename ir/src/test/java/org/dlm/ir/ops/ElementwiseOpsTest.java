@@ -16,7 +16,7 @@ class ElementwiseOpsTest {
     static final double INF = Double.POSITIVE_INFINITY, NAN = Double.NaN;
 
     @Test void everyCatalogueOpIsDefined() {
-        for (String op : List.of("neg", "abs", "exp", "log", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid",
+        for (String op : List.of("neg", "abs", "exp", "log", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tan", "asin", "acos", "atan", "tanh", "sigmoid",
                 "relu", "relu6", "gelu", "softplus", "erf", "floor", "ceil", "round", "sign", "not", "isnan", "leaky_relu", "elu",
                 "hard_sigmoid", "silu", "clip", "cast", "add", "sub", "mul", "div", "pow", "max", "min", "mod",
                 "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor", "where"))
@@ -51,6 +51,16 @@ class ElementwiseOpsTest {
         assertClose(run("cos", f64(s(2), 0, Math.PI)), s(2), 1e-15, 1, -1);
         assertClose(run("tan", f64(s(2), 0, Math.PI / 4)), s(2), 1e-15, 0, 1);
         assertClose(run("tanh", f64(s(3), 0, 100, -100)), s(3), 1e-15, 0, 1, -1);
+    }
+
+    @Test void inverseTrigonometry() {
+        NdArray x = f64(s(5), 0, 0.5, -1, 1, 2);
+        assertClose(run("asin", x), s(5), 1e-15, 0, Math.PI / 6, -Math.PI / 2, Math.PI / 2, NAN);
+        assertClose(run("acos", x), s(5), 1e-15, Math.PI / 2, Math.PI / 3, Math.PI, 0, NAN);
+        assertClose(run("atan", f64(s(4), 0, 1, -1, INF)), s(4), 1e-15, 0, Math.PI / 4, -Math.PI / 4, Math.PI / 2);
+        // f32 results are rounded to f32
+        NdArray a = run("atan", NdArray.of(org.dlm.ir.DType.F32, s(1), 0.3));
+        assertEquals((double) (float) Math.atan((float) 0.3), a.get(0));
     }
 
     @Test void sigmoidAndSoftplusAreStable() {

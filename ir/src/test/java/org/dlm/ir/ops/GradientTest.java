@@ -30,6 +30,9 @@ class GradientTest {
             GradCheck.check(in -> un(op, Attrs.EMPTY, in.get(0)), X);
         for (String op : List.of("log", "sqrt", "rsqrt", "reciprocal"))
             GradCheck.check(in -> un(op, Attrs.EMPTY, in.get(0)), POS);
+        GradCheck.check(in -> un("atan", Attrs.EMPTY, in.get(0)), X);
+        for (String op : List.of("asin", "acos"))  // defined on [-1, 1]
+            GradCheck.check(in -> un(op, Attrs.EMPTY, in.get(0)), f64(s(2, 3), -0.8, 0.4, 0.1, -0.3, 0.7, 0.25));
     }
 
     @Test void unaryGradientsWithAttributes() {

@@ -28,7 +28,7 @@ class OpFamiliesTextTest {
         Node m = input("m", DType.BOOL, "B", 1, 6);
         Node ids = input("ids", DType.I64, "B", "T");
         List<Node> outs = new ArrayList<>();
-        for (String op : List.of("neg", "abs", "exp", "log", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid",
+        for (String op : List.of("neg", "abs", "exp", "log", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tan", "asin", "acos", "atan", "tanh", "sigmoid",
                 "relu", "relu6", "gelu", "softplus", "erf", "floor", "ceil", "round", "sign", "isnan", "leaky_relu", "elu",
                 "hard_sigmoid", "silu", "clip"))
             outs.add(Node.of(op, x));

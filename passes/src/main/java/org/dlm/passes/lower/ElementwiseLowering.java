@@ -94,10 +94,26 @@ final class ElementwiseLowering {
         });
         t.elementwise("where", true, (n, idx, cx) -> select(cx.operand(n, 0, idx), cx.operand(n, 1, idx), cx.operand(n, 2, idx)));
         t.elementwise("expand", false, (n, idx, cx) -> cx.operand(n, 0, idx));
-        t.elementwise("dropout", true, (n, idx, cx) -> {
-            if (n.attrs().getBool("training", false)) throw new UnsupportedOperationException("dropout in training mode");
-            return cx.operand(n, 0, idx);
+        t.elementwise("dropout", true, ElementwiseLowering::dropout);
+    }
+
+    /**
+     * Training dropout multiplies by a per-element scale (0 or 1/(1-p)) made once at compile time
+     * from {@link org.dlm.ir.ops.DropoutMask}: the mask depends only on the seed attribute and the
+     * static shape, exactly as the interpreter draws it.
+     */
+    static Expr dropout(Node n, Index idx, Lowerer cx) {
+        Expr x = cx.operand(n, 0, idx);
+        double p = n.attrs().getDouble("p", 0.5);
+        if (!n.attrs().getBool("training", false) || p == 0) return x;
+        long seed = n.attrs().getLong("seed", 0);
+        long[] shape = cx.shape(n);
+        org.dlm.ir.kernel.Buffer mask = cx.derived(java.util.List.of(n, "mask"), "dropout_mask", () -> {
+            double[] m = new double[(int) Lowerer.numel(shape)];
+            for (int i = 0; i < m.length; i++) m[i] = p < 1 && org.dlm.ir.ops.DropoutMask.keep(seed, i, p) ? 1 / (1 - p) : 0;
+            return new org.dlm.ir.interp.NdArray(n.dtype(), shape, m);
         });
+        return mul(x, load(mask, idx.flat()));
     }
 
     static Expr one(Expr x) { return c(x.type(), 1); }

@@ -43,6 +43,7 @@ public final class GraphLowering {
 
     public static Lowered lower(Graph g, Map<String, Long> dims, Map<String, NdArray> params, LoweringTable table) {
         List<String> problems = new ArrayList<>();
+        g = TrainingBatchNorm.rewrite(g);
         List<Node> order = g.topoOrder();
         // ---- check what can be checked before lowering anything: dims, params, ops
         Set<String> unbound = new TreeSet<>();

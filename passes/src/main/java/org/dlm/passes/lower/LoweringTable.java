@@ -23,6 +23,10 @@ public final class LoweringTable {
         NormLowering.register(t);
         LinalgLowering.register(t);
         ConvLowering.register(t);
+        ConvGradLowering.register(t);
+        NormGradLowering.register(t);
+        LossLowering.register(t);
+        LinalgGradLowering.register(t);
         return t;
     }
 

@@ -19,6 +19,13 @@ final class ShapeLowering {
     static void register(LoweringTable t) {
         for (String op : new String[] {"reshape", "flatten", "squeeze", "unsqueeze"}) t.view(op);
 
+        t.elementwise("shape_of", false, (n, idx, cx) -> {   // static shapes: a select over constants
+            long[] xs = cx.shape(n.input(0));
+            Expr v = c(n.dtype(), 0);
+            for (int k = xs.length - 1; k >= 0; k--) v = select(bin(BinOp.EQ, idx.flat(), i64(k)), c(n.dtype(), xs[k]), v);
+            return v;
+        });
+
         t.elementwise("transpose", false, (n, idx, cx) -> {
             int r = idx.rank();
             long[] perm = n.attrs().getLongArray("perm");

@@ -1,0 +1,242 @@
+package org.dlm.passes.lower;
+
+import static org.dlm.ir.kernel.Expr.*;
+
+import java.util.List;
+import org.dlm.ir.DType;
+import org.dlm.ir.Node;
+import org.dlm.ir.kernel.Buffer;
+import org.dlm.ir.kernel.Expr;
+import org.dlm.ir.kernel.Microkernels;
+import org.dlm.ir.kernel.Stmt;
+
+/**
+ * The backward ops of the convolutions and pools. {@code conv2d_weight_grad} is im2col + GEMM:
+ * {@code dW[O, C·kh·kw] += dY_n[O, OH·OW] · col_nᵀ} per image ({@code sgemm_nt} with the
+ * accumulate flag); {@code conv_transpose2d} (conv2d's input gradient) is
+ * {@code col = Wᵀ · x_n} ({@code sgemm_tn}) followed by col2im, a scatter-add whose rows are
+ * copy loops over the range of columns that land inside the image. Grouped (depthwise) variants
+ * are direct loops. Pool gradients are loops over each plane's windows (parallel over planes, so
+ * the scatter-adds of overlapping windows never race); max pooling recomputes each window's
+ * first maximum as the forward op picked it.
+ */
+final class ConvGradLowering {
+    private ConvGradLowering() {}
+
+    static void register(LoweringTable t) {
+        t.statements("conv2d_weight_grad", ConvGradLowering::weightGrad);
+        t.statements("conv_transpose2d", ConvGradLowering::convTranspose);
+        t.statements("max_pool2d_grad", (n, cx) -> poolGrad(n, cx, true));
+        t.statements("avg_pool2d_grad", (n, cx) -> poolGrad(n, cx, false));
+        t.statements("global_pool_grad", ConvGradLowering::globalPoolGrad);
+    }
+
+    static void weightGrad(Node n, Lowerer cx) {
+        LinalgLowering.requireF32(n);
+        Node x = n.input(0), gy = n.input(1);
+        long[] xs = cx.shape(x), gs = cx.shape(gy), ws = cx.shape(n);
+        long batch = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = gs[1], oh = gs[2], ow = gs[3], kh = ws[2], kw = ws[3];
+        long groups = n.attrs().getLong("groups", 1);
+        ConvLowering.Window win = ConvLowering.Window.of(n, kh, kw, new long[] {1, 1});
+        Buffer in = cx.storage(x), dy = cx.storage(gy), out = cx.storage(n);
+        if (groups != 1) {
+            directWeightGrad(n, cx, xs, gs, ws, groups, win);
+            return;
+        }
+        long patch = c * kh * kw, ohw = oh * ow;
+        cx.flatLoop(new long[] {o * patch}, true, i -> List.of(new Stmt.Store(out, i.flat(), f32(0))));
+        if (win.trivial()) {
+            cx.loop(batch, img -> List.of(LinalgLowering.sgemm(false, true, o, c, ohw, dy, mul(img, i64(o * ohw)), ohw,
+                    in, mul(img, i64(c * h * wd)), ohw, out, i64(0), c, Microkernels.ACCUMULATE, null)));
+            return;
+        }
+        Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
+        cx.loop(batch, img -> cx.collect(() -> {
+            ConvLowering.im2col(cx, in, mul(img, i64(c * h * wd)), col, i64(0), oh * ow, c, h, wd, oh, ow, win);
+            cx.emit(LinalgLowering.sgemm(false, true, o, patch, ohw, dy, mul(img, i64(o * ohw)), ohw, col, i64(0), ohw,
+                    out, i64(0), patch, Microkernels.ACCUMULATE, null));
+        }));
+    }
+
+    /** Grouped weight gradient: one accumulator per weight element over the batch and the output positions. */
+    private static void directWeightGrad(Node n, Lowerer cx, long[] xs, long[] gs, long[] ws, long groups, ConvLowering.Window win) {
+        Node x = n.input(0), gy = n.input(1);
+        long c = xs[1], h = xs[2], wd = xs[3], o = gs[1], oh = gs[2], ow = gs[3], cg = ws[1];
+        long og = o / groups;
+        Buffer out = cx.storage(n);
+        cx.loops(ws, true, idx -> cx.collect(() -> {
+            Expr oc = idx.dim(0), ci = add(mul(div(oc, i64(og)), i64(cg)), idx.dim(1)), ki = idx.dim(2), kj = idx.dim(3);
+            var acc = cx.local("acc", DType.F32, f32(0));
+            cx.loops(new long[] {xs[0], oh, ow}, false, p -> {
+                Expr iy = add(sub(mul(p.dim(1), i64(win.sh())), i64(win.pt())), mul(ki, i64(win.dh())));
+                Expr ix = add(sub(mul(p.dim(2), i64(win.sw())), i64(win.pl())), mul(kj, i64(win.dw())));
+                Expr src = add(mul(add(mul(p.dim(0), i64(c)), ci), i64(h * wd)), add(mul(ConvLowering.clamp(iy, h), i64(wd)), ConvLowering.clamp(ix, wd)));
+                Expr g = cx.read(gy, Index.ofFlat(gs, add(mul(add(mul(p.dim(0), i64(o)), oc), i64(oh * ow)), add(mul(p.dim(1), i64(ow)), p.dim(2)))));
+                Expr v = select(ConvLowering.inside(iy, h, ix, wd), cx.read(x, Index.ofFlat(xs, src)), f32(0));
+                return List.of(new Stmt.Assign(acc.name(), add(acc, mul(g, v))));
+            });
+            cx.emit(new Stmt.Store(out, idx.flat(), acc));
+        }));
+    }
+
+    /** Window of a transposed convolution: stride, padding and dilation act on the output. */
+    static void convTranspose(Node n, Lowerer cx) {
+        LinalgLowering.requireF32(n);
+        Node x = n.input(0), w = n.input(1);
+        long[] xs = cx.shape(x), ws = cx.shape(w), os = cx.shape(n);
+        long batch = xs[0], c = xs[1], h = xs[2], wd = xs[3], og = ws[1], kh = ws[2], kw = ws[3], o = os[1], oh = os[2], ow = os[3];
+        long groups = n.attrs().getLong("groups", 1);
+        ConvLowering.Window win = ConvLowering.Window.of(n, kh, kw, new long[] {1, 1});
+        Buffer bias = n.inputs().size() > 2 ? cx.storage(n.input(2)) : null;
+        Buffer in = cx.storage(x), weight = cx.storage(w), out = cx.storage(n);
+        if (groups != 1) {
+            directTranspose(n, cx, xs, ws, os, groups, win, bias);
+            return;
+        }
+        long rows = og * kh * kw, hw = h * wd;
+        Buffer col = cx.temp("col", DType.F32, rows * hw);
+        cx.loop(batch, img -> cx.collect(() -> {
+            Expr outImg = mul(img, i64(o * oh * ow));
+            // col[O·kh·kw, H·W] = Wᵀ · x_n   (W viewed as [C, O·kh·kw])
+            cx.emit(LinalgLowering.sgemm(true, false, rows, hw, c, weight, i64(0), rows, in, mul(img, i64(c * hw)), hw, col, i64(0), hw, 0, null));
+            cx.loops(new long[] {o}, true, oi -> cx.collect(() -> {
+                Expr oc = oi.dim(0);
+                Expr plane = add(outImg, mul(oc, i64(oh * ow)));
+                Expr init = bias == null ? f32(0) : load(bias, oc);
+                cx.loop(oh * ow, p -> List.of(new Stmt.Store(out, add(plane, p), init)));
+                col2im(cx, col, mul(oc, i64(kh * kw)), out, plane, h, wd, oh, ow, win);
+            }));
+        }));
+    }
+
+    /**
+     * {@code out[ty, tz] += col[(row0 + ki·kw + kj)][y·w + z]} for {@code ty = y·sh - pt + ki·dh},
+     * {@code tz = z·sw - pl + kj·dw} inside the output: for each tap and input row, the input
+     * columns landing inside form one range [z0, z1) (as in im2col), so the inner loop has no test.
+     */
+    static void col2im(Lowerer cx, Buffer col, Expr row0, Buffer out, Expr plane, long h, long w, long oh, long ow, ConvLowering.Window win) {
+        cx.loops(new long[] {win.kh(), win.kw()}, false, tap -> cx.collect(() -> {
+            Expr ki = tap.dim(0), kj = tap.dim(1);
+            Expr offX = sub(mul(kj, i64(win.dw())), i64(win.pl())), offY = sub(mul(ki, i64(win.dh())), i64(win.pt()));
+            long sw = win.sw();
+            // z0 = first z with z·sw + offX >= 0; z1 = one past the last z with z·sw + offX < ow
+            var z0 = cx.local("z0", DType.I64, min(i64(w), select(bin(BinOp.GE, offX, i64(0)), i64(0), div(sub(i64(sw - 1), offX), i64(sw)))));
+            Expr last = sub(i64(ow - 1), offX);
+            var z1 = cx.local("z1", DType.I64, max(z0, min(i64(w), select(bin(BinOp.LT, last, i64(0)), i64(0), add(div(last, i64(sw)), i64(1))))));
+            Expr row = mul(add(row0, tap.flat()), i64(h * w));
+            cx.loop(h, y -> {
+                Expr ty = add(mul(y, i64(win.sh())), offY);
+                Expr inside = bin(BinOp.AND, bin(BinOp.GE, ty, i64(0)), bin(BinOp.LT, ty, i64(oh)));
+                String v = cx.fresh("j");
+                Expr z = add(new Expr.Var(v, DType.I64), z0);
+                Expr dst = add(plane, add(mul(ty, i64(ow)), add(mul(z, i64(sw)), offX)));
+                Stmt scatter = new Stmt.Loop(v, sub(z1, z0), 1, false, List.of(
+                        new Stmt.Store(out, dst, add(load(out, dst), load(col, add(row, add(mul(y, i64(w)), z)))))));
+                return List.of(new Stmt.If(inside, List.of(scatter)));
+            });
+        }));
+    }
+
+    /** Grouped transposed convolution as a gather per output element: the taps whose input position is whole and inside. */
+    private static void directTranspose(Node n, Lowerer cx, long[] xs, long[] ws, long[] os, long groups, ConvLowering.Window win, Buffer bias) {
+        Node x = n.input(0), w = n.input(1);
+        long c = xs[1], h = xs[2], wd = xs[3], og = ws[1], kh = ws[2], kw = ws[3], o = os[1];
+        long cg = c / groups;
+        Buffer out = cx.storage(n);
+        cx.loops(os, true, idx -> cx.collect(() -> {
+            Expr img = idx.dim(0), oc = idx.dim(1);
+            Expr g = div(oc, i64(og)), ocg = rem(oc, i64(og));
+            var acc = cx.local("acc", DType.F32, bias == null ? f32(0) : load(bias, oc));
+            cx.loops(new long[] {cg, kh, kw}, false, k -> {
+                Expr ny = sub(add(idx.dim(2), i64(win.pt())), mul(k.dim(1), i64(win.dh())));
+                Expr nx = sub(add(idx.dim(3), i64(win.pl())), mul(k.dim(2), i64(win.dw())));
+                Expr iy = div(ny, i64(win.sh())), ix = div(nx, i64(win.sw()));
+                Expr valid = bin(BinOp.AND, bin(BinOp.AND, bin(BinOp.GE, ny, i64(0)), bin(BinOp.GE, nx, i64(0))),
+                        bin(BinOp.AND, ConvLowering.inside(iy, h, ix, wd),
+                                bin(BinOp.AND, bin(BinOp.EQ, rem(ny, i64(win.sh())), i64(0)), bin(BinOp.EQ, rem(nx, i64(win.sw())), i64(0)))));
+                Expr ic = add(mul(g, i64(cg)), k.dim(0));
+                Expr src = add(mul(add(mul(img, i64(c)), ic), i64(h * wd)), add(mul(ConvLowering.clamp(iy, h), i64(wd)), ConvLowering.clamp(ix, wd)));
+                Expr wv = load(cx.storage(w), add(mul(add(mul(ic, i64(og)), ocg), i64(kh * kw)), add(mul(k.dim(1), i64(kw)), k.dim(2))));
+                Expr v = select(valid, cx.read(x, Index.ofFlat(xs, src)), f32(0));
+                return List.of(new Stmt.Assign(acc.name(), add(acc, mul(v, wv))));
+            });
+            cx.emit(new Stmt.Store(out, idx.flat(), acc));
+        }));
+    }
+
+    static void poolGrad(Node n, Lowerer cx, boolean isMax) {
+        Node x = n.input(0), gy = n.input(1);
+        long[] xs = cx.shape(x), gs = cx.shape(gy);
+        long[] k = n.attrs().getLongArray("kernel");
+        ConvLowering.Window win = ConvLowering.Window.of(n, k[0], k[1], k);
+        long h = xs[2], wd = xs[3], oh = gs[2], ow = gs[3];
+        boolean includePad = n.attrs().getBool("count_include_pad", false);
+        DType t = n.dtype();
+        Buffer out = cx.storage(n);
+        cx.loops(new long[] {xs[0] * xs[1]}, true, pi -> cx.collect(() -> {
+            Expr p = pi.dim(0);
+            Expr plane = mul(p, i64(h * wd));
+            cx.loop(h * wd, i -> List.of(new Stmt.Store(out, add(plane, i), c(t, 0))));
+            cx.loops(new long[] {oh, ow}, false, yz -> cx.collect(() -> {
+                Expr y = yz.dim(0), z = yz.dim(1);
+                Expr g = cx.read(gy, Index.ofFlat(gs, add(mul(p, i64(oh * ow)), yz.flat())));
+                Expr y0 = sub(mul(y, i64(win.sh())), i64(win.pt())), z0 = sub(mul(z, i64(win.sw())), i64(win.pl()));
+                if (isMax) {
+                    var best = cx.local("best", DType.I64, i64(-1));
+                    var m = cx.local("max", x.dtype(), c(x.dtype(), Double.NEGATIVE_INFINITY));
+                    cx.loops(new long[] {k[0], k[1]}, false, kk -> {
+                        Expr iy = add(y0, mul(kk.dim(0), i64(win.dh()))), ix = add(z0, mul(kk.dim(1), i64(win.dw())));
+                        Expr at = add(plane, add(mul(ConvLowering.clamp(iy, h), i64(wd)), ConvLowering.clamp(ix, wd)));
+                        return cx.collect(() -> {
+                            var v = cx.local("v", x.dtype(), cx.read(x, Index.ofFlat(xs, at)));
+                            Expr better = bin(BinOp.OR, bin(BinOp.LT, best, i64(0)), bin(BinOp.GT, v, m));
+                            if (x.dtype().isFloating()) better = bin(BinOp.OR, better, bin(BinOp.AND, un(UnOp.ISNAN, v), un(UnOp.NOT, un(UnOp.ISNAN, m))));
+                            cx.emit(new Stmt.If(bin(BinOp.AND, ConvLowering.inside(iy, h, ix, wd), better),
+                                    List.of(new Stmt.Assign(best.name(), at), new Stmt.Assign(m.name(), v))));
+                        });
+                    });
+                    Expr safe = max(best, i64(0));
+                    cx.emit(new Stmt.If(bin(BinOp.GE, best, i64(0)), List.of(new Stmt.Store(out, safe, add(load(out, safe), g)))));
+                    return;
+                }
+                // PyTorch's divisor: the window clipped to the padded input, or to the input itself
+                Expr y1 = min(add(y0, i64(k[0])), i64(h + win.pb())), z1 = min(add(z0, i64(k[1])), i64(wd + win.pr()));
+                Expr divisor = includePad ? mul(sub(y1, y0), sub(z1, z0))
+                        : mul(sub(min(y1, i64(h)), max(y0, i64(0))), sub(min(z1, i64(wd)), max(z0, i64(0))));
+                var share = cx.local("share", t, div(g, cast(t, divisor)));
+                cx.loops(new long[] {k[0], k[1]}, false, kk -> {
+                    Expr iy = add(y0, kk.dim(0)), ix = add(z0, kk.dim(1));
+                    Expr at = add(plane, add(mul(ConvLowering.clamp(iy, h), i64(wd)), ConvLowering.clamp(ix, wd)));
+                    return List.of(new Stmt.If(ConvLowering.inside(iy, h, ix, wd), List.of(new Stmt.Store(out, at, add(load(out, at), share)))));
+                });
+            }));
+        }));
+    }
+
+    static void globalPoolGrad(Node n, Lowerer cx) {
+        Node x = n.input(0), gy = n.input(1);
+        long[] xs = cx.shape(x);
+        long planes = xs[0] * xs[1], s = Lowerer.numel(xs) / Math.max(1, planes);
+        boolean isMax = n.attrs().getString("mode", "avg").equals("max");
+        DType t = n.dtype();
+        Buffer out = cx.storage(n);
+        cx.loops(new long[] {planes}, true, pi -> cx.collect(() -> {
+            Expr p = pi.dim(0), base = mul(p, i64(s));
+            Expr g = cx.read(gy, Index.ofFlat(cx.shape(gy), p));
+            if (!isMax) {
+                var share = cx.local("share", t, mul(g, c(t, 1.0 / s)));
+                cx.loop(s, j -> List.of(new Stmt.Store(out, add(base, j), share)));
+                return;
+            }
+            // the first strict maximum, as the reference kernel picks it
+            var best = cx.local("best", DType.I64, i64(0));
+            var m = cx.local("max", x.dtype(), cx.read(x, Index.ofFlat(xs, base)));
+            cx.loop(s, j -> cx.collect(() -> {
+                var v = cx.local("v", x.dtype(), cx.read(x, Index.ofFlat(xs, add(base, j))));
+                cx.emit(new Stmt.If(bin(BinOp.GT, v, m), List.of(new Stmt.Assign(best.name(), j), new Stmt.Assign(m.name(), v))));
+            }));
+            var gv = cx.local("g", t, g);
+            cx.loop(s, j -> List.of(new Stmt.Store(out, add(base, j), select(bin(BinOp.EQ, j, best), gv, c(t, 0)))));
+        }));
+    }
+}
