@@ -53,7 +53,7 @@ final class ConvGradLowering {
         }
         Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
         cx.loop(batch, img -> cx.collect(() -> {
-            ConvLowering.im2col(cx, in, mul(img, i64(c * h * wd)), col, c, h, wd, oh, ow, win);
+            ConvLowering.im2col(cx, in, mul(img, i64(c * h * wd)), col, i64(0), oh * ow, c, h, wd, oh, ow, win);
             cx.emit(LinalgLowering.sgemm(false, true, o, patch, ohw, dy, mul(img, i64(o * ohw)), ohw, col, i64(0), ohw,
                     out, i64(0), patch, Microkernels.ACCUMULATE, null));
         }));

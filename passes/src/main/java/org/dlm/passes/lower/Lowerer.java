@@ -103,26 +103,29 @@ public final class Lowerer {
     private final Map<Node, Node> reluEpilogue = new IdentityHashMap<>();
 
     /**
-     * Finds relu ops whose operand is a single-use conv2d or linear: the producer applies the
-     * ReLU in its GEMM epilogue and the relu becomes an alias of the producer's result.
+     * Finds activations whose operand is a single-use conv2d or linear: the producer applies them
+     * in its epilogue and the activation becomes an alias of the producer's result. A linear
+     * takes only relu (its GEMM's epilogue flag); a conv2d also takes relu6 and clip, which it
+     * applies while the image it just computed is still in cache (see {@link ConvLowering}).
      */
     void findReluEpilogues(Graph g, List<Node> order) {
         java.util.Set<Node> outputs = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         for (Graph.Output o : g.outputs()) outputs.add(o.node());
         for (Node n : order) {
-            if (!n.opName().equals("relu")) continue;
+            String op = n.opName();
+            if (!op.equals("relu") && !op.equals("relu6") && !op.equals("clip")) continue;
             Node p = n.input(0);
-            boolean gemmShaped = p.opName().equals("linear") || (p.opName().equals("conv2d") && p.attrs().getLong("groups", 1) == 1);
-            if (gemmShaped && p.dtype() == DType.F32 && uses.getOrDefault(p, 0) == 1 && !outputs.contains(p)) reluEpilogue.put(p, n);
+            boolean fusable = p.opName().equals("conv2d") || (p.opName().equals("linear") && op.equals("relu"));
+            if (fusable && p.dtype() == DType.F32 && uses.getOrDefault(p, 0) == 1 && !outputs.contains(p)) reluEpilogue.put(p, n);
         }
     }
 
-    /** The relu fused into {@code producer}'s epilogue, or null. */
+    /** The activation (relu; for conv2d also relu6 or clip) fused into {@code producer}'s epilogue, or null. */
     public Node fusedRelu(Node producer) { return reluEpilogue.get(producer); }
 
-    /** Whether {@code relu} is computed by its operand's epilogue. */
-    boolean isFusedRelu(Node relu) {
-        return relu.opName().equals("relu") && reluEpilogue.get(relu.input(0)) == relu;
+    /** Whether {@code act} is computed by its operand's epilogue. */
+    boolean isFusedRelu(Node act) {
+        return !act.inputs().isEmpty() && reluEpilogue.get(act.input(0)) == act;
     }
 
     boolean hasStorage(Node n) { return storage.containsKey(n); }

@@ -83,6 +83,48 @@ class OpsCodegenTest {
     }
 
     @Test
+    void depthwiseInteriorAndBorderPaths() {
+        // odd sizes, asymmetric padding, stride 2, dilation, a channel multiplier, 1-pixel inputs
+        Node x = input("x", DType.F32, 2, 3, 9, 11), one = input("one", DType.F32, 1, 2, 1, 1), thin = input("thin", DType.F32, 1, 2, 1, 7);
+        Node dw = param("dw", 3, 1, 3, 3), dw2 = param("dw2", 6, 1, 3, 3), dw5 = param("dw5", 3, 1, 5, 5), dwo = param("dwo", 2, 1, 3, 3);
+        check(21, List.of(
+                op("conv2d", Attrs.of("groups", 3L, "padding", List.of(1L, 1L, 1L, 1L)), x, dw, param("b1", 3)),
+                op("conv2d", Attrs.of("groups", 3L, "padding", List.of(1L, 2L, 0L, 1L), "stride", List.of(2L, 2L)), x, dw),
+                op("conv2d", Attrs.of("groups", 3L, "padding", List.of(2L, 2L, 2L, 2L), "dilation", List.of(2L, 2L)), x, dw2, param("b2", 6)),
+                op("conv2d", Attrs.of("groups", 3L, "padding", List.of(2L, 2L, 2L, 2L), "stride", List.of(1L, 2L)), x, dw5),
+                op("conv2d", Attrs.of("groups", 3L), x, dw),
+                op("conv2d", Attrs.of("groups", 2L, "padding", List.of(1L, 1L, 1L, 1L)), one, dwo),
+                op("conv2d", Attrs.of("groups", 2L, "padding", List.of(1L, 1L, 1L, 1L), "stride", List.of(2L, 2L)), thin, dwo)), TOL);
+    }
+
+    @Test
+    void convImagesBatchedIntoOneGemm() {
+        // pointwise: batch 6 of 20x20 maps = 2 images per GEMM (3 groups), batch 3 of tiny maps = all 3
+        // in one, 2 images of 33x34 = one GEMM per image; the 3x3/2x3 ones take im2col per image
+        Node x = input("x", DType.F32, 6, 3, 20, 20), small = input("small", DType.F32, 3, 4, 3, 5), big = input("big", DType.F32, 2, 2, 33, 34);
+        check(23, List.of(
+                Node.of("relu", op("conv2d", Attrs.EMPTY, x, param("pw", 5, 3, 1, 1), param("pb", 5))),
+                Node.of("relu6", op("conv2d", Attrs.of("padding", List.of(1L, 1L, 1L, 1L)), x, param("w3", 4, 3, 3, 3), param("b3", 4))),
+                op("conv2d", Attrs.of("stride", List.of(2L, 2L), "padding", List.of(0L, 1L, 1L, 0L)), small, param("ws", 2, 4, 2, 3)),
+                op("clip", Attrs.of("min", 0.0, "max", 1.0), op("conv2d", Attrs.EMPTY, small, param("wp", 3, 4, 1, 1))),
+                op("conv2d", Attrs.EMPTY, big, param("wb", 3, 2, 1, 1), param("bb", 3)),
+                Node.of("relu", op("conv2d", Attrs.of("padding", List.of(1L, 1L, 1L, 1L)), big, param("wb3", 2, 2, 3, 3)))), TOL);
+    }
+
+    @Test
+    void convActivationsFuse() {
+        Node x = input("x", DType.F32, 2, 4, 6, 5);
+        Node dw = op("conv2d", Attrs.of("groups", 4L, "padding", List.of(1L, 1L, 1L, 1L)), x, param("dw", 4, 1, 3, 3), param("db", 4));
+        Node pw = op("conv2d", Attrs.EMPTY, x, param("pw", 3, 4, 1, 1), param("pb", 3));
+        Node full = op("conv2d", Attrs.of("padding", List.of(1L, 0L, 1L, 0L), "stride", List.of(2L, 1L)), x, param("fw", 3, 4, 3, 3));
+        Node grouped = op("conv2d", Attrs.of("groups", 2L, "padding", List.of(1L, 1L, 1L, 1L)), x, param("gw", 4, 2, 3, 3));
+        Node scaled = Node.of("mul", input("s", DType.F32, 2, 4, 6, 5), Node.of("abs", x));
+        Node dwBig = op("conv2d", Attrs.of("groups", 4L, "padding", List.of(1L, 1L, 1L, 1L)), scaled, param("dw2", 4, 1, 3, 3));
+        check(22, List.of(Node.of("relu6", dw), op("clip", Attrs.of("min", -0.5, "max", 0.5), pw), Node.of("relu6", full),
+                Node.of("relu", grouped), op("clip", Attrs.of("max", 1.0), dwBig)), TOL);
+    }
+
+    @Test
     void convBatchNormReluFoldAndFuse() {
         Node x = input("x", DType.F32, 2, 3, 7, 6);
         Node conv = op("conv2d", Attrs.of("padding", List.of(1L, 1L, 1L, 1L)), x, param("w", 4, 3, 3, 3), param("b", 4));
