@@ -158,17 +158,17 @@ class OnnxRunCommandTest {
 
     @Test
     void anOpTheOpenClLoweringRefusesIsUnsupported() throws Exception {
+        // Kernel IR has no f16 arithmetic yet: the lowering refuses, whatever the device
         GraphProto g = GraphProto.newBuilder().setName("g")
-                .addInput(value("x", FLOAT, 1, 1, 3, 3))
-                .addNode(node("ConvTranspose", List.of("x", "w"), List.of("y")).toBuilder().setName("up").build())
-                .addInitializer(floats("w", new long[] {1, 1, 2, 2}, 1f, 2f, 3f, 4f))
-                .addOutput(value("y", FLOAT, 1, 1, 4, 4)).build();
+                .addInput(value("x", FLOAT16, 2, 3))
+                .addNode(node("Add", List.of("x", "x"), List.of("y")).toBuilder().setName("twice").build())
+                .addOutput(value("y", FLOAT16, 2, 3)).build();
         Path model = write(model(13, g));
         Path in = Files.createDirectories(tmp.resolve("in"));
-        Npy.write(in.resolve("x.npy"), NdArray.zeros(DType.F32, 1, 1, 3, 3));
+        Npy.write(in.resolve("x.npy"), NdArray.zeros(DType.F16, 2, 3));
         Run r = run(model.toString(), "--input-dir", in.toString(), "--output-dir", tmp.resolve("out").toString(), "--backend", "opencl");
         assertEquals(3, r.code(), r.err());
-        assertTrue(r.err().startsWith("UNSUPPORTED: opencl ") && r.err().contains("conv_transpose2d"), r.err());
+        assertTrue(r.err().startsWith("UNSUPPORTED: opencl ") && r.err().contains("f16"), r.err());
         assertFalse(r.err().contains("\tat "), r.err());
     }
 

@@ -113,7 +113,7 @@ final class ConvGradLowering {
                     add(mul(add(mul(i.dim(1), i64(o)), i.dim(0)), i64(kh * kw)), add(mul(sub(i64(kh - 1), i.dim(2)), i64(kw)), sub(i64(kw - 1), i.dim(3))))))));
             Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
             cx.loop(batch, img -> cx.collect(() -> {
-                ConvLowering.im2col(cx, in, mul(img, i64(c * hw)), col, c, h, wd, oh, ow, flipped);
+                ConvLowering.im2col(cx, in, mul(img, i64(c * hw)), col, i64(0), ohw, c, h, wd, oh, ow, flipped);
                 cx.emit(LinalgLowering.sgemm(false, false, o, ohw, patch, wf, i64(0), patch, col, i64(0), ohw,
                         out, mul(img, i64(o * ohw)), ohw, biasFlag, bias));
             }));
