@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
          description = "DLM, a deep-learning model compiler for the JVM.",
          subcommands = {CheckCommand.class, IrCommand.class, RunCommand.class, CompileCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class,
                         OnnxCommands.Run.class, OnnxCommands.Import.class, OnnxCommands.Export.class,
-                        CommandLine.HelpCommand.class},
+                        PredictCommand.class, CommandLine.HelpCommand.class},
          footerHeading = "%nExit codes:%n",
          footer = {"  0 success, 1 user error (message or diagnostics on stderr), 2 usage error,",
                    "  3 unsupported feature, 70 internal error (add --debug for the stack trace).",
