@@ -97,7 +97,7 @@ final class ConvGradLowering {
         long hw = h * wd, ohw = oh * ow;
         int biasFlag = bias == null ? 0 : Microkernels.BIAS_ROWS;
         if (win.trivial()) {   // 1x1, stride 1, no padding: out_n[O, HW] = Wᵀ · x_n, straight into the output
-            cx.loop(batch, img -> List.of(LinalgLowering.sgemm(true, false, o, hw, c, weight, i64(0), o, in, mul(img, i64(c * hw)), hw,
+            cx.loop(batch, true, img -> List.of(LinalgLowering.sgemm(true, false, o, hw, c, weight, i64(0), o, in, mul(img, i64(c * hw)), hw,
                     out, mul(img, i64(o * ohw)), ohw, biasFlag, bias)));
             return;
         }
@@ -112,7 +112,7 @@ final class ConvGradLowering {
             cx.loops(new long[] {o, c, kh, kw}, true, i -> List.of(new Stmt.Store(wf, i.flat(), load(weight,
                     add(mul(add(mul(i.dim(1), i64(o)), i.dim(0)), i64(kh * kw)), add(mul(sub(i64(kh - 1), i.dim(2)), i64(kw)), sub(i64(kw - 1), i.dim(3))))))));
             Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
-            cx.loop(batch, img -> cx.collect(() -> {
+            cx.loop(batch, true, img -> cx.collect(() -> {
                 ConvLowering.im2col(cx, in, mul(img, i64(c * hw)), col, i64(0), ohw, c, h, wd, oh, ow, flipped);
                 cx.emit(LinalgLowering.sgemm(false, false, o, ohw, patch, wf, i64(0), patch, col, i64(0), ohw,
                         out, mul(img, i64(o * ohw)), ohw, biasFlag, bias));
@@ -121,7 +121,7 @@ final class ConvGradLowering {
         }
         long rows = og * kh * kw;
         Buffer col = cx.temp("col", DType.F32, rows * hw);
-        cx.loop(batch, img -> cx.collect(() -> {
+        cx.loop(batch, true, img -> cx.collect(() -> {
             Expr outImg = mul(img, i64(o * oh * ow));
             // col[O·kh·kw, H·W] = Wᵀ · x_n   (W viewed as [C, O·kh·kw])
             cx.emit(LinalgLowering.sgemm(true, false, rows, hw, c, weight, i64(0), rows, in, mul(img, i64(c * hw)), hw, col, i64(0), hw, 0, null));

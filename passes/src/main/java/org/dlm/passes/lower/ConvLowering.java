@@ -70,7 +70,7 @@ final class ConvLowering {
             return;
         }
         Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
-        cx.loop(batch, img -> cx.collect(() -> {
+        cx.loop(batch, true, img -> cx.collect(() -> {
             im2col(cx, in, mul(img, i64(c * h * wd)), col, i64(0), ohw, c, h, wd, oh, ow, win);
             cx.emit(LinalgLowering.sgemm(false, false, o, ohw, patch, weight, i64(0), patch, col, i64(0), ohw,
                     out, mul(img, i64(o * ohw)), ohw, flags, bias));
