@@ -1,10 +1,10 @@
 package org.dlm.backend.llvm;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.dlm.backend.llvm.codegen.KernelCodegen;
 import org.dlm.ir.Graph;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.runtime.ParamBlock;
 import org.dlm.runtime.Tensor;
 
 /**
@@ -56,13 +56,7 @@ public final class LlvmBackend {
      * {@link org.dlm.passes.lower.LoweringException} listing every op or parameter problem.
      */
     public static LlvmExecutable compile(Graph g, Map<String, ?> params, Options options) {
-        Map<String, NdArray> values = new LinkedHashMap<>();
-        for (var e : params.entrySet()) {
-            Object v = e.getValue();
-            if (v instanceof NdArray a) values.put(e.getKey(), a);
-            else if (v instanceof Tensor t) values.put(e.getKey(), t.toNdArray());
-            else throw new IllegalArgumentException("parameter '" + e.getKey() + "' must be an NdArray or a Tensor, got " + (v == null ? "null" : v.getClass().getSimpleName()));
-        }
+        Map<String, NdArray> values = ParamBlock.values(params);
         return LlvmExecutable.compile(g, values, options);
     }
 }

@@ -20,6 +20,7 @@ import org.dlm.passes.lower.GraphLowering;
 import org.dlm.passes.lower.Lowered;
 import org.dlm.runtime.Executable;
 import org.dlm.runtime.HugePages;
+import org.dlm.runtime.ParamBlock;
 import org.dlm.runtime.Tensor;
 
 /**
@@ -78,7 +79,7 @@ public final class LlvmExecutable implements Executable {
         arena = HugePages.allocate(memory, Math.max(64, arenaBytes));
         inputTable = memory.allocate(8L * Math.max(1, inputs.size()), 8);
         outputTable = memory.allocate(8L * Math.max(1, outputs.size()), 8);
-        for (Buffer b : lowered.module().buffers(Buffer.Kind.PARAM)) fill(params, b, lowered.paramData().get(b.name()));
+        for (Buffer b : lowered.module().buffers(Buffer.Kind.PARAM)) ParamBlock.fill(params, b, lowered.paramData().get(b.name()));
     }
 
     static LlvmExecutable compile(Graph g, Map<String, NdArray> params, LlvmBackend.Options options) {
@@ -102,20 +103,6 @@ public final class LlvmExecutable implements Executable {
         } catch (RuntimeException | Error e) {
             jit.close();
             throw e;
-        }
-    }
-
-    private static void fill(MemorySegment block, Buffer b, NdArray data) {
-        double[] d = data.data();
-        long off = b.offset();
-        switch (b.dtype()) {
-            case F32 -> { for (int i = 0; i < d.length; i++) block.set(ValueLayout.JAVA_FLOAT, off + 4L * i, (float) d[i]); }
-            case F64 -> { for (int i = 0; i < d.length; i++) block.set(ValueLayout.JAVA_DOUBLE, off + 8L * i, d[i]); }
-            case I32 -> { for (int i = 0; i < d.length; i++) block.set(ValueLayout.JAVA_INT, off + 4L * i, (int) d[i]); }
-            case I64 -> { for (int i = 0; i < d.length; i++) block.set(ValueLayout.JAVA_LONG, off + 8L * i, (long) d[i]); }
-            case I8, U8 -> { for (int i = 0; i < d.length; i++) block.set(ValueLayout.JAVA_BYTE, off + i, (byte) d[i]); }
-            case BOOL -> { for (int i = 0; i < d.length; i++) block.set(ValueLayout.JAVA_BYTE, off + i, (byte) (d[i] != 0 ? 1 : 0)); }
-            default -> throw new IllegalArgumentException("parameter %" + b.name() + " has unsupported dtype " + b.dtype().text());
         }
     }
 
@@ -220,7 +207,7 @@ public final class LlvmExecutable implements Executable {
         };
         if (v.dtype() != t.dtype() || !java.util.Arrays.equals(v.shape(), t.shape().sizes()))
             throw new IllegalArgumentException("parameter '" + name + "' is " + t + ", got " + v.dtype().text() + java.util.Arrays.toString(v.shape()));
-        fill(params, b, v);
+        ParamBlock.fill(params, b, v);
     }
 
     /** Copies parameter {@code name} from {@code from} (same type), native memory to native memory. */

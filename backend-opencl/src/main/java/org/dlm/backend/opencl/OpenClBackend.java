@@ -1,9 +1,9 @@
 package org.dlm.backend.opencl;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.dlm.ir.Graph;
 import org.dlm.ir.interp.NdArray;
+import org.dlm.runtime.ParamBlock;
 import org.dlm.runtime.Tensor;
 
 /**
@@ -37,13 +37,7 @@ public final class OpenClBackend {
      * every op or parameter problem, {@link OpenClException} when there is no usable device.
      */
     public static OpenClExecutable compile(Graph g, Map<String, ?> params, Options options) {
-        Map<String, NdArray> values = new LinkedHashMap<>();
-        for (var e : params.entrySet()) {
-            Object v = e.getValue();
-            if (v instanceof NdArray a) values.put(e.getKey(), a);
-            else if (v instanceof Tensor t) values.put(e.getKey(), t.toNdArray());
-            else throw new IllegalArgumentException("parameter '" + e.getKey() + "' must be an NdArray or a Tensor, got " + (v == null ? "null" : v.getClass().getSimpleName()));
-        }
+        Map<String, NdArray> values = ParamBlock.values(params);
         return OpenClExecutable.compile(g, values, options);
     }
 }

@@ -6,7 +6,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -20,6 +19,7 @@ import org.dlm.ir.kernel.Stmt;
 import org.dlm.passes.lower.GraphLowering;
 import org.dlm.passes.lower.Lowered;
 import org.dlm.runtime.Executable;
+import org.dlm.runtime.ParamBlock;
 import org.dlm.runtime.Tensor;
 
 /**
@@ -105,7 +105,7 @@ public final class OpenClExecutable implements Executable {
         if (module.paramBytes() > 0) {
             try (Arena host = Arena.ofConfined()) {
                 MemorySegment block = host.allocate(module.paramBytes(), 64);
-                for (Buffer b : module.buffers(Buffer.Kind.PARAM)) fill(block, b, lowered.paramData().get(b.name()));
+                for (Buffer b : module.buffers(Buffer.Kind.PARAM)) ParamBlock.fill(block, b, lowered.paramData().get(b.name()));
                 Cl.write(queue, params, block);
             }
         }
@@ -153,20 +153,6 @@ public final class OpenClExecutable implements Executable {
     private void setLong(MemorySegment kernel, int i, long v) {
         argLong.set(JAVA_LONG, 0, v);
         Cl.setArg(kernel, i, argLong);
-    }
-
-    private static void fill(MemorySegment block, Buffer b, NdArray data) {
-        double[] d = data.data();
-        long off = b.offset();
-        switch (b.dtype()) {
-            case F32 -> { for (int i = 0; i < d.length; i++) block.set(ValueLayout.JAVA_FLOAT, off + 4L * i, (float) d[i]); }
-            case F64 -> { for (int i = 0; i < d.length; i++) block.set(ValueLayout.JAVA_DOUBLE, off + 8L * i, d[i]); }
-            case I32 -> { for (int i = 0; i < d.length; i++) block.set(ValueLayout.JAVA_INT, off + 4L * i, (int) d[i]); }
-            case I64 -> { for (int i = 0; i < d.length; i++) block.set(ValueLayout.JAVA_LONG, off + 8L * i, (long) d[i]); }
-            case I8, U8 -> { for (int i = 0; i < d.length; i++) block.set(ValueLayout.JAVA_BYTE, off + i, (byte) d[i]); }
-            case BOOL -> { for (int i = 0; i < d.length; i++) block.set(ValueLayout.JAVA_BYTE, off + i, (byte) (d[i] != 0 ? 1 : 0)); }
-            default -> throw new IllegalArgumentException("parameter %" + b.name() + " has unsupported dtype " + b.dtype().text());
-        }
     }
 
     @Override public Map<String, TensorType> inputs() { return inputs; }
