@@ -155,6 +155,8 @@ public final class OnnxImporter {
         private final int opset;
         private final Options options;
         private final Map<String, Node> values = new HashMap<>();
+        /** Sequence values (ONNX sequence ops), resolved at import time: {@link SequenceConverters}. */
+        private final Map<String, List<Node>> sequences = new HashMap<>();
         private final Map<String, TensorProto> initializers = new LinkedHashMap<>();
         private final Map<String, NdArray> weights = new LinkedHashMap<>();
         private final Set<String> poisoned = new HashSet<>();
@@ -226,6 +228,10 @@ public final class OnnxImporter {
             boolean inputsPoisoned = n.getInputList().stream().anyMatch(poisoned::contains);
             String domain = n.getDomain();
             String label = n.getName().isEmpty() ? (n.getOutputCount() > 0 ? "producing '" + n.getOutput(0) + "'" : "#?") : n.getName();
+            if ((domain.isEmpty() || domain.equals("ai.onnx")) && SequenceConverters.OPS.contains(n.getOpType())) {
+                convertSequenceNode(n, used, inputsPoisoned);
+                return;
+            }
             Converter conv = domain.isEmpty() || domain.equals("ai.onnx") ? ConverterTable.standard().get(n.getOpType()) : null;
             if (conv == null) {
                 String key = domain.isEmpty() || domain.equals("ai.onnx") ? n.getOpType() : domain + "." + n.getOpType();
@@ -311,9 +317,39 @@ public final class OnnxImporter {
         }
 
         /** The node for ONNX value {@code name}: computed, graph input, or initializer (made a node on first use). */
+        private void convertSequenceNode(NodeProto n, Set<String> used, boolean inputsPoisoned) {
+            if (inputsPoisoned) { poisoned.addAll(n.getOutputList()); return; }
+            List<Boolean> outUsed = n.getOutputList().stream().map(o -> !o.isEmpty() && used.contains(o)).toList();
+            OpContext cx = new OpContext(n, opset, this, outUsed);
+            try {
+                SequenceConverters.Value v = SequenceConverters.convert(cx, (c, i) -> {
+                    String name = c.hasInput(i) ? n.getInput(i) : "";
+                    List<Node> items = sequences.get(name);
+                    if (items == null) throw c.error("operand " + (i + 1) + " ('" + name + "') is not a sequence");
+                    return items;
+                });
+                if (n.getOutputCount() == 0 || n.getOutput(0).isEmpty()) return;
+                switch (v) {
+                    case SequenceConverters.Seq s -> sequences.put(n.getOutput(0), List.copyOf(s.items()));
+                    case SequenceConverters.Tensor t -> values.put(n.getOutput(0), t.node());
+                }
+            } catch (OnnxException e) {
+                issues.addAll(e.issues());
+                poisoned.addAll(n.getOutputList());
+            } catch (ShapeException e) {
+                issues.add(OnnxIssue.error(n.getOpType(), cx.where() + ": " + e.getMessage() + (e.hint() == null ? "" : " (" + e.hint() + ")")));
+                poisoned.addAll(n.getOutputList());
+            } catch (RuntimeException e) {
+                issues.add(OnnxIssue.error(n.getOpType(), cx.where() + ": " + describe(e)));
+                poisoned.addAll(n.getOutputList());
+            }
+        }
+
         Node value(String name) {
             Node n = values.get(name);
             if (n != null) return n;
+            if (sequences.containsKey(name))
+                throw OnnxException.unsupported("model", "value '" + name + "' is a sequence where a tensor is expected (sequences are supported only between sequence ops inside the graph)");
             TensorProto t = initializers.get(name);
             if (t == null) throw OnnxException.error("model", "uses value '" + name + "' before it is defined (or never defines it)");
             NdArray a = decoder.decode(t, "initializer '" + name + "'");
