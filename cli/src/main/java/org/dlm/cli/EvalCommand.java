@@ -7,7 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.dlm.backend.llvm.CompiledSteps;
 import org.dlm.ir.interp.Interpreter;
+import org.dlm.passes.lower.LoweringException;
 import org.dlm.runtime.train.StepEngine;
 import org.dlm.ir.interp.NdArray;
 import org.dlm.runtime.data.Batch;
@@ -25,7 +27,7 @@ import picocli.CommandLine.Spec;
 /** {@code dlmc eval}: accuracy, loss and macro F1 of trained weights on the train block's test data. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
          description = {"Evaluate weights on the test data of the model's train block: accuracy, mean loss and macro F1.",
-                        "Runs on the reference interpreter."},
+                        "Compiled by the llvm backend (--backend interp: the reference interpreter)."},
          footerHeading = "%nExample:%n",
          footer = {"  dlmc eval mlp --params train-out/model.safetensors --limit 500"})
 final class EvalCommand implements Callable<Integer> {
@@ -39,6 +41,12 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--limit", paramLabel = "N", description = "evaluate only the first N test samples")
     Integer limit;
+
+    @Option(names = "--backend", paramLabel = "B", defaultValue = "llvm", description = "llvm (native, default) or interp (reference interpreter)")
+    String backend;
+
+    @Option(names = "--threads", paramLabel = "T", description = "threads of the native code (default: all cores)")
+    Integer threads;
 
     /** Test metrics; accuracy and macro F1 are NaN for a loss without class scores. */
     record Result(int samples, double loss, double accuracy, double macroF1) {
@@ -59,17 +67,19 @@ final class EvalCommand implements Callable<Integer> {
             if (limit < 1) throw CliException.user("--limit must be at least 1, got " + limit);
             test = test.slice(0, Math.min(limit, test.size()));
         }
-        out.println(evaluate(setup, values, test).describe("test"));
+        if (!backend.equals("llvm") && !backend.equals("interp")) throw CliException.user("--backend must be llvm or interp, got '" + backend + "'");
+        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (nThreads < 1) throw CliException.user("--threads must be at least 1, got " + nThreads);
+        Result r;
+        try (StepEngine engine = backend.equals("llvm") ? new CompiledSteps(nThreads) : StepEngine.interpreter(Interpreter::run)) {
+            values.forEach(engine::put);
+            r = evaluate(setup, engine, test);
+        } catch (LoweringException e) {
+            throw CliException.unsupported("the llvm backend cannot compile " + setup.model().name() + ": " + e.getMessage(), "run it with --backend interp");
+        }
+        out.println(r.describe("test"));
         out.flush();
         return 0;
-    }
-
-    /** Runs the model with its loss over {@code data} in batches of 250 on the reference interpreter. */
-    static Result evaluate(TrainSetup setup, Map<String, NdArray> params, Dataset data) {
-        try (StepEngine e = StepEngine.interpreter(Interpreter::run)) {
-            params.forEach(e::put);
-            return evaluate(setup, e, data);
-        }
     }
 
     /** Runs the model with its loss over {@code data} in batches of 250 on {@code engine}, which holds the parameters. */
