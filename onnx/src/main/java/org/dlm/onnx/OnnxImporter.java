@@ -251,16 +251,8 @@ public final class OnnxImporter {
                     else if (outUsed.get(k)) throw cx.unsupported("output " + (k + 1) + " ('" + name + "')");
                     else poisoned.add(name);
                 }
-            } catch (OnnxException e) {
-                issues.addAll(e.issues());
-                poisoned.addAll(n.getOutputList());
-            } catch (ShapeException e) {
-                issues.add(OnnxIssue.error(n.getOpType(), cx.where() + ": " + e.getMessage() + (e.hint() == null ? "" : " (" + e.hint() + ")")));
-                poisoned.addAll(n.getOutputList());
             } catch (RuntimeException e) {
-                // malformed attributes or operands that slipped past the converter's checks
-                issues.add(OnnxIssue.error(n.getOpType(), cx.where() + ": " + describe(e)));
-                poisoned.addAll(n.getOutputList());
+                failed(n, cx, e);
             }
         }
 
@@ -333,16 +325,20 @@ public final class OnnxImporter {
                     case SequenceConverters.Seq s -> sequences.put(n.getOutput(0), List.copyOf(s.items()));
                     case SequenceConverters.Tensor t -> values.put(n.getOutput(0), t.node());
                 }
-            } catch (OnnxException e) {
-                issues.addAll(e.issues());
-                poisoned.addAll(n.getOutputList());
-            } catch (ShapeException e) {
-                issues.add(OnnxIssue.error(n.getOpType(), cx.where() + ": " + e.getMessage() + (e.hint() == null ? "" : " (" + e.hint() + ")")));
-                poisoned.addAll(n.getOutputList());
             } catch (RuntimeException e) {
-                issues.add(OnnxIssue.error(n.getOpType(), cx.where() + ": " + describe(e)));
-                poisoned.addAll(n.getOutputList());
+                failed(n, cx, e);
             }
+        }
+
+        /** Records why node {@code n} could not be converted; its outputs are poisoned so later uses stay quiet. */
+        private void failed(NodeProto n, OpContext cx, RuntimeException e) {
+            switch (e) {
+                case OnnxException o -> issues.addAll(o.issues());
+                case ShapeException se -> issues.add(OnnxIssue.error(n.getOpType(), cx.where() + ": " + se.getMessage() + (se.hint() == null ? "" : " (" + se.hint() + ")")));
+                // malformed attributes or operands that slipped past the converter's checks
+                default -> issues.add(OnnxIssue.error(n.getOpType(), cx.where() + ": " + describe(e)));
+            }
+            poisoned.addAll(n.getOutputList());
         }
 
         Node value(String name) {
