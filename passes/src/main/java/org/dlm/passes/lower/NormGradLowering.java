@@ -208,19 +208,7 @@ final class NormGradLowering {
         }
         // dgamma / dbeta over rows: per-row statistics first, then rows accumulated into the result (inner loop contiguous)
         Buffer stats = wrt == 1 ? cx.temp("ln_stats", t, 2 * rows) : null;
-        if (wrt == 1) {
-            cx.loops(new long[] {rows}, true, ri -> cx.collect(() -> {
-                Expr base = mul(ri.dim(0), i64(cols));
-                Span over = Span.row(i64(0), cols);
-                var mean = cx.local("mean", t, mul(sum(cx, "sum", t, over, j -> at(cx, x, add(base, j))), c(t, 1.0 / cols)));
-                var q = sum(cx, "sq", t, over, j -> {
-                    Expr d = sub(at(cx, x, add(base, j)), mean);
-                    return mul(d, d);
-                });
-                cx.emit(new Stmt.Store(stats, mul(ri.dim(0), i64(2)), mean));
-                cx.emit(new Stmt.Store(stats, add(mul(ri.dim(0), i64(2)), i64(1)), div(c(t, 1), un(UnOp.SQRT, add(mul(q, c(t, 1.0 / cols)), c(t, eps))))));
-            }));
-        }
+        if (wrt == 1) blockStats(cx, x, stats, rows, cols, eps);
         cx.flatLoop(new long[] {cols}, true, j -> List.of(new Stmt.Store(out, j.flat(), c(t, 0))));
         cx.loop(rows, r -> cx.collect(() -> {
             Expr base = mul(r, i64(cols));
@@ -234,22 +222,24 @@ final class NormGradLowering {
 
     /** Per (sample, group): mean and 1/sqrt(var + eps) of the cg·s contiguous elements, into {@code stats[2·k], stats[2·k+1]}. */
     private static void groupStats(Node n, Lowerer cx, Node x, Buffer stats) {
-        long[] xs = cx.shape(x);
-        Channels ch = Channels.of(xs);
+        Channels ch = Channels.of(cx.shape(x));
         long groups = n.attrs().getLong("groups");
-        long m = ch.c() / groups * ch.s();
+        blockStats(cx, x, stats, ch.n() * groups, ch.c() / groups * ch.s(), n.attrs().getDouble("eps", 1e-5));
+    }
+
+    /** For each of {@code blocks} contiguous runs of {@code m} elements of x: mean and 1/sqrt(var + eps) into {@code stats[2·k], stats[2·k+1]}. */
+    private static void blockStats(Lowerer cx, Node x, Buffer stats, long blocks, long m, double eps) {
         DType t = x.dtype();
-        double eps = n.attrs().getDouble("eps", 1e-5);
-        cx.loops(new long[] {ch.n() * groups}, true, gi -> cx.collect(() -> {
-            Expr base = mul(gi.dim(0), i64(m));
+        cx.loops(new long[] {blocks}, true, bi -> cx.collect(() -> {
+            Expr base = mul(bi.dim(0), i64(m));
             Span over = Span.row(i64(0), m);
             var mean = cx.local("mean", t, mul(sum(cx, "sum", t, over, j -> at(cx, x, add(base, j))), c(t, 1.0 / m)));
             var q = sum(cx, "sq", t, over, j -> {
                 Expr d = sub(at(cx, x, add(base, j)), mean);
                 return mul(d, d);
             });
-            cx.emit(new Stmt.Store(stats, mul(gi.dim(0), i64(2)), mean));
-            cx.emit(new Stmt.Store(stats, add(mul(gi.dim(0), i64(2)), i64(1)), div(c(t, 1), un(UnOp.SQRT, add(mul(q, c(t, 1.0 / m)), c(t, eps))))));
+            cx.emit(new Stmt.Store(stats, mul(bi.dim(0), i64(2)), mean));
+            cx.emit(new Stmt.Store(stats, add(mul(bi.dim(0), i64(2)), i64(1)), div(c(t, 1), un(UnOp.SQRT, add(mul(q, c(t, 1.0 / m)), c(t, eps))))));
         }));
     }
 
