@@ -7,8 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.dlm.backend.llvm.CompiledSteps;
-import org.dlm.ir.interp.Interpreter;
 import org.dlm.passes.lower.LoweringException;
 import org.dlm.runtime.train.StepEngine;
 import org.dlm.ir.interp.NdArray;
@@ -67,11 +65,8 @@ final class EvalCommand implements Callable<Integer> {
             if (limit < 1) throw CliException.user("--limit must be at least 1, got " + limit);
             test = test.slice(0, Math.min(limit, test.size()));
         }
-        if (!backend.equals("llvm") && !backend.equals("interp")) throw CliException.user("--backend must be llvm or interp, got '" + backend + "'");
-        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (nThreads < 1) throw CliException.user("--threads must be at least 1, got " + nThreads);
         Result r;
-        try (StepEngine engine = backend.equals("llvm") ? new CompiledSteps(nThreads) : StepEngine.interpreter(Interpreter::run)) {
+        try (StepEngine engine = Native.engine(backend, threads)) {
             values.forEach(engine::put);
             r = evaluate(setup, engine, test);
         } catch (LoweringException e) {

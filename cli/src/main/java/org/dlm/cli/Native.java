@@ -39,6 +39,19 @@ final class Native {
     static int defaultThreads() { return Runtime.getRuntime().availableProcessors(); }
 
     /**
+     * The engine of {@code train}, {@code eval} and {@code predict}: graphs compiled by the llvm
+     * backend ({@code threads} null: all cores) or run on the reference interpreter.
+     */
+    static org.dlm.runtime.train.StepEngine engine(String backend, Integer threads) {
+        if (!backend.equals("llvm") && !backend.equals("interp"))
+            throw CliException.user("--backend must be llvm or interp, got '" + backend + "'");
+        int n = threads == null ? defaultThreads() : threads;
+        if (n < 1) throw CliException.user("--threads must be at least 1, got " + n);
+        return backend.equals("llvm") ? new org.dlm.backend.llvm.CompiledSteps(n)
+                : org.dlm.runtime.train.StepEngine.interpreter(org.dlm.ir.interp.Interpreter::run);
+    }
+
+    /**
      * Binds every symbol that is a whole dim of some input (f32[B, 784] binds B) from the given
      * arrays, then checks every input dim (constant or an expression) against its array.
      */

@@ -11,11 +11,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.dlm.backend.llvm.CompiledSteps;
 import org.dlm.ir.DType;
 import org.dlm.ir.Graph;
 import org.dlm.ir.Node;
-import org.dlm.ir.interp.Interpreter;
 import org.dlm.ir.interp.NdArray;
 import org.dlm.passes.lower.LoweringException;
 import org.dlm.runtime.data.Dataset;
@@ -83,7 +81,6 @@ final class PredictCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         if (top < 1) throw CliException.user("--top must be at least 1, got " + top);
         if (batch < 1) throw CliException.user("--batch must be at least 1, got " + batch);
-        if (!backend.equals("llvm") && !backend.equals("interp")) throw CliException.user("--backend must be llvm or interp, got '" + backend + "'");
         if (out != null && !name(out).endsWith(".csv") && !name(out).endsWith(".npy"))
             throw CliException.user("-o must name a .csv or .npy file, got " + out);
         ModelSource src = ModelSource.load(file);
@@ -127,10 +124,8 @@ final class PredictCommand implements Callable<Integer> {
         Map<String, NdArray> weights = ParamStore.load(g, params);
 
         List<NdArray> parts = new ArrayList<>();
-        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (nThreads < 1) throw CliException.user("--threads must be at least 1, got " + nThreads);
         Dataset samples = new Dataset(x, NdArray.zeros(DType.I64, x.shape()[0]));
-        try (StepEngine engine = backend.equals("llvm") ? new CompiledSteps(nThreads) : StepEngine.interpreter(Interpreter::run)) {
+        try (StepEngine engine = Native.engine(backend, threads)) {
             weights.forEach(engine::put);
             for (int from = 0; from < n; from += batch) {
                 int to = Math.min(n, from + batch);

@@ -164,10 +164,7 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         var cfg = new Trainer.Config(nEpochs, setup.features(), "labels", "loss", setup.prediction(), schedule, "val.loss", ckpt, opt.optimizer().name());
-        if (!backend.equals("llvm") && !backend.equals("interp"))
-            throw CliException.user("--backend must be llvm or interp, got '" + backend + "'");
-        int nThreads = threads != null ? positive("--threads", threads) : Native.defaultThreads();
-        try (StepEngine engine = backend.equals("llvm") ? new CompiledSteps(nThreads) : StepEngine.interpreter(Interpreter::run)) {
+        try (StepEngine engine = Native.engine(backend, threads)) {
             return train(setup, ts, step, engine, opt, cfg, init, train, val, test, batch, nEpochs, logEvery, s, ckpt, stdout, err);
         }
     }
