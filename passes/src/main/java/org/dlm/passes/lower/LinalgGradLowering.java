@@ -2,7 +2,6 @@ package org.dlm.passes.lower;
 
 import static org.dlm.ir.kernel.Expr.*;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.dlm.ir.DType;
 import org.dlm.ir.Node;
@@ -67,17 +66,7 @@ final class LinalgGradLowering {
                 var m = cx.local("max", t, c(t, Double.NEGATIVE_INFINITY));
                 cx.loop(tk, j -> {
                     Expr at = add(mul(i, i64(tk)), j);
-                    Expr keep = null;
-                    if (mask != null) {
-                        List<Expr> full = new ArrayList<>(idx.dims());
-                        full.add(i);
-                        full.add(j);
-                        long[] fullShape = java.util.Arrays.copyOf(ob, ob.length + 2);
-                        fullShape[ob.length] = tq;
-                        fullShape[ob.length + 1] = tk;
-                        keep = cx.read(mask, Lowerer.broadcast(Index.ofDims(fullShape, full), ms));
-                    }
-                    if (causal) keep = keep == null ? bin(BinOp.LE, j, i) : bin(BinOp.AND, keep, bin(BinOp.LE, j, i));
+                    Expr keep = LinalgLowering.attentionKeep(cx, mask, ms, idx, ob, tq, tk, i, j, causal);
                     Expr s = mul(load(p, at), c(t, s0));
                     Expr masked = keep == null ? s : select(keep, s, c(t, Double.NEGATIVE_INFINITY));
                     return cx.collect(() -> {

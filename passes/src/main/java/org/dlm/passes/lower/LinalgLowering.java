@@ -133,20 +133,7 @@ final class LinalgLowering {
                 cx.loop(tk, j -> {
                     Expr at = add(so, add(mul(i, i64(tk)), j));
                     Expr s = mul(load(sc, at), c(t, s0));
-                    Expr keep = null;
-                    if (mask != null) {
-                        List<Expr> full = new ArrayList<>(idx.dims());
-                        full.add(i);
-                        full.add(j);
-                        long[] fullShape = java.util.Arrays.copyOf(ob, ob.length + 2);
-                        fullShape[ob.length] = tq;
-                        fullShape[ob.length + 1] = tk;
-                        keep = cx.read(mask, Lowerer.broadcast(Index.ofDims(fullShape, full), ms));
-                    }
-                    if (causal) {
-                        Expr c = bin(BinOp.LE, j, i);
-                        keep = keep == null ? c : bin(BinOp.AND, keep, c);
-                    }
+                    Expr keep = attentionKeep(cx, mask, ms, idx, ob, tq, tk, i, j, causal);
                     Expr masked = keep == null ? s : select(keep, s, c(t, Double.NEGATIVE_INFINITY));
                     return cx.collect(() -> {
                         var sv = cx.local("s", t, masked);   // a local: the store below changes what the load reads
@@ -174,5 +161,24 @@ final class LinalgLowering {
             cx.emit(sgemm(false, false, tq, dv, tk, sc, so, tk, cx.storage(v), batchOffset(idx, vb, tk * dv), dv,
                     out, mul(idx.flat(), i64(tq * dv)), dv, 0, null));
         }));
+    }
+
+    /**
+     * Whether attention score (i, j) of batch entry {@code idx} is kept: the mask (broadcast to
+     * [..ob, tq, tk]) and, when causal, j <= i; null when every score is kept.
+     */
+    static Expr attentionKeep(Lowerer cx, Node mask, long[] ms, Index idx, long[] ob, long tq, long tk, Expr i, Expr j, boolean causal) {
+        Expr keep = null;
+        if (mask != null) {
+            List<Expr> full = new ArrayList<>(idx.dims());
+            full.add(i);
+            full.add(j);
+            long[] fullShape = java.util.Arrays.copyOf(ob, ob.length + 2);
+            fullShape[ob.length] = tq;
+            fullShape[ob.length + 1] = tk;
+            keep = cx.read(mask, Lowerer.broadcast(Index.ofDims(fullShape, full), ms));
+        }
+        if (causal) keep = keep == null ? bin(BinOp.LE, j, i) : bin(BinOp.AND, keep, bin(BinOp.LE, j, i));
+        return keep;
     }
 }
