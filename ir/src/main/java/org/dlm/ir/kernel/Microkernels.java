@@ -9,16 +9,34 @@ import java.util.Map;
  * <p>{@code sgemm_XY} (X, Y = n or t: A, B transposed): {@code (m, n, k, A, lda, B, ldb, C, ldc,
  * flags, bias)} computes {@code C = epilogue(A·B [+ C])}; flags: 1 accumulate into C, 2 add
  * {@code bias[n]} to every row, 4 add {@code bias[m]} to every column, 8 ReLU.
+ *
+ * <p>{@code sconv_direct(o, c, ih, iw, kh, kw, dh, dw, X, W, Y, flags, bias)}: a stride-1
+ * convolution of one (already padded) image without padding, computed on the input's row grid.
+ * {@code X} is {@code [c, ih, iw]}, {@code W} is {@code [o, c, kh, kw]} (OIHW), and with
+ * {@code oh = ih - (kh-1)·dh}, {@code ow = iw - (kw-1)·dw}, {@code P = (oh-1)·iw + ow}:
+ * {@code Y[oc·oh·iw + p] = epilogue(Σ_{ci,ky,kx} W[oc, ci, ky, kx] · X[ci·ih·iw + p + ky·dh·iw + kx·dw])}
+ * for {@code p < P}; output pixel (oy, ox) is {@code p = oy·iw + ox}, positions with
+ * {@code ox >= ow} hold garbage (windows wrapping into the next row) and
+ * {@code Y[oc·oh·iw + P ..]} is not written. Flags: 4 add {@code bias[oc]}, 8 ReLU. The scalar
+ * arguments must be constants (backends specialize the kernel on them).
  */
 public final class Microkernels {
     public static final int ACCUMULATE = 1, BIAS_COLUMNS = 2, BIAS_ROWS = 4, RELU = 8;
 
+    /** The direct convolution microkernel (see the class comment). */
+    public static final String SCONV_DIRECT = "sconv_direct";
+
     public static final Map<String, Integer> ARITY = Map.of(
-            "sgemm_nn", 11, "sgemm_nt", 11, "sgemm_tn", 11, "sgemm_tt", 11);
+            "sgemm_nn", 11, "sgemm_nt", 11, "sgemm_tn", 11, "sgemm_tt", 11, SCONV_DIRECT, 13);
 
     private Microkernels() {}
 
     public static String sgemm(boolean transA, boolean transB) {
         return "sgemm_" + (transA ? "t" : "n") + (transB ? "t" : "n");
+    }
+
+    /** The index of the argument a microkernel writes (C of a GEMM, Y of a convolution). */
+    public static int outputArg(String kernel) {
+        return kernel.equals(SCONV_DIRECT) ? 10 : 7;
     }
 }

@@ -13,6 +13,7 @@ import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
+import org.dlm.backend.llvm.DirectConvGenerator;
 import org.dlm.backend.llvm.GemmConfig;
 import org.dlm.backend.llvm.LlvmAccess;
 import org.dlm.backend.llvm.ModuleBuilder;
@@ -20,6 +21,7 @@ import org.dlm.ir.DType;
 import org.dlm.ir.kernel.Buffer;
 import org.dlm.ir.kernel.Expr;
 import org.dlm.ir.kernel.KernelModule;
+import org.dlm.ir.kernel.Microkernels;
 import org.dlm.ir.kernel.Stmt;
 
 /**
@@ -362,6 +364,10 @@ public final class KernelCodegen {
 
     private void call(Stmt.Call c) {
         String k = c.kernel();
+        if (k.equals(Microkernels.SCONV_DIRECT)) {
+            directConv(c);
+            return;
+        }
         if (!k.startsWith("sgemm_")) throw new UnsupportedOperationException("no microkernel " + k);
         LLVMValueRef[] args = new LLVMValueRef[11];
         for (int i = 0; i < 11; i++) {
@@ -374,6 +380,27 @@ public final class KernelCodegen {
         GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, SharedGemmKernels.config(k, mb.target()), depth == 0 ? LONE_GEMM_FACTOR * minParallelWork : minParallelWork, maxThreads) : null;
         if (split != null) parallelGemm(k, split, args);
         else gemm(k, args, worker == null ? i64(0) : worker);
+    }
+
+    /** A {@code sconv_direct} call: the shared convolution specialized on the call's constant shape. */
+    private void directConv(Stmt.Call c) {
+        long[] v = new long[12];
+        for (int i : new int[] {0, 1, 2, 3, 4, 5, 6, 7, 11})
+            v[i] = (long) ((Expr.Const) ((Stmt.ScalarArg) c.args().get(i)).value()).value();
+        var cfg = new DirectConvGenerator.Config(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], (int) v[11], mb.target().f32Lanes());
+        LLVMValueRef[] args = new LLVMValueRef[4];
+        int[] from = {8, 9, 10, 12};
+        for (int i = 0; i < 4; i++) {
+            args[i] = switch (c.args().get(from[i])) {
+                case Stmt.PtrArg p -> element(p.buffer(), p.offset());
+                case Stmt.NullArg n -> LLVMConstNull(ptr());
+                case Stmt.ScalarArg s -> throw new IllegalStateException("sconv_direct argument " + from[i] + " must be a pointer");
+            };
+        }
+        LLVMTypeRef[] p = {ptr(), ptr(), ptr(), ptr()};
+        LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
+        LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.directConv(cfg, mb.target())), ptr());
+        LLVMBuildCall2(b, type, target, array(args), args.length, "");
     }
 
     /** One single-threaded GEMM call with the packing scratch of worker {@code slot}. */

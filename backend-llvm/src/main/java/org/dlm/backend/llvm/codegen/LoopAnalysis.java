@@ -142,7 +142,7 @@ final class LoopAnalysis {
                 case Stmt.Declare d -> true;
                 case Stmt.Assign a -> !outside.contains(a.name());
                 case Stmt.If i -> disjoint(i.then(), tainted, outside, own);
-                case Stmt.Call c -> c.kernel().startsWith("sgemm_") && c.args().get(7) instanceof Stmt.PtrArg out
+                case Stmt.Call c -> c.args().get(org.dlm.ir.kernel.Microkernels.outputArg(c.kernel())) instanceof Stmt.PtrArg out
                         && (own.contains(out.buffer().name()) || mentions(out.offset(), tainted));
             };
             if (!ok) return false;
@@ -173,6 +173,15 @@ final class LoopAnalysis {
 
     /** 2mnk of a GEMM call with constant sizes, else a medium guess. */
     static double gemmFlops(Stmt.Call c) {
+        if (c.kernel().equals(org.dlm.ir.kernel.Microkernels.SCONV_DIRECT)) {
+            long[] v = new long[8];
+            for (int i = 0; i < 8; i++) {
+                if (c.args().get(i) instanceof Stmt.ScalarArg s && s.value() instanceof Expr.Const k) v[i] = (long) k.value();
+                else return 1 << 20;
+            }
+            long oh = v[2] - (v[4] - 1) * v[6];   // o, c, ih, iw, kh, kw, dh, dw
+            return 2.0 * v[0] * v[1] * v[4] * v[5] * oh * v[3];
+        }
         long[] mnk = new long[3];
         for (int i = 0; i < 3; i++) {
             if (c.args().get(i) instanceof Stmt.ScalarArg s && s.value() instanceof Expr.Const k) mnk[i] = (long) k.value();

@@ -2,6 +2,7 @@ package org.dlm.backend.llvm.codegen;
 
 import java.util.HashMap;
 import java.util.Map;
+import org.dlm.backend.llvm.DirectConvGenerator;
 import org.dlm.backend.llvm.GemmConfig;
 import org.dlm.backend.llvm.GemmGenerator;
 import org.dlm.backend.llvm.HostTarget;
@@ -19,6 +20,7 @@ import org.dlm.backend.llvm.ThreadPoolModule;
  */
 final class SharedGemmKernels {
     private static final Map<String, Long> ADDRESSES = new HashMap<>();
+    private static final Map<DirectConvGenerator.Config, Long> CONVS = new HashMap<>();
     private static Jit jit;
     private static long parallelFor;
 
@@ -53,6 +55,26 @@ final class SharedGemmKernels {
         }
         long address = jit().address(symbol).address();
         ADDRESSES.put(kernel, address);
+        return address;
+    }
+
+    /**
+     * The native address of the direct convolution specialized on {@code cfg}, compiling it on
+     * first use: one function per distinct layer shape, shared by every executable (ResNet-20 has
+     * four; a repeated model compile finds them all).
+     */
+    static synchronized long directConv(DirectConvGenerator.Config cfg, HostTarget target) {
+        Long a = CONVS.get(cfg);
+        if (a != null) return a;
+        String symbol = "dlm_shared_sconv_" + CONVS.size();
+        try (ModuleBuilder mb = new ModuleBuilder(symbol, target)) {
+            DirectConvGenerator.emit(mb, cfg, symbol);
+            mb.verify();
+            mb.optimize("default<O3>", false);   // vectorized and register-tiled by construction
+            jit().add(mb);
+        }
+        long address = jit().address(symbol).address();
+        CONVS.put(cfg, address);
         return address;
     }
 

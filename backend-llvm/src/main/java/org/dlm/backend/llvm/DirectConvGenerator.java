@@ -1,0 +1,124 @@
+package org.dlm.backend.llvm;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.llvm.LLVM.LLVMTypeRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
+
+/**
+ * The direct ("implicit GEMM") stride-1 convolution of one padded image, specialized on its shape:
+ * {@code void(ptr X, ptr W, ptr Y, ptr bias)} computes Kernel IR's {@code sconv_direct}
+ * (see {@code org.dlm.ir.kernel.Microkernels}) without an im2col matrix.
+ *
+ * <p>Output pixels are computed on the input's row grid ({@code p = oy·iw + ox}), so for a kernel
+ * tap (ci, ky, kx) the inputs of consecutive outputs are consecutive floats at
+ * {@code X + ci·ih·iw + ky·dh·iw + kx·dw + p}: one unaligned vector load per {@code lanes}
+ * outputs, like a GEMM whose B panel is read straight from the image. The register tile is
+ * {@code mr} output channels × {@code nv} vectors of pixels; per tap it loads {@code nv} input
+ * vectors, broadcasts {@code mr} weights (read from OIHW in place: the tile's weight rows,
+ * {@code mr·c·kh·kw} floats, stay in L1 while the pixel tiles stream) and issues {@code mr·nv}
+ * FMAs. The channel loop runs in the generated code with the taps unrolled in its body. Bias and
+ * ReLU are applied before the (last-vector masked) store. The last pixel tile is narrower, its
+ * last vector masked, so no load leaves the image.
+ */
+public final class DirectConvGenerator {
+    /** The shape one function is specialized on; {@code flags} as in {@link GemmFlags} (bias rows, ReLU). */
+    public record Config(long o, long c, long ih, long iw, long kh, long kw, long dh, long dw, int flags, int lanes) {
+        public long oh() { return ih - (kh - 1) * dh; }
+        public long ow() { return iw - (kw - 1) * dw; }
+        /** Output positions computed per channel: up to the last real pixel. */
+        public long positions() { return (oh() - 1) * iw + ow(); }
+        /** Output channels per register tile. */
+        public int mr() { return lanes >= 16 ? 8 : 4; }
+        /** Pixel vectors per register tile. */
+        public int nv() { return 3; }
+    }
+
+    private DirectConvGenerator() {}
+
+    /** Emits the convolution as an exported function {@code name} in {@code mb}. */
+    public static LLVMValueRef emit(ModuleBuilder mb, Config cfg, String name) {
+        LLVMTypeRef ptr = mb.ptr(), f32 = mb.f32();
+        LLVMValueRef fn = mb.function(name, mb.voidType(), ptr, ptr, ptr, ptr);
+        mb.addEnum(fn, 3, "noalias");
+        int lanes = cfg.lanes();
+        LLVMTypeRef vec = mb.vector(f32, lanes);
+        long taps = cfg.kh() * cfg.kw(), k = cfg.c() * taps, plane = cfg.ih() * cfg.iw(), ldy = cfg.oh() * cfg.iw();
+        long positions = cfg.positions(), tile = (long) cfg.nv() * lanes;
+        long fullTiles = positions / tile, rest = positions - fullTiles * tile;
+        try (FunctionBuilder b = mb.body(fn)) {
+            LLVMValueRef x = b.param(0), w = b.param(1), y = b.param(2), bias = b.param(3);
+            // One channel block of `rows` output channels starting at channel oc0.
+            java.util.function.BiConsumer<LLVMValueRef, Integer> block = (oc0, rows) -> {
+                LLVMValueRef wBlock = b.gep(f32, w, b.mul(oc0, b.i64(k)));
+                LLVMValueRef yBlock = b.gep(f32, y, b.mul(oc0, b.i64(ldy)));
+                LLVMValueRef biasBlock = b.gep(f32, bias, oc0);
+                if (fullTiles > 0)
+                    b.forRange(b.i64(0), b.i64(fullTiles * tile), b.i64(tile), p0 ->
+                            tile(b, cfg, vec, rows, cfg.nv(), lanes, x, wBlock, yBlock, biasBlock, p0, k, plane, ldy));
+                if (rest > 0) {
+                    int nv = (int) ((rest + lanes - 1) / lanes);
+                    tile(b, cfg, vec, rows, nv, (int) (rest - (long) (nv - 1) * lanes), x, wBlock, yBlock, biasBlock,
+                            b.i64(fullTiles * tile), k, plane, ldy);
+                }
+            };
+            int mr = cfg.mr();
+            long fullBlocks = cfg.o() / mr;
+            if (fullBlocks > 0) b.forRange(b.i64(0), b.i64(fullBlocks * mr), b.i64(mr), oc0 -> block.accept(oc0, mr));
+            int restRows = (int) (cfg.o() - fullBlocks * mr);
+            if (restRows > 0) block.accept(b.i64(fullBlocks * mr), restRows);
+            b.retVoid();
+        }
+        return fn;
+    }
+
+    /**
+     * One register tile: {@code rows} channels × {@code nv} vectors from position {@code p0}; the
+     * last vector has {@code lastLanes} valid lanes (masked loads and stores when fewer than all).
+     */
+    private static void tile(FunctionBuilder b, Config cfg, LLVMTypeRef vec, int rows, int nv, int lastLanes, LLVMValueRef x,
+                             LLVMValueRef w, LLVMValueRef y, LLVMValueRef bias, LLVMValueRef p0, long k, long plane, long ldy) {
+        LLVMTypeRef f32 = b.module().f32();
+        int lanes = cfg.lanes();
+        long taps = cfg.kh() * cfg.kw();
+        LLVMValueRef lastMask = lastLanes < lanes ? b.laneMask(lanes, b.i64(0), b.i64(lastLanes)) : null;
+        LLVMValueRef xTile = b.gep(f32, x, p0);
+        List<LLVMValueRef> init = new ArrayList<>();
+        for (int i = 0; i < rows * nv; i++) init.add(b.zero(vec));
+        List<LLVMValueRef> acc = b.forRange(b.i64(0), b.i64(cfg.c()), b.i64(1), init, (ci, carried) -> {
+            LLVMValueRef xc = b.gep(f32, xTile, b.mul(ci, b.i64(plane)));
+            LLVMValueRef wc = b.gep(f32, w, b.mul(ci, b.i64(taps)));
+            List<LLVMValueRef> next = new ArrayList<>(carried);
+            for (long ky = 0; ky < cfg.kh(); ky++)
+                for (long kx = 0; kx < cfg.kw(); kx++) {
+                    long off = ky * cfg.dh() * cfg.iw() + kx * cfg.dw(), t = ky * cfg.kw() + kx;
+                    LLVMValueRef[] xv = new LLVMValueRef[nv];
+                    for (int v = 0; v < nv; v++) {
+                        LLVMValueRef at = b.gep(f32, xc, b.i64(off + (long) v * lanes));
+                        xv[v] = v == nv - 1 && lastMask != null ? b.maskedLoad(vec, at, lastMask, 4) : b.load(vec, at, 4);
+                    }
+                    for (int i = 0; i < rows; i++) {
+                        LLVMValueRef wi = b.splat(b.load(f32, b.gep(f32, wc, b.i64(i * k + t)), 4), lanes);
+                        for (int v = 0; v < nv; v++) next.set(i * nv + v, b.fma(vec, wi, xv[v], next.get(i * nv + v)));
+                    }
+                }
+            return next;
+        });
+        boolean hasBias = (cfg.flags() & GemmFlags.BIAS_ROWS) != 0, relu = (cfg.flags() & GemmFlags.RELU) != 0;
+        LLVMValueRef zero = b.zero(vec);
+        for (int i = 0; i < rows; i++) {
+            LLVMValueRef bi = hasBias ? b.splat(b.load(f32, b.gep(f32, bias, b.i64(i)), 4), lanes) : null;
+            LLVMValueRef yRow = b.gep(f32, y, b.add(b.i64(i * ldy), p0));
+            for (int v = 0; v < nv; v++) {
+                LLVMValueRef r = acc.get(i * nv + v);
+                if (bi != null) r = b.fadd(r, bi);
+                if (relu) r = b.maxnum(vec, r, zero);
+                LLVMValueRef at = b.gep(f32, yRow, b.i64((long) v * lanes));
+                if (v == nv - 1 && lastMask != null) b.maskedStore(r, at, lastMask, 4);
+                else b.store(r, at, 4);
+            }
+        }
+    }
+}
