@@ -45,7 +45,7 @@ public final class DirectConvGenerator {
         mb.addEnum(fn, 3, "noalias");
         int lanes = cfg.lanes();
         LLVMTypeRef vec = mb.vector(f32, lanes);
-        long taps = cfg.kh() * cfg.kw(), k = cfg.c() * taps, plane = cfg.ih() * cfg.iw(), ldy = cfg.oh() * cfg.iw();
+        long taps = cfg.kh() * cfg.kw(), k = cfg.c() * taps, plane = cfg.ih() * cfg.iw(), ldy = cfg.oh() * cfg.ow();
         long positions = cfg.positions(), tile = (long) cfg.nv() * lanes;
         long fullTiles = positions / tile, rest = positions - fullTiles * tile;
         try (FunctionBuilder b = mb.body(fn)) {
@@ -57,11 +57,11 @@ public final class DirectConvGenerator {
                 LLVMValueRef biasBlock = b.gep(f32, bias, oc0);
                 if (fullTiles > 0)
                     b.forRange(b.i64(0), b.i64(fullTiles * tile), b.i64(tile), p0 ->
-                            tile(b, cfg, vec, rows, cfg.nv(), lanes, x, wBlock, yBlock, biasBlock, p0, k, plane, ldy));
+                            tile(b, cfg, vec, rows, cfg.nv(), lanes, x, wBlock, yBlock, biasBlock, p0, k, plane));
                 if (rest > 0) {
                     int nv = (int) ((rest + lanes - 1) / lanes);
                     tile(b, cfg, vec, rows, nv, (int) (rest - (long) (nv - 1) * lanes), x, wBlock, yBlock, biasBlock,
-                            b.i64(fullTiles * tile), k, plane, ldy);
+                            b.i64(fullTiles * tile), k, plane);
                 }
             };
             int mr = cfg.mr();
@@ -79,7 +79,7 @@ public final class DirectConvGenerator {
      * last vector has {@code lastLanes} valid lanes (masked loads and stores when fewer than all).
      */
     private static void tile(FunctionBuilder b, Config cfg, LLVMTypeRef vec, int rows, int nv, int lastLanes, LLVMValueRef x,
-                             LLVMValueRef w, LLVMValueRef y, LLVMValueRef bias, LLVMValueRef p0, long k, long plane, long ldy) {
+                             LLVMValueRef w, LLVMValueRef y, LLVMValueRef bias, LLVMValueRef p0, long k, long plane) {
         LLVMTypeRef f32 = b.module().f32();
         int lanes = cfg.lanes();
         long taps = cfg.kh() * cfg.kw();
@@ -108,16 +108,30 @@ public final class DirectConvGenerator {
         });
         boolean hasBias = (cfg.flags() & GemmFlags.BIAS_ROWS) != 0, relu = (cfg.flags() & GemmFlags.RELU) != 0;
         LLVMValueRef zero = b.zero(vec);
+        // Grid position q = oy·iw + ox holds output (oy, ox) when ox < ow; a vector's real outputs
+        // are consecutive in NCHW, so one compressing store per vector drops the wrapped lanes.
+        long iw = cfg.iw(), ow = cfg.ow(), ohw = cfg.oh() * ow;
+        LLVMValueRef[] mask = new LLVMValueRef[nv], dst = new LLVMValueRef[nv];
+        for (int v = 0; v < nv; v++) {
+            LLVMValueRef q = b.add(p0, b.i64((long) v * lanes));
+            LLVMValueRef s = b.srem(q, b.i64(iw));
+            LLVMValueRef t = b.add(b.splat(b.trunc(s, b.module().i32()), lanes), b.iota(lanes, 0));
+            LLVMValueRef m = b.icmp(LLVMIntSLT, t, b.splat(b.i32((int) ow), lanes));
+            for (long row = iw; row < iw + lanes; row += iw)
+                m = b.or(m, b.and(b.icmp(LLVMIntSGE, t, b.splat(b.i32((int) row), lanes)),
+                        b.icmp(LLVMIntSLT, t, b.splat(b.i32((int) (row + ow)), lanes))));
+            if (v == nv - 1 && lastMask != null) m = b.and(m, lastMask);
+            mask[v] = m;
+            dst[v] = b.add(b.mul(b.sdiv(q, b.i64(iw)), b.i64(ow)), b.smin(s, b.i64(ow)));
+        }
         for (int i = 0; i < rows; i++) {
             LLVMValueRef bi = hasBias ? b.splat(b.load(f32, b.gep(f32, bias, b.i64(i)), 4), lanes) : null;
-            LLVMValueRef yRow = b.gep(f32, y, b.add(b.i64(i * ldy), p0));
+            LLVMValueRef yRow = b.gep(f32, y, b.i64(i * ohw));
             for (int v = 0; v < nv; v++) {
                 LLVMValueRef r = acc.get(i * nv + v);
                 if (bi != null) r = b.fadd(r, bi);
                 if (relu) r = b.maxnum(vec, r, zero);
-                LLVMValueRef at = b.gep(f32, yRow, b.i64((long) v * lanes));
-                if (v == nv - 1 && lastMask != null) b.maskedStore(r, at, lastMask, 4);
-                else b.store(r, at, 4);
+                b.compressStore(r, b.gep(f32, yRow, dst[v]), mask[v]);
             }
         }
     }

@@ -49,6 +49,7 @@ public final class FunctionBuilder implements AutoCloseable {
     public LLVMValueRef sub(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildNSWSub(builder, a, b, ""); }
     public LLVMValueRef mul(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildNSWMul(builder, a, b, ""); }
     public LLVMValueRef sdiv(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildSDiv(builder, a, b, ""); }
+    public LLVMValueRef srem(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildSRem(builder, a, b, ""); }
     public LLVMValueRef icmp(int predicate, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildICmp(builder, predicate, a, b, ""); }
     public LLVMValueRef select(LLVMValueRef c, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildSelect(builder, c, a, b, ""); }
     public LLVMValueRef smin(LLVMValueRef a, LLVMValueRef b) { return select(icmp(LLVMIntSLT, a, b), a, b); }
@@ -91,6 +92,11 @@ public final class FunctionBuilder implements AutoCloseable {
     /** Loads the lanes of {@code vectorType} where {@code mask} is set; the others read as zero. */
     public LLVMValueRef maskedLoad(LLVMTypeRef vectorType, LLVMValueRef ptr, LLVMValueRef mask, int align) {
         return call(mb.intrinsic("llvm.masked.load", vectorType, mb.ptr()), ptr, i32(align), mask, zero(vectorType));
+    }
+
+    /** Stores the lanes of {@code value} where {@code mask} is set to consecutive floats from {@code ptr} (AVX-512 vcompressps). */
+    public void compressStore(LLVMValueRef value, LLVMValueRef ptr, LLVMValueRef mask) {
+        call(mb.intrinsic("llvm.masked.compressstore", LLVMTypeOf(value)), value, ptr, mask);
     }
 
     public void maskedStore(LLVMValueRef value, LLVMValueRef ptr, LLVMValueRef mask, int align) {

@@ -11,14 +11,12 @@ import java.util.Map;
  * {@code bias[n]} to every row, 4 add {@code bias[m]} to every column, 8 ReLU.
  *
  * <p>{@code sconv_direct(o, c, ih, iw, kh, kw, dh, dw, X, W, Y, flags, bias)}: a stride-1
- * convolution of one (already padded) image without padding, computed on the input's row grid.
- * {@code X} is {@code [c, ih, iw]}, {@code W} is {@code [o, c, kh, kw]} (OIHW), and with
- * {@code oh = ih - (kh-1)·dh}, {@code ow = iw - (kw-1)·dw}, {@code P = (oh-1)·iw + ow}:
- * {@code Y[oc·oh·iw + p] = epilogue(Σ_{ci,ky,kx} W[oc, ci, ky, kx] · X[ci·ih·iw + p + ky·dh·iw + kx·dw])}
- * for {@code p < P}; output pixel (oy, ox) is {@code p = oy·iw + ox}, positions with
- * {@code ox >= ow} hold garbage (windows wrapping into the next row) and
- * {@code Y[oc·oh·iw + P ..]} is not written. Flags: 4 add {@code bias[oc]}, 8 ReLU. The scalar
- * arguments must be constants (backends specialize the kernel on them).
+ * convolution of one (already padded) image without padding. {@code X} is {@code [c, ih, iw]},
+ * {@code W} is {@code [o, c, kh, kw]} (OIHW), {@code Y} is {@code [o, oh, ow]} with
+ * {@code oh = ih - (kh-1)·dh}, {@code ow = iw - (kw-1)·dw}:
+ * {@code Y[oc, oy, ox] = epilogue(Σ_{ci,ky,kx} W[oc, ci, ky, kx] · X[ci, oy + ky·dh, ox + kx·dw])}.
+ * Flags: 4 add {@code bias[oc]}, 8 ReLU. The scalar arguments must be constants (backends
+ * specialize the kernel on them).
  */
 public final class Microkernels {
     public static final int ACCUMULATE = 1, BIAS_COLUMNS = 2, BIAS_ROWS = 4, RELU = 8;

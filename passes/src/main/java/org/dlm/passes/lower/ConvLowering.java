@@ -90,52 +90,40 @@ final class ConvLowering {
     /**
      * A stride-1 convolution through the {@code sconv_direct} microkernel, per image: the image
      * copied into a zero-padded {@code [c, h+pt+pb, w+pl+pr]} scratch (skipped without padding),
-     * the kernel computing every output channel on that padded row grid (bias and ReLU in its
-     * epilogue), then the rows' first {@code ow} columns copied into NCHW with any other fused
-     * activation (the kernel writes NCHW itself when its grid is the output's, kernel width 1 without
-     * horizontal padding). Images are {@code parallel} (the scratch is per thread); a single image
-     * is split over blocks of output channels instead.
+     * then the kernel writes every output channel of the image into NCHW (bias and ReLU in its
+     * epilogue; any other fused activation is applied right after). Images are {@code parallel}
+     * (the scratch is per thread); a single image is split over blocks of output channels instead.
      */
     private static void directConv(Lowerer cx, Buffer in, Buffer weight, Buffer bias, Buffer out, long batch, long c, long h, long wd,
                                    long o, long kh, long kw, long oh, long ow, Window win, int flags, Node act) {
-        long ih = h + win.pt() + win.pb(), iw = wd + win.pl() + win.pr(), ldy = oh * iw, taps = kh * kw;
-        boolean padded = ih != h || iw != wd, rowsAreOutput = iw == ow;
+        long ih = h + win.pt() + win.pb(), iw = wd + win.pl() + win.pr(), taps = kh * kw;
+        boolean padded = ih != h || iw != wd;
         Buffer pad = padded ? cx.temp("conv_pad", DType.F32, c * ih * iw) : null;
-        Buffer rows = rowsAreOutput ? null : cx.temp("conv_rows", DType.F32, o * ldy);
         long part = batch == 1 ? channelPart(o) : o;
         java.util.function.Function<Expr, List<Stmt>> padImage = img -> cx.collect(() -> {
             Expr src = mul(img, i64(c * h * wd));
             String qv = cx.fresh("q");
             Expr q = new Expr.Var(qv, DType.I64);
-            {
-                Expr iy = sub(rem(q, i64(ih)), i64(win.pt()));
-                Expr inside = bin(BinOp.AND, bin(BinOp.GE, iy, i64(0)), bin(BinOp.LT, iy, i64(h)));
-                Expr dst = mul(q, i64(iw));
-                Expr from = add(src, add(mul(div(q, i64(ih)), i64(h * wd)), mul(iy, i64(wd))));
-                Stmt copy = loop(cx, i64(wd), j -> new Stmt.Store(pad, add(add(dst, i64(win.pl())), j), load(in, add(from, j))));
-                cx.emit(new Stmt.Loop(qv, i64(c * ih), 1, false, List.of(
-                        new Stmt.If(inside, List.of(fill(pad, dst, i64(0), i64(win.pl()), cx), copy,
-                                fill(pad, dst, i64(win.pl() + wd), i64(win.pr()), cx))),
-                        new Stmt.If(un(UnOp.NOT, inside), List.of(fill(pad, dst, i64(0), i64(iw), cx))))));
-            }
+            Expr iy = sub(rem(q, i64(ih)), i64(win.pt()));
+            Expr inside = bin(BinOp.AND, bin(BinOp.GE, iy, i64(0)), bin(BinOp.LT, iy, i64(h)));
+            Expr dst = mul(q, i64(iw));
+            Expr from = add(src, add(mul(div(q, i64(ih)), i64(h * wd)), mul(iy, i64(wd))));
+            Stmt copy = loop(cx, i64(wd), j -> new Stmt.Store(pad, add(add(dst, i64(win.pl())), j), load(in, add(from, j))));
+            cx.emit(new Stmt.Loop(qv, i64(c * ih), 1, false, List.of(
+                    new Stmt.If(inside, List.of(fill(pad, dst, i64(0), i64(win.pl()), cx), copy,
+                            fill(pad, dst, i64(win.pl() + wd), i64(win.pr()), cx))),
+                    new Stmt.If(un(UnOp.NOT, inside), List.of(fill(pad, dst, i64(0), i64(iw), cx))))));
         });
         // Output channels [first, first + part) of image img (the padded image already in place).
         java.util.function.BiFunction<Expr, Expr, List<Stmt>> channels = (img, first) -> cx.collect(() -> {
             Expr outBase = add(mul(img, i64(o * oh * ow)), mul(first, i64(oh * ow)));
             Stmt.Arg x = padded ? new Stmt.PtrArg(pad, i64(0)) : new Stmt.PtrArg(in, mul(img, i64(c * h * wd)));
-            Stmt.Arg y = rowsAreOutput ? new Stmt.PtrArg(out, outBase) : new Stmt.PtrArg(rows, mul(first, i64(ldy)));
             cx.emit(new Stmt.Call(Microkernels.SCONV_DIRECT, List.of(
                     new Stmt.ScalarArg(i64(part)), new Stmt.ScalarArg(i64(c)), new Stmt.ScalarArg(i64(ih)), new Stmt.ScalarArg(i64(iw)),
                     new Stmt.ScalarArg(i64(kh)), new Stmt.ScalarArg(i64(kw)), new Stmt.ScalarArg(i64(win.dh())), new Stmt.ScalarArg(i64(win.dw())),
-                    x, new Stmt.PtrArg(weight, mul(first, i64(c * taps))), y, new Stmt.ScalarArg(c(DType.I32, flags)),
+                    x, new Stmt.PtrArg(weight, mul(first, i64(c * taps))), new Stmt.PtrArg(out, outBase), new Stmt.ScalarArg(c(DType.I32, flags)),
                     bias == null ? new Stmt.NullArg() : new Stmt.PtrArg(bias, first))));
-            if (rowsAreOutput) {
-                activateInPlace(cx, out, outBase, part * oh * ow, act);
-                return;
-            }
-            // One flat loop over the (channel, row) pairs: row q of the part is at q·iw in the grid.
-            cx.emit(loop(cx, i64(part * oh), q -> loop(cx, i64(ow), j -> new Stmt.Store(out, add(add(outBase, mul(q, i64(ow))), j),
-                    activate(act, load(rows, add(add(mul(first, i64(ldy)), mul(q, i64(iw))), j)))))));
+            activateInPlace(cx, out, outBase, part * oh * ow, act);
         });
         if (part == o) {
             cx.loop(batch, true, img -> {
