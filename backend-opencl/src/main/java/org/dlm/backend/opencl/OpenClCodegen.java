@@ -13,6 +13,7 @@ import org.dlm.ir.DType;
 import org.dlm.ir.kernel.Buffer;
 import org.dlm.ir.kernel.Expr;
 import org.dlm.ir.kernel.KernelModule;
+import org.dlm.ir.kernel.Microkernels;
 import org.dlm.ir.kernel.Stmt;
 
 /**
@@ -61,7 +62,7 @@ public final class OpenClCodegen {
     private final Map<String, String> bufferNames = new HashMap<>();
     private final StringBuilder kernels = new StringBuilder();
     private int kernelCount, varCount;
-    private boolean usesGemm;
+    private boolean usesGemm, usesConv;
 
     private OpenClCodegen(KernelModule module) {
         this.module = module;
@@ -80,10 +81,11 @@ public final class OpenClCodegen {
         boolean f64 = DOUBLE.matcher(body).find();
         StringBuilder src = new StringBuilder();
         src.append("// DLM module ").append(m.name()).append(": ").append(g.kernelCount).append(" kernels")
-                .append(g.usesGemm ? " + GEMM" : "").append('\n');
+                .append(g.usesGemm ? " + GEMM" : "").append(g.usesConv ? " + direct convolution" : "").append('\n');
         if (f64) src.append(PRELUDE_F64);
         src.append(PRELUDE);
         if (g.usesGemm) src.append(GemmKernel.SOURCE);
+        if (g.usesConv) src.append(ConvKernel.SOURCE);
         src.append(body);
         return new OpenClProgram(src.toString(), steps, f64, m.buffers(Buffer.Kind.INPUT).size(), m.buffers(Buffer.Kind.OUTPUT).size());
     }
@@ -104,8 +106,9 @@ public final class OpenClCodegen {
             } else if (hasCall(s)) {
                 switch (s) {
                     case Stmt.Call c -> {
-                        if (!c.kernel().startsWith("sgemm_")) throw new UnsupportedOperationException("no OpenCL microkernel " + c.kernel());
-                        usesGemm = true;
+                        if (c.kernel().equals(Microkernels.SCONV_DIRECT)) usesConv = true;
+                        else if (c.kernel().startsWith("sgemm_")) usesGemm = true;
+                        else throw new UnsupportedOperationException("no OpenCL microkernel " + c.kernel());
                         out.add(new Step.Gemm(c));
                     }
                     case Stmt.Loop l -> {

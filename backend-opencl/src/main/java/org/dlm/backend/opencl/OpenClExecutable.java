@@ -15,6 +15,7 @@ import org.dlm.ir.Graph;
 import org.dlm.ir.TensorType;
 import org.dlm.ir.interp.NdArray;
 import org.dlm.ir.kernel.Buffer;
+import org.dlm.ir.kernel.Microkernels;
 import org.dlm.ir.kernel.Stmt;
 import org.dlm.passes.lower.GraphLowering;
 import org.dlm.passes.lower.Lowered;
@@ -45,7 +46,7 @@ public final class OpenClExecutable implements Executable {
     private final Map<String, MemorySegment> kernels = new HashMap<>();
     private final int blockArgs;
     private final boolean tiledGemm;
-    private MemorySegment queue, clProgram, gemm, params, arena;
+    private MemorySegment queue, clProgram, gemm, conv, params, arena;
     private MemorySegment[] inputMems, outputMems;
 
     private enum Kind { QUEUE, PROGRAM, MEM, KERNEL }
@@ -116,6 +117,7 @@ public final class OpenClExecutable implements Executable {
         blocks[blockArgs - 1] = arena;
         createKernels(program.steps(), blocks);
         if (program.source().contains("void " + GemmKernel.NAME + "(")) gemm = own(Kind.KERNEL, Cl.createKernel(clProgram, tiledGemm ? GemmKernel.NAME : GemmKernel.DIRECT));
+        if (program.source().contains("void " + ConvKernel.NAME + "(")) conv = own(Kind.KERNEL, Cl.createKernel(clProgram, ConvKernel.NAME));
     }
 
     private void createKernels(List<Step> steps, MemorySegment[] blocks) {
@@ -198,7 +200,10 @@ public final class OpenClExecutable implements Executable {
         for (Step s : steps) {
             switch (s) {
                 case Step.Launch l -> launch(l, env);
-                case Step.Gemm g -> gemm(g.call(), env);
+                case Step.Gemm g -> {
+                    if (g.call().kernel().equals(Microkernels.SCONV_DIRECT)) conv(g.call(), env);
+                    else gemm(g.call(), env);
+                }
                 case Step.HostLoop l -> {
                     long n = HostEval.eval(l.extent(), env);
                     for (long i = 0; i < n; i += l.step()) {
@@ -250,6 +255,23 @@ public final class OpenClExecutable implements Executable {
         else Cl.ndRange(queue, gemm, new long[] {n, m}, null);
     }
 
+    /** A {@code sconv_direct} call: one work item per output element of the image. */
+    private void conv(Stmt.Call c, Map<String, Long> env) {
+        var a = c.args();
+        long[] v = new long[8];
+        for (int i = 0; i < 8; i++) v[i] = scalar(a.get(i), env);
+        long outputs = v[0] * (v[2] - (v[4] - 1) * v[6]) * (v[3] - (v[5] - 1) * v[7]);
+        if (outputs <= 0) return;
+        for (int i = 0; i < 8; i++) setLong(conv, i, v[i]);
+        setPtr(conv, 8, a.get(8), env);
+        setPtr(conv, 10, a.get(9), env);
+        setPtr(conv, 12, a.get(10), env);
+        argInt.set(JAVA_INT, 0, (int) scalar(a.get(11), env));
+        Cl.setArg(conv, 14, argInt);
+        setPtr(conv, 15, a.get(12), env);
+        Cl.ndRange(queue, conv, new long[] {outputs}, null);
+    }
+
     private static long scalar(Stmt.Arg a, Map<String, Long> env) {
         if (a instanceof Stmt.ScalarArg s) return HostEval.eval(s.value(), env);
         throw new IllegalStateException("expected a scalar argument, got " + a);
@@ -267,7 +289,9 @@ public final class OpenClExecutable implements Executable {
     }
 
     /** A pointer argument as (storage block, byte offset): two kernel arguments. */
-    private int setPtr(int i, Stmt.Arg a, Map<String, Long> env) {
+    private int setPtr(int i, Stmt.Arg a, Map<String, Long> env) { return setPtr(gemm, i, a, env); }
+
+    private int setPtr(MemorySegment kernel, int i, Stmt.Arg a, Map<String, Long> env) {
         MemorySegment mem = params;
         long bytes = 0;
         if (a instanceof Stmt.PtrArg p) {
@@ -283,8 +307,8 @@ public final class OpenClExecutable implements Executable {
         } else if (!(a instanceof Stmt.NullArg)) {
             throw new IllegalStateException("expected a pointer argument, got " + a);
         }
-        setHandle(gemm, i, mem);
-        setLong(gemm, i + 1, bytes);
+        setHandle(kernel, i, mem);
+        setLong(kernel, i + 1, bytes);
         return i + 2;
     }
 

@@ -23,7 +23,7 @@ sealed interface Step {
         }
     }
 
-    /** A microkernel call ({@code sgemm_XY}); its scalar arguments may use host variables. */
+    /** A microkernel call ({@code sgemm_XY}, {@code sconv_direct}); its scalar arguments may use host variables. */
     record Gemm(Stmt.Call call) implements Step {}
 
     record HostLoop(String var, Expr extent, long step, List<Step> body) implements Step {
