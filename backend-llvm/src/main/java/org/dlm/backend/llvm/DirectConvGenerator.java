@@ -111,7 +111,7 @@ public final class DirectConvGenerator {
         // Grid position q = oy·iw + ox holds output (oy, ox) when ox < ow; a vector's real outputs
         // are consecutive in NCHW, so one compressing store per vector drops the wrapped lanes.
         long iw = cfg.iw(), ow = cfg.ow(), ohw = cfg.oh() * ow;
-        LLVMValueRef[] mask = new LLVMValueRef[nv], dst = new LLVMValueRef[nv];
+        LLVMValueRef[] mask = new LLVMValueRef[nv], dst = new LLVMValueRef[nv], prefix = new LLVMValueRef[nv];
         for (int v = 0; v < nv; v++) {
             LLVMValueRef q = b.add(p0, b.i64((long) v * lanes));
             LLVMValueRef s = b.srem(q, b.i64(iw));
@@ -122,6 +122,7 @@ public final class DirectConvGenerator {
                         b.icmp(LLVMIntSLT, t, b.splat(b.i32((int) (row + ow)), lanes))));
             if (v == nv - 1 && lastMask != null) m = b.and(m, lastMask);
             mask[v] = m;
+            if (lanes == 16) prefix[v] = b.laneMask(lanes, b.i64(0), b.maskCount(m));
             dst[v] = b.add(b.mul(b.sdiv(q, b.i64(iw)), b.i64(ow)), b.smin(s, b.i64(ow)));
         }
         for (int i = 0; i < rows; i++) {
@@ -131,7 +132,10 @@ public final class DirectConvGenerator {
                 LLVMValueRef r = acc.get(i * nv + v);
                 if (bi != null) r = b.fadd(r, bi);
                 if (relu) r = b.maxnum(vec, r, zero);
-                b.compressStore(r, b.gep(f32, yRow, dst[v]), mask[v]);
+                // AVX-512: compress in a register and store a prefix of lanes (a compressing
+                // store to memory is microcoded on Intel); elsewhere LLVM's generic form.
+                if (lanes == 16) b.maskedStore(b.compress(r, mask[v]), b.gep(f32, yRow, dst[v]), prefix[v], 4);
+                else b.compressStore(r, b.gep(f32, yRow, dst[v]), mask[v]);
             }
         }
     }

@@ -99,6 +99,19 @@ public final class FunctionBuilder implements AutoCloseable {
         call(mb.intrinsic("llvm.masked.compressstore", LLVMTypeOf(value)), value, ptr, mask);
     }
 
+    /** The number of set lanes of an {@code <n x i1>} mask, as i64. */
+    public LLVMValueRef maskCount(LLVMValueRef mask) {
+        LLVMTypeRef bits = LLVMIntTypeInContext(mb.context(), LLVMGetVectorSize(LLVMTypeOf(mask)));
+        LLVMValueRef n = call(mb.intrinsic("llvm.ctpop", bits), LLVMBuildBitCast(builder, mask, bits, ""));
+        return LLVMBuildZExt(builder, n, mb.i64(), "");
+    }
+
+    /** The lanes of {@code value} where {@code mask} is set, moved to the lowest lanes (AVX-512 vcompressps, register form). */
+    public LLVMValueRef compress(LLVMValueRef value, LLVMValueRef mask) {
+        LLVMTypeRef t = LLVMTypeOf(value);
+        return call(mb.intrinsic("llvm.x86.avx512.mask.compress", t), value, zero(t), mask);
+    }
+
     public void maskedStore(LLVMValueRef value, LLVMValueRef ptr, LLVMValueRef mask, int align) {
         call(mb.intrinsic("llvm.masked.store", LLVMTypeOf(value), mb.ptr()), value, ptr, i32(align), mask);
     }

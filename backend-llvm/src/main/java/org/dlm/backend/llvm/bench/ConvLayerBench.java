@@ -32,7 +32,7 @@ public final class ConvLayerBench {
         long batch = args.length > 0 ? Long.parseLong(args[0]) : 64;
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 1;
         double seconds = args.length > 2 ? Double.parseDouble(args[2]) : 1;
-        List<Layer> layers = List.of(new Layer(3, 32, 32, 16, 3, 1), new Layer(16, 32, 32, 16, 3, 1), new Layer(32, 16, 16, 32, 3, 1),
+        List<Layer> layers = List.of(new Layer(3, 32, 32, 16, 3, 1), new Layer(16, 32, 32, 16, 3, 1), new Layer(16, 34, 34, 16, 3, 0), new Layer(32, 16, 16, 32, 3, 1),
                 new Layer(64, 8, 8, 64, 3, 1), new Layer(1, 28, 28, 6, 5, 2), new Layer(6, 14, 14, 16, 5, 0));
         System.out.printf("batch %d, %d thread(s); ms = median per call; ratio = median of direct/im2col per pair%n", batch, threads);
         System.out.printf("%-28s %10s %10s %8s %10s%n", "layer", "direct ms", "im2col ms", "ratio", "GFLOP/s");
