@@ -8,28 +8,42 @@ import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
- * The direct ("implicit GEMM") stride-1 convolution of one padded image, specialized on its shape:
+ * The direct ("implicit GEMM") convolution of one padded image, specialized on its shape:
  * {@code void(ptr X, ptr W, ptr Y, ptr bias)} computes Kernel IR's {@code sconv_direct}
  * (see {@code org.dlm.ir.kernel.Microkernels}) without an im2col matrix.
  *
- * <p>Output pixels are computed on the input's row grid ({@code p = oy·iw + ox}), so for a kernel
- * tap (ci, ky, kx) the inputs of consecutive outputs are consecutive floats at
- * {@code X + ci·ih·iw + ky·dh·iw + kx·dw + p}: one unaligned vector load per {@code lanes}
- * outputs, like a GEMM whose B panel is read straight from the image. The register tile is
- * {@code mr} output channels × {@code nv} vectors of pixels; per tap it loads {@code nv} input
- * vectors, broadcasts {@code mr} weights (read from OIHW in place: the tile's weight rows,
- * {@code mr·c·kh·kw} floats, stay in L1 while the pixel tiles stream) and issues {@code mr·nv}
- * FMAs. The channel loop runs in the generated code with the taps unrolled in its body. Bias and
- * ReLU are applied before the (last-vector masked) store. The last pixel tile is narrower, its
- * last vector masked, so no load leaves the image.
+ * <p>The input comes in phase planes (space to depth): channel ci, row phase ry &lt; sh and column
+ * phase rx &lt; sw hold the pixels (y·sh + ry, x·sw + rx) as a {@code ph × pw} plane
+ * ({@code ph = ⌈ih/sh⌉}, {@code pw = ⌈iw/sw⌉}); with stride 1 that is the image itself. Output
+ * pixels are computed on the plane's row grid ({@code q = oy·pw + ox}), so for a kernel tap the
+ * inputs of consecutive outputs are consecutive floats of one phase plane: one unaligned vector
+ * load per {@code lanes} outputs, like a GEMM whose B panel is read straight from the image. The
+ * register tile is {@code mr} output channels × {@code nv} vectors of grid positions; per tap it
+ * loads {@code nv} input vectors, broadcasts {@code mr} weights (read from OIHW in place: the
+ * tile's weight rows, {@code mr·c·kh·kw} floats, stay in L1 while the pixel tiles stream) and
+ * issues {@code mr·nv} FMAs. The channel loop runs in the generated code with the taps unrolled in
+ * its body. Bias and ReLU are applied, then each vector's real outputs (grid columns
+ * {@code ox < ow}; the others are windows wrapping into the next row) are compressed to
+ * consecutive lanes and stored into NCHW. The last tile is narrower, its last vector masked, so
+ * no load leaves the image.
  */
 public final class DirectConvGenerator {
     /** The shape one function is specialized on; {@code flags} as in {@link GemmFlags} (bias rows, ReLU). */
-    public record Config(long o, long c, long ih, long iw, long kh, long kw, long dh, long dw, int flags, int lanes) {
-        public long oh() { return ih - (kh - 1) * dh; }
-        public long ow() { return iw - (kw - 1) * dw; }
-        /** Output positions computed per channel: up to the last real pixel. */
-        public long positions() { return (oh() - 1) * iw + ow(); }
+    public record Config(long o, long c, long ih, long iw, long kh, long kw, long sh, long sw, long dh, long dw, int flags, int lanes) {
+        public long oh() { return (ih - (kh - 1) * dh - 1) / sh + 1; }
+        public long ow() { return (iw - (kw - 1) * dw - 1) / sw + 1; }
+        /** Rows and columns of a phase plane. */
+        public long ph() { return (ih + sh - 1) / sh; }
+        public long pw() { return (iw + sw - 1) / sw; }
+        /** Floats of one channel's phase planes. */
+        public long channelStride() { return sh * sw * ph() * pw(); }
+        /** Offset of tap (ky, kx) from a grid position, within a channel's planes. */
+        public long tapOffset(long ky, long kx) {
+            long y = ky * dh, x = kx * dw;
+            return ((y % sh) * sw + x % sw) * ph() * pw() + (y / sh) * pw() + x / sw;
+        }
+        /** Grid positions computed per channel: up to the last real pixel. */
+        public long positions() { return (oh() - 1) * pw() + ow(); }
         /** Output channels per register tile. */
         public int mr() { return lanes >= 16 ? 8 : 4; }
         /** Pixel vectors per register tile. */
@@ -45,7 +59,7 @@ public final class DirectConvGenerator {
         mb.addEnum(fn, 3, "noalias");
         int lanes = cfg.lanes();
         LLVMTypeRef vec = mb.vector(f32, lanes);
-        long taps = cfg.kh() * cfg.kw(), k = cfg.c() * taps, plane = cfg.ih() * cfg.iw(), ldy = cfg.oh() * cfg.ow();
+        long taps = cfg.kh() * cfg.kw(), k = cfg.c() * taps, plane = cfg.channelStride(), ldy = cfg.oh() * cfg.ow();
         long positions = cfg.positions(), tile = (long) cfg.nv() * lanes;
         long fullTiles = positions / tile, rest = positions - fullTiles * tile;
         try (FunctionBuilder b = mb.body(fn)) {
@@ -93,7 +107,7 @@ public final class DirectConvGenerator {
             List<LLVMValueRef> next = new ArrayList<>(carried);
             for (long ky = 0; ky < cfg.kh(); ky++)
                 for (long kx = 0; kx < cfg.kw(); kx++) {
-                    long off = ky * cfg.dh() * cfg.iw() + kx * cfg.dw(), t = ky * cfg.kw() + kx;
+                    long off = cfg.tapOffset(ky, kx), t = ky * cfg.kw() + kx;
                     LLVMValueRef[] xv = new LLVMValueRef[nv];
                     for (int v = 0; v < nv; v++) {
                         LLVMValueRef at = b.gep(f32, xc, b.i64(off + (long) v * lanes));
@@ -108,9 +122,9 @@ public final class DirectConvGenerator {
         });
         boolean hasBias = (cfg.flags() & GemmFlags.BIAS_ROWS) != 0, relu = (cfg.flags() & GemmFlags.RELU) != 0;
         LLVMValueRef zero = b.zero(vec);
-        // Grid position q = oy·iw + ox holds output (oy, ox) when ox < ow; a vector's real outputs
+        // Grid position q = oy·pw + ox holds output (oy, ox) when ox < ow; a vector's real outputs
         // are consecutive in NCHW, so one compressing store per vector drops the wrapped lanes.
-        long iw = cfg.iw(), ow = cfg.ow(), ohw = cfg.oh() * ow;
+        long iw = cfg.pw(), ow = cfg.ow(), ohw = cfg.oh() * ow;
         LLVMValueRef[] mask = new LLVMValueRef[nv], dst = new LLVMValueRef[nv], prefix = new LLVMValueRef[nv];
         for (int v = 0; v < nv; v++) {
             LLVMValueRef q = b.add(p0, b.i64((long) v * lanes));

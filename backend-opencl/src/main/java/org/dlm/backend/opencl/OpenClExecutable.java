@@ -258,17 +258,17 @@ public final class OpenClExecutable implements Executable {
     /** A {@code sconv_direct} call: one work item per output element of the image. */
     private void conv(Stmt.Call c, Map<String, Long> env) {
         var a = c.args();
-        long[] v = new long[8];
-        for (int i = 0; i < 8; i++) v[i] = scalar(a.get(i), env);
-        long outputs = v[0] * (v[2] - (v[4] - 1) * v[6]) * (v[3] - (v[5] - 1) * v[7]);
+        long[] v = new long[10];
+        for (int i = 0; i < 10; i++) v[i] = scalar(a.get(i), env);
+        long outputs = v[0] * ((v[2] - (v[4] - 1) * v[8] - 1) / v[6] + 1) * ((v[3] - (v[5] - 1) * v[9] - 1) / v[7] + 1);
         if (outputs <= 0) return;
-        for (int i = 0; i < 8; i++) setLong(conv, i, v[i]);
-        setPtr(conv, 8, a.get(8), env);
-        setPtr(conv, 10, a.get(9), env);
-        setPtr(conv, 12, a.get(10), env);
-        argInt.set(JAVA_INT, 0, (int) scalar(a.get(11), env));
-        Cl.setArg(conv, 14, argInt);
-        setPtr(conv, 15, a.get(12), env);
+        for (int i = 0; i < 10; i++) setLong(conv, i, v[i]);
+        setPtr(conv, 10, a.get(10), env);
+        setPtr(conv, 12, a.get(11), env);
+        setPtr(conv, 14, a.get(12), env);
+        argInt.set(JAVA_INT, 0, (int) scalar(a.get(13), env));
+        Cl.setArg(conv, 16, argInt);
+        setPtr(conv, 17, a.get(14), env);
         Cl.ndRange(queue, conv, new long[] {outputs}, null);
     }
 

@@ -85,15 +85,16 @@ class OpsOpenClTest {
     }
 
     @Test
-    void directStrideOneConvolutions() {
-        // sconv_direct: padding on some sides, none, dilation, kernel width 1, relu/relu6, batch 1 split over channel blocks
+    void directConvolutions() {
+        // sconv_direct: padding on some sides, none, dilation, kernel width 1, relu/relu6, batch 1 split over channel blocks, strides
         Node x = input("x", DType.F32, 2, 3, 9, 7), one = input("one", DType.F32, 1, 2, 6, 5);
         check(21, List.of(
                 Node.of("relu", op("conv2d", Attrs.of("padding", List.of(0L, 2L, 1L, 0L)), x, param("w", 5, 3, 3, 2), param("b", 5))),
                 op("conv2d", Attrs.EMPTY, x, param("w2", 4, 3, 3, 3)),
                 Node.of("relu6", op("conv2d", Attrs.of("dilation", List.of(2L, 1L), "padding", List.of(2L, 1L, 2L, 1L)), x, param("w3", 3, 3, 3, 3), param("b3", 3))),
                 op("conv2d", Attrs.of("padding", List.of(1L, 0L, 1L, 0L)), x, param("w4", 2, 3, 3, 1)),
-                op("conv2d", Attrs.of("padding", List.of(1L, 1L, 1L, 1L)), one, param("w5", 16, 2, 3, 3), param("b5", 16))), TOL);
+                op("conv2d", Attrs.of("padding", List.of(1L, 1L, 1L, 1L)), one, param("w5", 16, 2, 3, 3), param("b5", 16)),
+                op("conv2d", Attrs.of("stride", List.of(2L, 3L), "padding", List.of(1L, 1L, 0L, 2L)), x, param("w6", 3, 3, 3, 3), param("b6", 3))), TOL);
     }
 
     @Test

@@ -10,11 +10,14 @@ import java.util.Map;
  * flags, bias)} computes {@code C = epilogue(A·B [+ C])}; flags: 1 accumulate into C, 2 add
  * {@code bias[n]} to every row, 4 add {@code bias[m]} to every column, 8 ReLU.
  *
- * <p>{@code sconv_direct(o, c, ih, iw, kh, kw, dh, dw, X, W, Y, flags, bias)}: a stride-1
- * convolution of one (already padded) image without padding. {@code X} is {@code [c, ih, iw]},
- * {@code W} is {@code [o, c, kh, kw]} (OIHW), {@code Y} is {@code [o, oh, ow]} with
- * {@code oh = ih - (kh-1)·dh}, {@code ow = iw - (kw-1)·dw}:
- * {@code Y[oc, oy, ox] = epilogue(Σ_{ci,ky,kx} W[oc, ci, ky, kx] · X[ci, oy + ky·dh, ox + kx·dw])}.
+ * <p>{@code sconv_direct(o, c, ih, iw, kh, kw, sh, sw, dh, dw, X, W, Y, flags, bias)}: the
+ * convolution of one (already padded) image without padding. {@code W} is {@code [o, c, kh, kw]}
+ * (OIHW), {@code Y} is {@code [o, oh, ow]} with {@code oh = (ih - (kh-1)·dh - 1) / sh + 1},
+ * {@code ow = (iw - (kw-1)·dw - 1) / sw + 1}, and {@code X} is the {@code [c, ih, iw]} image in
+ * phase planes (space to depth): {@code [c, sh, sw, ⌈ih/sh⌉, ⌈iw/sw⌉]}, element
+ * {@code [ci, ry, rx, y, x]} = pixel {@code (y·sh + ry, x·sw + rx)} of channel ci (0 past the
+ * image); with stride 1 that is the image itself.
+ * {@code Y[oc, oy, ox] = epilogue(Σ_{ci,ky,kx} W[oc, ci, ky, kx] · image[ci, oy·sh + ky·dh, ox·sw + kx·dw])}.
  * Flags: 4 add {@code bias[oc]}, 8 ReLU. The scalar arguments must be constants (backends
  * specialize the kernel on them).
  */
@@ -25,7 +28,7 @@ public final class Microkernels {
     public static final String SCONV_DIRECT = "sconv_direct";
 
     public static final Map<String, Integer> ARITY = Map.of(
-            "sgemm_nn", 11, "sgemm_nt", 11, "sgemm_tn", 11, "sgemm_tt", 11, SCONV_DIRECT, 13);
+            "sgemm_nn", 11, "sgemm_nt", 11, "sgemm_tn", 11, "sgemm_tt", 11, SCONV_DIRECT, 15);
 
     private Microkernels() {}
 
@@ -35,6 +38,6 @@ public final class Microkernels {
 
     /** The index of the argument a microkernel writes (C of a GEMM, Y of a convolution). */
     public static int outputArg(String kernel) {
-        return kernel.equals(SCONV_DIRECT) ? 10 : 7;
+        return kernel.equals(SCONV_DIRECT) ? 12 : 7;
     }
 }

@@ -82,59 +82,73 @@ final class ConvLowering {
         }));
     }
 
-    /** Whether a (groups = 1, not pointwise) convolution goes to the direct kernel: stride 1. */
+    /** Whether a (groups = 1, not pointwise) convolution goes to the direct kernel. */
     static boolean useDirect(Window win) {
-        return win.sh() == 1 && win.sw() == 1 && !Boolean.getBoolean("dlm.conv.im2col");
+        return !Boolean.getBoolean("dlm.conv.im2col");
     }
 
     /**
-     * A stride-1 convolution through the {@code sconv_direct} microkernel, per image: the image
-     * copied into a zero-padded {@code [c, h+pt+pb, w+pl+pr]} scratch (skipped without padding),
-     * then the kernel writes every output channel of the image into NCHW (bias and ReLU in its
-     * epilogue; any other fused activation is applied right after). Images are {@code parallel}
-     * (the scratch is per thread); a single image is split over blocks of output channels instead.
+     * A convolution through the {@code sconv_direct} microkernel, per image: with padding the image
+     * is copied into a zero-padded {@code [c, h+pt+pb, w+pl+pr]} scratch, with a stride into phase
+     * planes (space to depth, the layout {@code sconv_direct} reads: each tap then reads contiguous
+     * pixels), else read in place; the kernel writes every output channel of the image into NCHW
+     * (bias and ReLU in its epilogue; any other fused activation is applied right after). Images
+     * are {@code parallel} (the scratch is per thread); a single image is split over blocks of
+     * output channels instead.
      */
     private static void directConv(Lowerer cx, Buffer in, Buffer weight, Buffer bias, Buffer out, long batch, long c, long h, long wd,
                                    long o, long kh, long kw, long oh, long ow, Window win, int flags, Node act) {
-        long ih = h + win.pt() + win.pb(), iw = wd + win.pl() + win.pr(), taps = kh * kw;
-        boolean padded = ih != h || iw != wd;
-        Buffer pad = padded ? cx.temp("conv_pad", DType.F32, c * ih * iw) : null;
+        long ih = h + win.pt() + win.pb(), iw = wd + win.pl() + win.pr(), taps = kh * kw, sh = win.sh(), sw = win.sw();
+        long ph = Math.ceilDiv(ih, sh), pw = Math.ceilDiv(iw, sw);
+        boolean strided = sh > 1 || sw > 1, copied = strided || ih != h || iw != wd;
+        Buffer pad = copied ? cx.temp("conv_pad", DType.F32, c * sh * sw * ph * pw) : null;
         long part = batch == 1 ? channelPart(o) : o;
         java.util.function.Function<Expr, List<Stmt>> padImage = img -> cx.collect(() -> {
             Expr src = mul(img, i64(c * h * wd));
             String qv = cx.fresh("q");
             Expr q = new Expr.Var(qv, DType.I64);
+            if (strided) {
+                // Row q of the phase planes: channel, row phase, column phase, plane row.
+                Expr y = sub(add(mul(rem(q, i64(ph)), i64(sh)), rem(div(q, i64(sw * ph)), i64(sh))), i64(win.pt()));
+                Expr rx = rem(div(q, i64(ph)), i64(sw)), ci = div(q, i64(sh * sw * ph));
+                cx.emit(new Stmt.Loop(qv, i64(c * sh * sw * ph), 1, false, List.of(loop(cx, i64(pw), j -> {
+                    Expr x = sub(add(mul(j, i64(sw)), rx), i64(win.pl()));
+                    Expr v = select(inside(y, h, x, wd), load(in, add(add(src, mul(ci, i64(h * wd))), add(mul(clamp(y, h), i64(wd)), clamp(x, wd)))), f32(0));
+                    return new Stmt.Store(pad, add(mul(q, i64(pw)), j), v);
+                }))));
+                return;
+            }
             Expr iy = sub(rem(q, i64(ih)), i64(win.pt()));
-            Expr inside = bin(BinOp.AND, bin(BinOp.GE, iy, i64(0)), bin(BinOp.LT, iy, i64(h)));
+            Expr inRows = bin(BinOp.AND, bin(BinOp.GE, iy, i64(0)), bin(BinOp.LT, iy, i64(h)));
             Expr dst = mul(q, i64(iw));
             Expr from = add(src, add(mul(div(q, i64(ih)), i64(h * wd)), mul(iy, i64(wd))));
             Stmt copy = loop(cx, i64(wd), j -> new Stmt.Store(pad, add(add(dst, i64(win.pl())), j), load(in, add(from, j))));
             cx.emit(new Stmt.Loop(qv, i64(c * ih), 1, false, List.of(
-                    new Stmt.If(inside, List.of(fill(pad, dst, i64(0), i64(win.pl()), cx), copy,
+                    new Stmt.If(inRows, List.of(fill(pad, dst, i64(0), i64(win.pl()), cx), copy,
                             fill(pad, dst, i64(win.pl() + wd), i64(win.pr()), cx))),
-                    new Stmt.If(un(UnOp.NOT, inside), List.of(fill(pad, dst, i64(0), i64(iw), cx))))));
+                    new Stmt.If(un(UnOp.NOT, inRows), List.of(fill(pad, dst, i64(0), i64(iw), cx))))));
         });
         // Output channels [first, first + part) of image img (the padded image already in place).
         java.util.function.BiFunction<Expr, Expr, List<Stmt>> channels = (img, first) -> cx.collect(() -> {
             Expr outBase = add(mul(img, i64(o * oh * ow)), mul(first, i64(oh * ow)));
-            Stmt.Arg x = padded ? new Stmt.PtrArg(pad, i64(0)) : new Stmt.PtrArg(in, mul(img, i64(c * h * wd)));
-            cx.emit(new Stmt.Call(Microkernels.SCONV_DIRECT, List.of(
-                    new Stmt.ScalarArg(i64(part)), new Stmt.ScalarArg(i64(c)), new Stmt.ScalarArg(i64(ih)), new Stmt.ScalarArg(i64(iw)),
-                    new Stmt.ScalarArg(i64(kh)), new Stmt.ScalarArg(i64(kw)), new Stmt.ScalarArg(i64(win.dh())), new Stmt.ScalarArg(i64(win.dw())),
-                    x, new Stmt.PtrArg(weight, mul(first, i64(c * taps))), new Stmt.PtrArg(out, outBase), new Stmt.ScalarArg(c(DType.I32, flags)),
-                    bias == null ? new Stmt.NullArg() : new Stmt.PtrArg(bias, first))));
+            Stmt.Arg x = copied ? new Stmt.PtrArg(pad, i64(0)) : new Stmt.PtrArg(in, mul(img, i64(c * h * wd)));
+            List<Stmt.Arg> args = new java.util.ArrayList<>();
+            for (long v : new long[] {part, c, ih, iw, kh, kw, sh, sw, win.dh(), win.dw()}) args.add(new Stmt.ScalarArg(i64(v)));
+            args.addAll(List.of(x, new Stmt.PtrArg(weight, mul(first, i64(c * taps))), new Stmt.PtrArg(out, outBase),
+                    new Stmt.ScalarArg(c(DType.I32, flags)), bias == null ? new Stmt.NullArg() : new Stmt.PtrArg(bias, first)));
+            cx.emit(new Stmt.Call(Microkernels.SCONV_DIRECT, args));
             activateInPlace(cx, out, outBase, part * oh * ow, act);
         });
         if (part == o) {
             cx.loop(batch, true, img -> {
                 List<Stmt> body = new java.util.ArrayList<>();
-                if (padded) body.addAll(padImage.apply(img));
+                if (copied) body.addAll(padImage.apply(img));
                 body.addAll(channels.apply(img, i64(0)));
                 return body;
             });
             return;
         }
-        if (padded) padImage.apply(i64(0)).forEach(cx::emit);
+        if (copied) padImage.apply(i64(0)).forEach(cx::emit);
         cx.loop(o / part, true, blk -> channels.apply(i64(0), mul(blk, i64(part))));
     }
 

@@ -384,12 +384,12 @@ public final class KernelCodegen {
 
     /** A {@code sconv_direct} call: the shared convolution specialized on the call's constant shape. */
     private void directConv(Stmt.Call c) {
-        long[] v = new long[12];
-        for (int i : new int[] {0, 1, 2, 3, 4, 5, 6, 7, 11})
+        long[] v = new long[14];
+        for (int i : new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13})
             v[i] = (long) ((Expr.Const) ((Stmt.ScalarArg) c.args().get(i)).value()).value();
-        var cfg = new DirectConvGenerator.Config(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], (int) v[11], mb.target().f32Lanes());
+        var cfg = new DirectConvGenerator.Config(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], (int) v[13], mb.target().f32Lanes());
         LLVMValueRef[] args = new LLVMValueRef[4];
-        int[] from = {8, 9, 10, 12};
+        int[] from = {10, 11, 12, 14};
         for (int i = 0; i < 4; i++) {
             args[i] = switch (c.args().get(from[i])) {
                 case Stmt.PtrArg p -> element(p.buffer(), p.offset());

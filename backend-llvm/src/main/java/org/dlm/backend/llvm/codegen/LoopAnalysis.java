@@ -174,13 +174,14 @@ final class LoopAnalysis {
     /** 2mnk of a GEMM call with constant sizes, else a medium guess. */
     static double gemmFlops(Stmt.Call c) {
         if (c.kernel().equals(org.dlm.ir.kernel.Microkernels.SCONV_DIRECT)) {
-            long[] v = new long[8];
-            for (int i = 0; i < 8; i++) {
+            long[] v = new long[10];
+            for (int i = 0; i < 10; i++) {
                 if (c.args().get(i) instanceof Stmt.ScalarArg s && s.value() instanceof Expr.Const k) v[i] = (long) k.value();
                 else return 1 << 20;
             }
-            long oh = v[2] - (v[4] - 1) * v[6];   // o, c, ih, iw, kh, kw, dh, dw
-            return 2.0 * v[0] * v[1] * v[4] * v[5] * oh * v[3];
+            // o, c, ih, iw, kh, kw, sh, sw, dh, dw; the kernel computes (oh - 1)·pw + ow grid positions
+            long oh = (v[2] - (v[4] - 1) * v[8] - 1) / v[6] + 1, pw = (v[3] + v[7] - 1) / v[7];
+            return 2.0 * v[0] * v[1] * v[4] * v[5] * oh * pw;
         }
         long[] mnk = new long[3];
         for (int i = 0; i < 3; i++) {

@@ -38,6 +38,17 @@ class DirectConvCodegenTest {
     }
 
     @Test
+    void strides() {
+        Node x = input("x", DType.F32, 2, 3, 17, 14);
+        check(35, List.of(
+                Node.of("relu", conv(Attrs.of("stride", List.of(2L, 2L), "padding", List.of(1L, 1L, 1L, 1L)), x, param("w1", 10, 3, 3, 3), param("b1", 10))),
+                conv(Attrs.of("stride", List.of(2L, 2L)), x, param("w2", 4, 3, 1, 1)),
+                conv(Attrs.of("stride", List.of(3L, 1L), "padding", List.of(0L, 2L, 1L, 0L)), x, param("w3", 9, 3, 2, 3)),
+                conv(Attrs.of("stride", List.of(1L, 2L), "dilation", List.of(2L, 2L), "padding", List.of(2L, 2L, 2L, 2L)), x, param("w4", 5, 3, 3, 3)),
+                conv(Attrs.of("stride", List.of(2L, 3L), "padding", List.of(3L, 3L, 3L, 3L)), x, param("w5", 17, 3, 7, 7), param("b5", 17))), TOL);
+    }
+
+    @Test
     void largeMapsAndFusedActivations() {
         Node x = input("x", DType.F32, 2, 3, 33, 34);
         check(32, List.of(
