@@ -9,7 +9,7 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
  * The direct ("implicit GEMM") convolution of one padded image, specialized on its shape:
- * {@code void(ptr X, ptr W, ptr Y, ptr bias)} computes Kernel IR's {@code sconv_direct}
+ * {@code void(ptr X, ptr W, ptr Y, ptr bias, i32 flags)} computes Kernel IR's {@code sconv_direct}
  * (see {@code org.dlm.ir.kernel.Microkernels}) without an im2col matrix.
  *
  * <p>The input comes in phase planes (space to depth): channel ci, row phase ry &lt; sh and column
@@ -22,14 +22,14 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * loads {@code nv} input vectors, broadcasts {@code mr} weights (read from OIHW in place: the
  * tile's weight rows, {@code mr·c·kh·kw} floats, stay in L1 while the pixel tiles stream) and
  * issues {@code mr·nv} FMAs. The channel loop runs in the generated code with the taps unrolled in
- * its body. Bias and ReLU are applied, then each vector's real outputs (grid columns
+ * its body. Bias and ReLU (run-time flags) are applied, then each vector's real outputs (grid columns
  * {@code ox < ow}; the others are windows wrapping into the next row) are compressed to
  * consecutive lanes and stored into NCHW. The last tile is narrower, its last vector masked, so
  * no load leaves the image.
  */
 public final class DirectConvGenerator {
-    /** The shape one function is specialized on; {@code flags} as in {@link GemmFlags} (bias rows, ReLU). */
-    public record Config(long o, long c, long ih, long iw, long kh, long kw, long sh, long sw, long dh, long dw, int flags, int lanes) {
+    /** The shape one function is specialized on (bias and ReLU are run-time flags: fewer distinct kernels). */
+    public record Config(long o, long c, long ih, long iw, long kh, long kw, long sh, long sw, long dh, long dw, int lanes) {
         public long oh() { return (ih - (kh - 1) * dh - 1) / sh + 1; }
         public long ow() { return (iw - (kw - 1) * dw - 1) / sw + 1; }
         /** Rows and columns of a phase plane. */
@@ -55,7 +55,7 @@ public final class DirectConvGenerator {
     /** Emits the convolution as an exported function {@code name} in {@code mb}. */
     public static LLVMValueRef emit(ModuleBuilder mb, Config cfg, String name) {
         LLVMTypeRef ptr = mb.ptr(), f32 = mb.f32();
-        LLVMValueRef fn = mb.function(name, mb.voidType(), ptr, ptr, ptr, ptr);
+        LLVMValueRef fn = mb.function(name, mb.voidType(), ptr, ptr, ptr, ptr, mb.i32());
         mb.addEnum(fn, 3, "noalias");
         int lanes = cfg.lanes();
         LLVMTypeRef vec = mb.vector(f32, lanes);
@@ -63,7 +63,9 @@ public final class DirectConvGenerator {
         long positions = cfg.positions(), tile = (long) cfg.nv() * lanes;
         long fullTiles = positions / tile, rest = positions - fullTiles * tile;
         try (FunctionBuilder b = mb.body(fn)) {
-            LLVMValueRef x = b.param(0), w = b.param(1), y = b.param(2), bias = b.param(3);
+            LLVMValueRef x = b.param(0), w = b.param(1), y = b.param(2), bias = b.param(3), flags = b.param(4);
+            LLVMValueRef hasBias = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.BIAS_ROWS)), b.i32(0));
+            LLVMValueRef relu = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.RELU)), b.i32(0));
             // One channel block of `rows` output channels starting at channel oc0.
             java.util.function.BiConsumer<LLVMValueRef, Integer> block = (oc0, rows) -> {
                 LLVMValueRef wBlock = b.gep(f32, w, b.mul(oc0, b.i64(k)));
@@ -71,10 +73,10 @@ public final class DirectConvGenerator {
                 LLVMValueRef biasBlock = b.gep(f32, bias, oc0);
                 if (fullTiles > 0)
                     b.forRange(b.i64(0), b.i64(fullTiles * tile), b.i64(tile), p0 ->
-                            tile(b, cfg, vec, rows, cfg.nv(), lanes, x, wBlock, yBlock, biasBlock, p0, k, plane));
+                            tile(b, cfg, vec, rows, cfg.nv(), lanes, x, wBlock, yBlock, biasBlock, hasBias, relu, p0, k, plane));
                 if (rest > 0) {
                     int nv = (int) ((rest + lanes - 1) / lanes);
-                    tile(b, cfg, vec, rows, nv, (int) (rest - (long) (nv - 1) * lanes), x, wBlock, yBlock, biasBlock,
+                    tile(b, cfg, vec, rows, nv, (int) (rest - (long) (nv - 1) * lanes), x, wBlock, yBlock, biasBlock, hasBias, relu,
                             b.i64(fullTiles * tile), k, plane);
                 }
             };
@@ -93,7 +95,8 @@ public final class DirectConvGenerator {
      * last vector has {@code lastLanes} valid lanes (masked loads and stores when fewer than all).
      */
     private static void tile(FunctionBuilder b, Config cfg, LLVMTypeRef vec, int rows, int nv, int lastLanes, LLVMValueRef x,
-                             LLVMValueRef w, LLVMValueRef y, LLVMValueRef bias, LLVMValueRef p0, long k, long plane) {
+                             LLVMValueRef w, LLVMValueRef y, LLVMValueRef bias, LLVMValueRef hasBias, LLVMValueRef relu,
+                             LLVMValueRef p0, long k, long plane) {
         LLVMTypeRef f32 = b.module().f32();
         int lanes = cfg.lanes();
         long taps = cfg.kh() * cfg.kw();
@@ -120,7 +123,8 @@ public final class DirectConvGenerator {
                 }
             return next;
         });
-        boolean hasBias = (cfg.flags() & GemmFlags.BIAS_ROWS) != 0, relu = (cfg.flags() & GemmFlags.RELU) != 0;
+        // A masked load, so that no bias pointer is touched when there is no bias.
+        LLVMValueRef firstLaneIfBias = b.and(b.laneMask(lanes, b.i64(0), b.i64(1)), b.splat(hasBias, lanes));
         LLVMValueRef zero = b.zero(vec);
         // Grid position q = oy·pw + ox holds output (oy, ox) when ox < ow; a vector's real outputs
         // are consecutive in NCHW, so one compressing store per vector drops the wrapped lanes.
@@ -140,12 +144,12 @@ public final class DirectConvGenerator {
             dst[v] = b.add(b.mul(b.sdiv(q, b.i64(iw)), b.i64(ow)), b.smin(s, b.i64(ow)));
         }
         for (int i = 0; i < rows; i++) {
-            LLVMValueRef bi = hasBias ? b.splat(b.load(f32, b.gep(f32, bias, b.i64(i)), 4), lanes) : null;
+            LLVMValueRef bi = b.broadcastLane0(b.maskedLoad(vec, b.gep(f32, bias, b.i64(i)), firstLaneIfBias, 4));
             LLVMValueRef yRow = b.gep(f32, y, b.i64(i * ohw));
             for (int v = 0; v < nv; v++) {
                 LLVMValueRef r = acc.get(i * nv + v);
-                if (bi != null) r = b.fadd(r, bi);
-                if (relu) r = b.maxnum(vec, r, zero);
+                r = b.fadd(r, bi);
+                r = b.select(relu, b.maxnum(vec, r, zero), r);
                 // AVX-512: compress in a register and store a prefix of lanes (a compressing
                 // store to memory is microcoded on Intel); elsewhere LLVM's generic form.
                 if (lanes == 16) b.maskedStore(b.compress(r, mask[v]), b.gep(f32, yRow, dst[v]), prefix[v], 4);

@@ -387,8 +387,9 @@ public final class KernelCodegen {
         long[] v = new long[14];
         for (int i : new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13})
             v[i] = (long) ((Expr.Const) ((Stmt.ScalarArg) c.args().get(i)).value()).value();
-        var cfg = new DirectConvGenerator.Config(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], (int) v[13], mb.target().f32Lanes());
-        LLVMValueRef[] args = new LLVMValueRef[4];
+        var cfg = new DirectConvGenerator.Config(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], mb.target().f32Lanes());
+        LLVMValueRef[] args = new LLVMValueRef[5];
+        args[4] = i32(v[13]);
         int[] from = {10, 11, 12, 14};
         for (int i = 0; i < 4; i++) {
             args[i] = switch (c.args().get(from[i])) {
@@ -397,7 +398,7 @@ public final class KernelCodegen {
                 case Stmt.ScalarArg s -> throw new IllegalStateException("sconv_direct argument " + from[i] + " must be a pointer");
             };
         }
-        LLVMTypeRef[] p = {ptr(), ptr(), ptr(), ptr()};
+        LLVMTypeRef[] p = {ptr(), ptr(), ptr(), ptr(), i32()};
         LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
         LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.directConv(cfg, mb.target())), ptr());
         LLVMBuildCall2(b, type, target, array(args), args.length, "");
