@@ -60,6 +60,27 @@ class KernelIrTest {
     }
 
     @Test
+    void directConvolutionCallsTakeConstantShapes() {
+        // sconv_direct(o, c, ih, iw, kh, kw, sh, sw, dh, dw, X, W, Y, flags, bias): 1 channel, 3x2 image, 1x1 kernel
+        Buffer w = new Buffer("w", Buffer.Kind.PARAM, DType.F32, 1, 0, 0);
+        java.util.function.Function<Expr, KernelModule> conv = width -> {
+            List<Stmt.Arg> args = new java.util.ArrayList<>();
+            for (Expr v : List.of(Expr.i64(1), Expr.i64(1), Expr.i64(3), width, Expr.i64(1), Expr.i64(1), Expr.i64(1), Expr.i64(1), Expr.i64(1), Expr.i64(1)))
+                args.add(new Stmt.ScalarArg(v));
+            args.addAll(List.of(new Stmt.PtrArg(X, Expr.i64(0)), new Stmt.PtrArg(w, Expr.i64(0)), new Stmt.PtrArg(Y, Expr.i64(0)),
+                    new Stmt.ScalarArg(Expr.c(DType.I32, Microkernels.RELU)), new Stmt.NullArg()));
+            return new KernelModule("c", List.of(X, Y, w), List.of(new Stmt.Call(Microkernels.SCONV_DIRECT, args)), 0, 4);
+        };
+        KernelModule ok = conv.apply(Expr.i64(2));
+        assertEquals(List.of(), KernelVerifier.check(ok));
+        assertEquals(ok, KernelParser.parse(KernelPrinter.print(ok)));
+        KernelModule loopWidth = new KernelModule("c", ok.buffers(), List.of(new Stmt.Loop("i", Expr.i64(2), 1, false,
+                conv.apply(Expr.add(new Expr.Var("i", DType.I64), Expr.i64(1))).body())), 0, 4);
+        assertEquals(List.of("sconv_direct argument 3 must be a constant"), KernelVerifier.check(loopWidth));
+        assertEquals(12, Microkernels.outputArg(Microkernels.SCONV_DIRECT));
+    }
+
+    @Test
     void textParsesBackToAnEqualModule() {
         assertEquals(relu(6, Y), KernelParser.parse(KernelPrinter.print(relu(6, Y))));
         var i = new Expr.Var("i", DType.I64);

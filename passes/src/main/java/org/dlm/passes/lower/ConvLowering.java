@@ -11,9 +11,11 @@ import org.dlm.ir.kernel.Microkernels;
 import org.dlm.ir.kernel.Stmt;
 
 /**
- * conv2d as im2col copy loops plus a GEMM call per image (pointwise convolutions call the GEMM on
- * the image directly; grouped ones are direct accumulator loops), and the 2-D pools as window
- * loops. Padding reads a clamped index and selects the pad value, so no load leaves its buffer.
+ * conv2d as a padded copy plus a direct convolution microkernel call ({@code sconv_direct}) per
+ * image, strided pointwise ones as im2col copy loops plus a GEMM call per image (pointwise
+ * convolutions call the GEMM on the image directly; grouped ones are direct loops), and the 2-D
+ * pools as window loops. Padding reads a clamped index and selects the pad value, so no load
+ * leaves its buffer.
  */
 final class ConvLowering {
     private ConvLowering() {}
