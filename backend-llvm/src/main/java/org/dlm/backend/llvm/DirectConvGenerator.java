@@ -104,13 +104,26 @@ public final class DirectConvGenerator {
         LLVMValueRef xTile = b.gep(f32, x, p0);
         List<LLVMValueRef> init = new ArrayList<>();
         for (int i = 0; i < rows * nv; i++) init.add(b.zero(vec));
-        List<LLVMValueRef> acc = b.forRange(b.i64(0), b.i64(cfg.c()), b.i64(1), init, (ci, carried) -> {
-            LLVMValueRef xc = b.gep(f32, xTile, b.mul(ci, b.i64(plane)));
-            LLVMValueRef wc = b.gep(f32, w, b.mul(ci, b.i64(taps)));
+        // The run-time loop: over input channels with every tap unrolled, or for a single input
+        // channel over kernel rows (else the loop would vanish and LLVM would hoist all rows·taps
+        // weight broadcasts out of the pixel loop, spilling them: LeNet's first layer ran 2× slower).
+        boolean byRows = cfg.c() == 1 && cfg.kh() > 1;
+        long pp = cfg.ph() * cfg.pw();
+        List<LLVMValueRef> acc = b.forRange(b.i64(0), b.i64(byRows ? cfg.kh() : cfg.c()), b.i64(1), init, (it, carried) -> {
+            LLVMValueRef xc, wc;
+            if (byRows) {   // tap offset = row part (phase row, plane row) + column part
+                LLVMValueRef dy = b.mul(it, b.i64(cfg.dh()));
+                LLVMValueRef rowPart = b.add(b.mul(b.srem(dy, b.i64(cfg.sh())), b.i64(cfg.sw() * pp)), b.mul(b.sdiv(dy, b.i64(cfg.sh())), b.i64(cfg.pw())));
+                xc = b.gep(f32, xTile, rowPart);
+                wc = b.gep(f32, w, b.mul(it, b.i64(cfg.kw())));
+            } else {
+                xc = b.gep(f32, xTile, b.mul(it, b.i64(plane)));
+                wc = b.gep(f32, w, b.mul(it, b.i64(taps)));
+            }
             List<LLVMValueRef> next = new ArrayList<>(carried);
-            for (long ky = 0; ky < cfg.kh(); ky++)
+            for (long ky = 0; ky < (byRows ? 1 : cfg.kh()); ky++)
                 for (long kx = 0; kx < cfg.kw(); kx++) {
-                    long off = cfg.tapOffset(ky, kx), t = ky * cfg.kw() + kx;
+                    long off = byRows ? cfg.tapOffset(0, kx) : cfg.tapOffset(ky, kx), t = ky * cfg.kw() + kx;
                     LLVMValueRef[] xv = new LLVMValueRef[nv];
                     for (int v = 0; v < nv; v++) {
                         LLVMValueRef at = b.gep(f32, xc, b.i64(off + (long) v * lanes));

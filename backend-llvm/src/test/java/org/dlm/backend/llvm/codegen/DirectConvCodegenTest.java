@@ -49,6 +49,16 @@ class DirectConvCodegenTest {
     }
 
     @Test
+    void singleInputChannel() {
+        // one input channel: the kernel's run-time loop goes over kernel rows instead of channels
+        Node x = input("x", DType.F32, 3, 1, 28, 23);
+        check(36, List.of(
+                Node.of("relu", conv(pad(2, 2, 2, 2), x, param("w1", 6, 1, 5, 5), param("b1", 6))),
+                conv(Attrs.of("stride", List.of(2L, 2L), "dilation", List.of(3L, 1L), "padding", List.of(1L, 0L, 2L, 1L)), x, param("w2", 11, 1, 3, 4)),
+                conv(Attrs.of("stride", List.of(3L, 1L)), x, param("w3", 2, 1, 4, 1), param("b3", 2))), TOL);
+    }
+
+    @Test
     void largeMapsAndFusedActivations() {
         Node x = input("x", DType.F32, 2, 3, 33, 34);
         check(32, List.of(
