@@ -126,19 +126,25 @@ final class ConvLowering {
     /** {@code act(x)} for an activation fused into a convolution (relu, relu6, clip), or x when null. */
     static Expr activate(Node act, Expr x) {
         if (act == null) return x;
+        // Compare-and-select rather than max/min: those are NaN-propagating llvm.maximum/minimum,
+        // several instructions each on x86; "x < lo ? lo : x" keeps a NaN as well and is one vmaxps.
         return switch (act.opName()) {
-            case "relu" -> max(x, f32(0));
-            case "relu6" -> min(max(x, f32(0)), f32(6));
+            case "relu" -> atLeast(x, 0);
+            case "relu6" -> atMost(atLeast(x, 0), 6);
             case "clip" -> {
                 double lo = act.attrs().getDouble("min", Double.NEGATIVE_INFINITY), hi = act.attrs().getDouble("max", Double.POSITIVE_INFINITY);
                 Expr y = x;
-                if (lo != Double.NEGATIVE_INFINITY) y = max(y, f32(lo));
-                if (hi != Double.POSITIVE_INFINITY) y = min(y, f32(hi));
+                if (lo != Double.NEGATIVE_INFINITY) y = atLeast(y, lo);
+                if (hi != Double.POSITIVE_INFINITY) y = atMost(y, hi);
                 yield y;
             }
             default -> throw new IllegalStateException("not a fusable activation: " + act.opName());
         };
     }
+
+    private static Expr atLeast(Expr x, double lo) { return select(bin(BinOp.LT, x, f32(lo)), f32(lo), x); }
+
+    private static Expr atMost(Expr x, double hi) { return select(bin(BinOp.GT, x, f32(hi)), f32(hi), x); }
 
     /** Applies {@code act} to {@code count} elements of {@code buf} from {@code offset}, right after they were computed. */
     private static void activateInPlace(Lowerer cx, Buffer buf, Expr offset, long count, Node act) {
@@ -199,19 +205,59 @@ final class ConvLowering {
                     }
                 return acc;
             };
+            if (flatPlane(h, wd, oh, ow, win)) {
+                // Stride 1 and "same" width: input and output rows have one pitch, so tap t of output
+                // element r (= oy·ow + ox) reads input element r + off(t). The plane is one flat loop
+                // (a 4×4 or 8×8 map is too narrow to vectorize by rows) and a tap whose row or column
+                // falls into the padding is skipped by a condition on r: the vectorizer turns these
+                // into masked loads, so no load leaves the plane and no border code is needed.
+                range(cx, 0, oh * ow, r -> cx.collect(() -> {
+                    Expr ox = rem(r, i64(ow));
+                    var acc = cx.local("acc", DType.F32, b == null ? f32(0) : b);
+                    for (int ky = 0; ky < kh; ky++)
+                        for (int kx = 0; kx < kw; kx++) {
+                            long dy = ky * win.dh() - win.pt(), dx = kx * win.dw() - win.pl();
+                            Expr ok = null;
+                            if (dy < 0) ok = and(ok, bin(BinOp.GE, r, i64(-dy * ow)));
+                            if (dy > 0) ok = and(ok, bin(BinOp.LT, r, i64((h - dy) * ow)));
+                            if (dx < 0) ok = and(ok, bin(BinOp.GE, ox, i64(-dx)));
+                            if (dx > 0) ok = and(ok, bin(BinOp.LT, ox, i64(wd - dx)));
+                            Stmt add = new Stmt.Assign(acc.name(), add(acc, mul(load(in, add(add(inBase, r), i64(dy * wd + dx))), wv[(int) (ky * kw + kx)])));
+                            cx.emit(ok == null ? add : new Stmt.If(ok, List.of(add)));
+                        }
+                    cx.emit(new Stmt.Store(out, add(outBase, r), activate(act, acc)));
+                }));
+                return;
+            }
             java.util.function.Function<Expr, Expr> rowOut = oy -> add(outBase, mul(oy, i64(ow)));
             // Border rows above and below the interior share one loop: one copy of the bounds-tested code.
             long top = ys[0], below = oh - ys[1];
             range(cx, 0, top + below, r -> {
                 Expr oy = top == 0 ? add(r, i64(ys[1])) : below == 0 ? r : select(bin(BinOp.LT, r, i64(top)), r, add(r, i64(ys[1] - top)));
-                return cx.collect(() -> range(cx, 0, ow, ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox))))));
+                return cx.collect(() -> range(cx, 0, ow, ox -> cx.collect(() -> edgeStore(cx, out, add(rowOut.apply(oy), ox), act, edge.apply(oy, ox)))));
             });
             range(cx, ys[0], ys[1], oy -> cx.collect(() -> {
-                range(cx, 0, xr[0], ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox)))));
-                range(cx, xr[0], xr[1], ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, fast.apply(oy, ox)))));
-                range(cx, xr[1], ow, ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox)))));
+                range(cx, 0, xr[0], ox -> cx.collect(() -> edgeStore(cx, out, add(rowOut.apply(oy), ox), act, edge.apply(oy, ox))));
+                range(cx, xr[0], xr[1], ox -> cx.collect(() -> edgeStore(cx, out, add(rowOut.apply(oy), ox), act, fast.apply(oy, ox))));
+                range(cx, xr[1], ow, ox -> cx.collect(() -> edgeStore(cx, out, add(rowOut.apply(oy), ox), act, edge.apply(oy, ox))));
             }));
         }));
+    }
+
+    /**
+     * Whether a depthwise plane can be computed as one flat run of output elements: stride 1 and
+     * an output row as wide as the input row (so both have one pitch).
+     */
+    static boolean flatPlane(long h, long wd, long oh, long ow, Window win) {
+        return win.sh() == 1 && win.sw() == 1 && ow == wd;
+    }
+
+    private static Expr and(Expr a, Expr b) { return a == null ? b : bin(BinOp.AND, a, b); }
+
+    /** {@code out[at] = act(value)}, the value bound to a local first when the activation reads it twice. */
+    private static void edgeStore(Lowerer cx, Buffer out, Expr at, Node act, Expr value) {
+        Expr v = act == null ? value : cx.local("acc", DType.F32, value);
+        cx.emit(new Stmt.Store(out, at, activate(act, v)));
     }
 
     /** {@code for v in [from, to): body(v)}, nothing when empty, inlined when one iteration. */
