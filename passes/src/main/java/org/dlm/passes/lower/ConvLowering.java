@@ -268,10 +268,11 @@ final class ConvLowering {
 
     /**
      * Output width from which a strided depthwise plane is split into phase planes. Measured on
-     * MobileNet's stride-2 layers (batch 2): 32→16 maps 0.7-0.75× the time of the border/interior
-     * loops, 16→8 the same, 8→4 slower (the split's short rows cost more than they save).
+     * MobileNet's stride-2 layers (perf samples of each layer, batch 1): 16→8 maps take about half
+     * the time of the border/interior loops, 8→4 maps 1.3× more (the split's 4-float rows and a
+     * 16-element plane cost more than they save), so those keep the border/interior loops.
      */
-    static final long PHASE_MIN_WIDTH = 16;
+    static final long PHASE_MIN_WIDTH = 8;
 
     /**
      * A strided depthwise plane whose output row is as wide as the input's column phase
