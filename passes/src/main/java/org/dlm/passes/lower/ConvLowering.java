@@ -218,19 +218,25 @@ final class ConvLowering {
     /** {@code act(x)} for an activation fused into a convolution (relu, relu6, clip), or x when null. */
     static Expr activate(Node act, Expr x) {
         if (act == null) return x;
+        // Compare-and-select rather than max/min: those are NaN-propagating llvm.maximum/minimum,
+        // several instructions each on x86; "x < lo ? lo : x" keeps a NaN as well and is one vmaxps.
         return switch (act.opName()) {
-            case "relu" -> max(x, f32(0));
-            case "relu6" -> min(max(x, f32(0)), f32(6));
+            case "relu" -> atLeast(x, 0);
+            case "relu6" -> atMost(atLeast(x, 0), 6);
             case "clip" -> {
                 double lo = act.attrs().getDouble("min", Double.NEGATIVE_INFINITY), hi = act.attrs().getDouble("max", Double.POSITIVE_INFINITY);
                 Expr y = x;
-                if (lo != Double.NEGATIVE_INFINITY) y = max(y, f32(lo));
-                if (hi != Double.POSITIVE_INFINITY) y = min(y, f32(hi));
+                if (lo != Double.NEGATIVE_INFINITY) y = atLeast(y, lo);
+                if (hi != Double.POSITIVE_INFINITY) y = atMost(y, hi);
                 yield y;
             }
             default -> throw new IllegalStateException("not a fusable activation: " + act.opName());
         };
     }
+
+    private static Expr atLeast(Expr x, double lo) { return select(bin(BinOp.LT, x, f32(lo)), f32(lo), x); }
+
+    private static Expr atMost(Expr x, double hi) { return select(bin(BinOp.GT, x, f32(hi)), f32(hi), x); }
 
     /** Applies {@code act} to {@code count} elements of {@code buf} from {@code offset}, right after they were computed. */
     private static void activateInPlace(Lowerer cx, Buffer buf, Expr offset, long count, Node act) {
@@ -261,8 +267,11 @@ final class ConvLowering {
         long c = xs[1], h = xs[2], wd = xs[3], o = ws[0], kh = ws[2], kw = ws[3], oh = os[2], ow = os[3];
         long mult = o / c, taps = kh * kw;
         long[] ys = interior(oh, h, kh, win.sh(), win.pt(), win.dh()), xr = interior(ow, wd, kw, win.sw(), win.pl(), win.dw());
-        cx.flatLoop(new long[] {xs[0] * o}, true, p -> cx.collect(() -> {
-            Expr plane = p.flat();
+        long planes = xs[0] * o, hp = Math.ceilDiv(h, win.sh()), wp = Math.ceilDiv(wd, win.sw());
+        boolean phases = (win.sh() > 1 || win.sw() > 1) && wp == ow && ow >= PHASE_MIN_WIDTH;
+        Expr[] scratch = new Expr[1];   // the phase planes of the block running this plane
+        Buffer split = phases ? cx.temp("dw_phases", DType.F32, PHASE_BLOCKS * win.sh() * win.sw() * hp * wp) : null;
+        java.util.function.Consumer<Expr> perPlane = plane -> {
             Expr oc = xs[0] == 1 ? plane : rem(plane, i64(o));
             Expr inBase = mul(div(plane, i64(mult)), i64(h * wd)), outBase = mul(plane, i64(oh * ow));
             Expr[] wv = new Expr[(int) taps];
@@ -291,19 +300,130 @@ final class ConvLowering {
                     }
                 return acc;
             };
+            if (phases) {
+                stridedPlane(cx, in, inBase, split, scratch[0], out, outBase, h, wd, oh, ow, hp, wp, kh, kw, win, wv, b, act);
+                return;
+            }
+            if (flatPlane(h, wd, oh, ow, win)) {
+                // Stride 1 and "same" width: input and output rows have one pitch, so tap t of output
+                // element r (= oy·ow + ox) reads input element r + off(t). The plane is one flat loop
+                // (a 4×4 or 8×8 map is too narrow to vectorize by rows) and a tap whose row or column
+                // falls into the padding is skipped by a condition on r: the vectorizer turns these
+                // into masked loads, so no load leaves the plane and no border code is needed.
+                range(cx, 0, oh * ow, r -> cx.collect(() -> {
+                    Expr ox = rem(r, i64(ow));
+                    var acc = cx.local("acc", DType.F32, b == null ? f32(0) : b);
+                    for (int ky = 0; ky < kh; ky++)
+                        for (int kx = 0; kx < kw; kx++) {
+                            long dy = ky * win.dh() - win.pt(), dx = kx * win.dw() - win.pl();
+                            Expr ok = null;
+                            if (dy < 0) ok = and(ok, bin(BinOp.GE, r, i64(-dy * ow)));
+                            if (dy > 0) ok = and(ok, bin(BinOp.LT, r, i64((h - dy) * ow)));
+                            if (dx < 0) ok = and(ok, bin(BinOp.GE, ox, i64(-dx)));
+                            if (dx > 0) ok = and(ok, bin(BinOp.LT, ox, i64(wd - dx)));
+                            Stmt add = new Stmt.Assign(acc.name(), add(acc, mul(load(in, add(add(inBase, r), i64(dy * wd + dx))), wv[(int) (ky * kw + kx)])));
+                            cx.emit(ok == null ? add : new Stmt.If(ok, List.of(add)));
+                        }
+                    cx.emit(new Stmt.Store(out, add(outBase, r), activate(act, acc)));
+                }));
+                return;
+            }
             java.util.function.Function<Expr, Expr> rowOut = oy -> add(outBase, mul(oy, i64(ow)));
             // Border rows above and below the interior share one loop: one copy of the bounds-tested code.
             long top = ys[0], below = oh - ys[1];
             range(cx, 0, top + below, r -> {
                 Expr oy = top == 0 ? add(r, i64(ys[1])) : below == 0 ? r : select(bin(BinOp.LT, r, i64(top)), r, add(r, i64(ys[1] - top)));
-                return cx.collect(() -> range(cx, 0, ow, ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox))))));
+                return cx.collect(() -> range(cx, 0, ow, ox -> cx.collect(() -> edgeStore(cx, out, add(rowOut.apply(oy), ox), act, edge.apply(oy, ox)))));
             });
             range(cx, ys[0], ys[1], oy -> cx.collect(() -> {
-                range(cx, 0, xr[0], ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox)))));
-                range(cx, xr[0], xr[1], ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, fast.apply(oy, ox)))));
-                range(cx, xr[1], ow, ox -> List.of(new Stmt.Store(out, add(rowOut.apply(oy), ox), activate(act, edge.apply(oy, ox)))));
+                range(cx, 0, xr[0], ox -> cx.collect(() -> edgeStore(cx, out, add(rowOut.apply(oy), ox), act, edge.apply(oy, ox))));
+                range(cx, xr[0], xr[1], ox -> cx.collect(() -> edgeStore(cx, out, add(rowOut.apply(oy), ox), act, fast.apply(oy, ox))));
+                range(cx, xr[1], ow, ox -> cx.collect(() -> edgeStore(cx, out, add(rowOut.apply(oy), ox), act, edge.apply(oy, ox))));
             }));
+        };
+        if (!phases) {
+            cx.flatLoop(new long[] {planes}, true, p -> cx.collect(() -> perPlane.accept(p.flat())));
+            return;
+        }
+        // Each parallel block runs its planes one after the other through its own phase planes.
+        long blocks = PHASE_BLOCKS;
+        while (planes % blocks != 0) blocks--;
+        long per = planes / blocks;
+        cx.loop(blocks, true, blk -> cx.collect(() -> {
+            scratch[0] = mul(blk, i64(win.sh() * win.sw() * hp * wp));
+            cx.loop(per, q -> cx.collect(() -> perPlane.accept(add(mul(blk, i64(per)), q))));
         }));
+    }
+
+    /** Parallel blocks of a strided depthwise convolution, each with its own phase planes. */
+    static final long PHASE_BLOCKS = 32;
+
+    /**
+     * Output width from which a strided depthwise plane is split into phase planes. Measured on
+     * MobileNet's stride-2 layers (perf samples of each layer, batch 1): 16→8 maps take about half
+     * the time of the border/interior loops, 8→4 maps 1.3× more (the split's 4-float rows and a
+     * 16-element plane cost more than they save), so those keep the border/interior loops.
+     */
+    static final long PHASE_MIN_WIDTH = 8;
+
+    /**
+     * A strided depthwise plane whose output row is as wide as the input's column phase
+     * ({@code ceil(w/sw) == ow}). The input plane is first split into its {@code sh·sw} phase planes
+     * ({@code phase(py, px)[i, j] = x[i·sh + py, j·sw + px]}); in them every tap of output element
+     * {@code r = oy·ow + ox} reads element {@code r + const} of one phase plane, so the plane is one
+     * flat loop with contiguous loads (a stride-2 load does not vectorize), taps in the padding
+     * skipped by conditions on {@code r} (masked loads), as in the stride-1 flat loop.
+     */
+    private static void stridedPlane(Lowerer cx, Buffer in, Expr inBase, Buffer split, Expr splitBase, Buffer out, Expr outBase,
+                                     long h, long wd, long oh, long ow, long hp, long wp, long kh, long kw, Window win,
+                                     Expr[] wv, Expr b, Node act) {
+        long sh = win.sh(), sw = win.sw(), full = wd / sw;
+        cx.loop(h, iy -> cx.collect(() -> {
+            Expr row = add(splitBase, add(mul(rem(iy, i64(sh)), i64(sw * hp * wp)), mul(div(iy, i64(sh)), i64(wp))));
+            Expr src = add(inBase, mul(iy, i64(wd)));
+            // whole column groups, then the last partial one when sw does not divide the width
+            range(cx, 0, full, j -> cx.collect(() -> {
+                for (long px = 0; px < sw; px++)
+                    cx.emit(new Stmt.Store(split, add(add(row, i64(px * hp * wp)), j), load(in, add(add(src, mul(j, i64(sw))), i64(px)))));
+            }));
+            for (long px = 0; px < wd - full * sw; px++)
+                cx.emit(new Stmt.Store(split, add(row, i64(px * hp * wp + full)), load(in, add(src, i64(full * sw + px)))));
+        }));
+        range(cx, 0, oh * ow, r -> cx.collect(() -> {
+            Expr ox = rem(r, i64(ow));
+            var acc = cx.local("acc", DType.F32, b == null ? f32(0) : b);
+            for (int ky = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++) {
+                    long cy = ky * win.dh() - win.pt(), cxx = kx * win.dw() - win.pl();
+                    long py = Math.floorMod(cy, sh), ay = Math.floorDiv(cy, sh), px = Math.floorMod(cxx, sw), ax = Math.floorDiv(cxx, sw);
+                    long yLo = Math.ceilDiv(-cy, sh), yHi = Math.ceilDiv(h - cy, sh), xLo = Math.ceilDiv(-cxx, sw), xHi = Math.ceilDiv(wd - cxx, sw);
+                    Expr ok = null;
+                    if (yLo > 0) ok = and(ok, bin(BinOp.GE, r, i64(yLo * ow)));
+                    if (yHi < oh) ok = and(ok, bin(BinOp.LT, r, i64(yHi * ow)));
+                    if (xLo > 0) ok = and(ok, bin(BinOp.GE, ox, i64(xLo)));
+                    if (xHi < ow) ok = and(ok, bin(BinOp.LT, ox, i64(xHi)));
+                    Expr at = add(add(splitBase, i64((py * sw + px) * hp * wp + ay * wp + ax)), r);
+                    Stmt add = new Stmt.Assign(acc.name(), add(acc, mul(load(split, at), wv[(int) (ky * kw + kx)])));
+                    cx.emit(ok == null ? add : new Stmt.If(ok, List.of(add)));
+                }
+            cx.emit(new Stmt.Store(out, add(outBase, r), activate(act, acc)));
+        }));
+    }
+
+    /**
+     * Whether a depthwise plane can be computed as one flat run of output elements: stride 1 and
+     * an output row as wide as the input row (so both have one pitch).
+     */
+    static boolean flatPlane(long h, long wd, long oh, long ow, Window win) {
+        return win.sh() == 1 && win.sw() == 1 && ow == wd;
+    }
+
+    private static Expr and(Expr a, Expr b) { return a == null ? b : bin(BinOp.AND, a, b); }
+
+    /** {@code out[at] = act(value)}, the value bound to a local first when the activation reads it twice. */
+    private static void edgeStore(Lowerer cx, Buffer out, Expr at, Node act, Expr value) {
+        Expr v = act == null ? value : cx.local("acc", DType.F32, value);
+        cx.emit(new Stmt.Store(out, at, activate(act, v)));
     }
 
     /** {@code for v in [from, to): body(v)}, nothing when empty, inlined when one iteration. */

@@ -98,6 +98,37 @@ class OpsCodegenTest {
     }
 
     @Test
+    void depthwiseFlatPlanes() {
+        // stride 1 with output rows as wide as the input rows: one masked flat loop per plane.
+        // Power-of-two and odd widths, 4x4 and 1x1 maps, asymmetric padding (only left, only top/bottom),
+        // a 7x7 kernel wider than the map, dilation, a channel multiplier, fused relu6 and clip.
+        Node x = input("x", DType.F32, 3, 4, 4, 4), odd = input("odd", DType.F32, 2, 2, 5, 7), one = input("one", DType.F32, 2, 2, 1, 1);
+        Node dw = param("dw", 4, 1, 3, 3), dwm = param("dwm", 4, 1, 3, 3), dw7 = param("dw7", 4, 1, 7, 7), dwo = param("dwo", 2, 1, 3, 3);
+        check(24, List.of(
+                Node.of("relu6", op("conv2d", Attrs.of("groups", 4L, "padding", List.of(1L, 1L, 1L, 1L)), x, dw, param("b", 4))),
+                op("conv2d", Attrs.of("groups", 4L, "padding", List.of(3L, 3L, 3L, 3L)), x, dw7),
+                op("clip", Attrs.of("min", -0.25, "max", 0.5), op("conv2d", Attrs.of("groups", 2L, "padding", List.of(0L, 2L, 2L, 0L)), odd, dwo)),
+                op("conv2d", Attrs.of("groups", 2L, "padding", List.of(2L, 1L, 0L, 1L)), odd, dwm, param("bm", 4)),
+                op("conv2d", Attrs.of("groups", 2L, "padding", List.of(2L, 2L, 2L, 2L), "dilation", List.of(2L, 2L)), odd, dwo),
+                Node.of("relu", op("conv2d", Attrs.of("groups", 2L, "padding", List.of(1L, 1L, 1L, 1L)), one, dwo, param("b1", 2)))), TOL);
+    }
+
+    @Test
+    void depthwiseStridedPhasePlanes() {
+        // strided, output rows of 16+ columns as wide as the input's column phase: split into phase planes.
+        // Odd width (a partial last column group), asymmetric padding, stride (2, 1), stride 3 with 5x5 taps,
+        // a channel multiplier, fused relu6; batch 3 of 2 channels = 6 planes over the parallel blocks.
+        Node x = input("x", DType.F32, 1, 2, 7, 33), y = input("y", DType.F32, 3, 2, 6, 32), z = input("z", DType.F32, 1, 2, 8, 48);
+        Node dw = param("dw", 2, 1, 3, 3), dwm = param("dwm", 4, 1, 3, 3), dw5 = param("dw5", 2, 1, 5, 5);
+        check(25, List.of(
+                Node.of("relu6", op("conv2d", Attrs.of("groups", 2L, "padding", List.of(1L, 1L, 1L, 1L), "stride", List.of(2L, 2L)), x, dw, param("b", 2))),
+                op("conv2d", Attrs.of("groups", 2L, "padding", List.of(0L, 1L, 1L, 0L), "stride", List.of(2L, 2L)), y, dwm, param("bm", 4)),
+                Node.of("relu6", op("conv2d", Attrs.of("groups", 2L, "padding", List.of(1L, 1L, 1L, 1L), "stride", List.of(2L, 2L)), y, dw)),
+                op("conv2d", Attrs.of("groups", 2L, "padding", List.of(1L, 1L, 1L, 1L), "stride", List.of(2L, 1L)), y, dw),
+                op("conv2d", Attrs.of("groups", 2L, "padding", List.of(2L, 2L, 2L, 2L), "stride", List.of(3L, 3L)), z, dw5)), TOL);
+    }
+
+    @Test
     void convImagesBatchedIntoOneGemm() {
         // pointwise: batch 6 of 20x20 maps = 2 images per GEMM (3 groups), batch 3 of tiny maps = all 3
         // in one, 2 images of 33x34 = one GEMM per image; the 3x3/2x3 ones take im2col per image
