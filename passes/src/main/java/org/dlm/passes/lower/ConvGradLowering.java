@@ -13,7 +13,8 @@ import org.dlm.ir.kernel.Stmt;
 /**
  * The backward ops of the convolutions and pools. {@code conv2d_weight_grad} is im2col + GEMM:
  * {@code dW[O, C·kh·kw] += dY_n[O, OH·OW] · col_nᵀ} per image ({@code sgemm_nt} with the
- * accumulate flag); {@code conv_transpose2d} (conv2d's input gradient) with stride 1 is a
+ * accumulate flag), the batch split into up to {@link #WEIGHT_GRAD_CHUNKS} chunks that run in
+ * parallel, each into its own partial dW, summed at the end; {@code conv_transpose2d} (conv2d's input gradient) with stride 1 is a
  * convolution with the flipped, transposed kernel (im2col + {@code sgemm_nn}; 1x1 a single
  * {@code sgemm_tn} per image), otherwise {@code col = Wᵀ · x_n} ({@code sgemm_tn}) followed by
  * col2im, a scatter-add whose rows are copy loops over the range of columns inside the image. Grouped (depthwise) variants
@@ -44,20 +45,42 @@ final class ConvGradLowering {
             directWeightGrad(n, cx, xs, gs, ws, groups, win);
             return;
         }
-        long patch = c * kh * kw, ohw = oh * ow;
-        cx.flatLoop(new long[] {o * patch}, true, i -> List.of(new Stmt.Store(out, i.flat(), f32(0))));
-        if (win.trivial()) {
-            cx.loop(batch, img -> List.of(LinalgLowering.sgemm(false, true, o, c, ohw, dy, mul(img, i64(o * ohw)), ohw,
-                    in, mul(img, i64(c * h * wd)), ohw, out, i64(0), c, Microkernels.ACCUMULATE, null)));
-            return;
-        }
-        Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
-        cx.loop(batch, img -> cx.collect(() -> {
-            ConvLowering.im2col(cx, in, mul(img, i64(c * h * wd)), col, i64(0), oh * ow, c, h, wd, oh, ow, win);
-            cx.emit(LinalgLowering.sgemm(false, true, o, patch, ohw, dy, mul(img, i64(o * ohw)), ohw, col, i64(0), ohw,
-                    out, i64(0), patch, Microkernels.ACCUMULATE, null));
+        long patch = c * kh * kw, ohw = oh * ow, size = o * patch;
+        // Images in chunks, one parallel iteration each, summing into its own partial dW; then the
+        // partials are added up. (One dW accumulated image after image runs in sequence: its
+        // small per-image GEMMs and the im2col copies do not spread over threads.)
+        long per = Math.ceilDiv(batch, Math.min(batch, WEIGHT_GRAD_CHUNKS)), chunks = Math.ceilDiv(batch, per);
+        Buffer acc = chunks == 1 ? out : cx.temp("dw_partial", DType.F32, chunks * size);
+        Buffer col = win.trivial() ? null : cx.temp("im2col", DType.F32, patch * ohw);
+        cx.loop(chunks, true, chunk -> cx.collect(() -> {
+            Expr part = mul(chunk, i64(size));
+            cx.loop(size, i -> List.of(new Stmt.Store(acc, add(part, i), f32(0))));
+            String v = cx.fresh("img");
+            Expr next = add(mul(chunk, i64(per)), new Expr.Var(v, DType.I64));
+            boolean ragged = batch % per != 0;   // the last chunk is short: its missing images are skipped (min keeps the index in range)
+            Expr img = ragged ? min(next, i64(batch - 1)) : next;
+            List<Stmt> body = cx.collect(() -> {
+                if (col == null) {
+                    cx.emit(LinalgLowering.sgemm(false, true, o, c, ohw, dy, mul(img, i64(o * ohw)), ohw,
+                            in, mul(img, i64(c * h * wd)), ohw, acc, part, c, Microkernels.ACCUMULATE, null));
+                    return;
+                }
+                ConvLowering.im2col(cx, in, mul(img, i64(c * h * wd)), col, i64(0), ohw, c, h, wd, oh, ow, win);
+                cx.emit(LinalgLowering.sgemm(false, true, o, patch, ohw, dy, mul(img, i64(o * ohw)), ohw, col, i64(0), ohw,
+                        acc, part, patch, Microkernels.ACCUMULATE, null));
+            });
+            cx.emit(new Stmt.Loop(v, i64(per), 1, false, ragged ? List.of(new Stmt.If(bin(BinOp.LT, next, i64(batch)), body)) : body));
         }));
+        if (chunks == 1) return;
+        cx.loop(size, true, i -> {
+            Expr sum = load(acc, i);
+            for (long k = 1; k < chunks; k++) sum = add(sum, load(acc, add(i, i64(k * size))));
+            return List.of(new Stmt.Store(out, i, sum));
+        });
     }
+
+    /** Most partial weight gradients {@link #weightGrad} sums (chunks of the batch that run in parallel). */
+    static final long WEIGHT_GRAD_CHUNKS = 8;
 
     /** Grouped weight gradient: one accumulator per weight element over the batch and the output positions. */
     private static void directWeightGrad(Node n, Lowerer cx, long[] xs, long[] gs, long[] ws, long groups, ConvLowering.Window win) {
