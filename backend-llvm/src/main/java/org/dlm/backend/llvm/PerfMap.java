@@ -8,9 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.Function;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
@@ -25,12 +23,13 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  *
  * <p>ORC looks up only external symbols, so the functions of a module given to the JIT are made
  * external first (after optimization: the code does not change). A function's size is the distance
- * to the next function of the same module (the JIT lays a module's text out contiguously), the last
- * one gets 64 KiB; perf only needs the ranges to contain the code.
+ * to the next recorded function (the JIT lays a module's text out contiguously; 64 KiB when that is
+ * the last one or more than 4 MiB away);
+ * perf only needs the ranges to contain the code.
  */
 final class PerfMap {
     static final boolean ENABLED = "1".equals(System.getenv("DLM_PERF_MAP"));
-    private static final long LAST_SIZE = 64 * 1024;
+    private static final long LAST_SIZE = 64 * 1024, MAX_SIZE = 4 << 20;
 
     private PerfMap() {}
 
@@ -46,23 +45,27 @@ final class PerfMap {
         return names;
     }
 
-    /** Looks up (and so compiles) the functions and appends their ranges to the map file. */
+    /** Every function recorded so far in this process, by address. */
+    private static final java.util.TreeMap<Long, String> SYMBOLS = new java.util.TreeMap<>();
+
+    /**
+     * Looks up (and so compiles) the functions and rewrites the map file with every function
+     * recorded so far: a function's range ends at the next function of any module, so the guessed
+     * size of a module's last function never covers another module's code (the GEMM kernels, the
+     * thread pool and the executables are separate modules).
+     */
     static synchronized void record(List<String> names, Function<String, MemorySegment> lookup) {
-        record Symbol(String name, long address) {}
-        List<Symbol> symbols = new ArrayList<>();
-        for (String name : names) symbols.add(new Symbol(name, lookup.apply(name).address()));
-        symbols.sort(Comparator.comparingLong(Symbol::address));
+        for (String name : names) SYMBOLS.put(lookup.apply(name).address(), name);
         StringBuilder lines = new StringBuilder();
-        for (int i = 0; i < symbols.size(); i++) {
-            Symbol s = symbols.get(i);
-            long size = i + 1 < symbols.size() ? symbols.get(i + 1).address() - s.address() : LAST_SIZE;
-            if (size <= 0) continue;
-            lines.append(Long.toHexString(s.address())).append(' ').append(Long.toHexString(size)).append(' ')
-                    .append(s.name()).append('\n');
+        for (var e : SYMBOLS.entrySet()) {
+            Long next = SYMBOLS.higherKey(e.getKey());
+            long size = next != null && next - e.getKey() <= MAX_SIZE ? next - e.getKey() : LAST_SIZE;
+            lines.append(Long.toHexString(e.getKey())).append(' ').append(Long.toHexString(size)).append(' ')
+                    .append(e.getValue()).append('\n');
         }
         Path map = Path.of("/tmp", "perf-" + ProcessHandle.current().pid() + ".map");
         try {
-            Files.writeString(map, lines, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Files.writeString(map, lines, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the perf map " + map, e);
         }

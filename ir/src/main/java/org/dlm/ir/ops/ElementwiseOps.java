@@ -63,9 +63,11 @@ public final class ElementwiseOps implements OpTable.Family {
         l.add(unary("sigmoid", Domain.FLOAT, ElementwiseOps::sigmoid,
                 (f, g) -> List.of(mul(g, mul(f, sub(scalar(1, f), f)))), "1/(1+e^-x), computed without overflow"));
         l.add(unary("relu", Domain.NUMERIC, v -> v > 0 ? v : (Double.isNaN(v) ? v : 0),
-                (f, g) -> List.of(mask(op("gt", f.input(0), scalar(0, f)), g)), "max(x, 0)"));
+                // the mask from the result (x > 0 exactly where relu(x) > 0): the input need not be kept, so a
+                // backend can compute relu in the loop that produces x
+                (f, g) -> List.of(mask(op("gt", f, scalar(0, f)), g)), "max(x, 0)"));
         l.add(unary("relu6", Domain.NUMERIC, v -> Double.isNaN(v) ? v : Math.min(Math.max(v, 0), 6),
-                (f, g) -> List.of(mask(op("and", op("gt", f.input(0), scalar(0, f)), op("lt", f.input(0), scalar(6, f))), g)),
+                (f, g) -> List.of(mask(op("and", op("gt", f, scalar(0, f)), op("lt", f, scalar(6, f))), g)),
                 "min(max(x, 0), 6)"));
         l.add(gelu());
         l.add(unary("softplus", Domain.FLOAT, ElementwiseOps::softplus,

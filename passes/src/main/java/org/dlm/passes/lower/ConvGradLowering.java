@@ -13,7 +13,8 @@ import org.dlm.ir.kernel.Stmt;
 /**
  * The backward ops of the convolutions and pools. {@code conv2d_weight_grad} is im2col + GEMM:
  * {@code dW[O, C·kh·kw] += dY_n[O, OH·OW] · col_nᵀ} per image ({@code sgemm_nt} with the
- * accumulate flag); {@code conv_transpose2d} (conv2d's input gradient) with stride 1 is a
+ * accumulate flag), the batch split into up to {@link #WEIGHT_GRAD_CHUNKS} chunks that run in
+ * parallel, each into its own partial dW, summed at the end; {@code conv_transpose2d} (conv2d's input gradient) with stride 1 is a
  * convolution with the flipped, transposed kernel (im2col + {@code sgemm_nn}; 1x1 a single
  * {@code sgemm_tn} per image), otherwise {@code col = Wᵀ · x_n} ({@code sgemm_tn}) followed by
  * col2im, a scatter-add whose rows are copy loops over the range of columns inside the image. Grouped (depthwise) variants
@@ -41,21 +42,96 @@ final class ConvGradLowering {
         ConvLowering.Window win = ConvLowering.Window.of(n, kh, kw, new long[] {1, 1});
         Buffer in = cx.storage(x), dy = cx.storage(gy), out = cx.storage(n);
         if (groups != 1) {
-            directWeightGrad(n, cx, xs, gs, ws, groups, win);
+            if (ws[1] == 1 && kh * kw <= MAX_UNROLLED_TAPS) depthwiseWeightGrad(n, cx, xs, gs, ws, win);
+            else directWeightGrad(n, cx, xs, gs, ws, groups, win);
             return;
         }
-        long patch = c * kh * kw, ohw = oh * ow;
-        cx.flatLoop(new long[] {o * patch}, true, i -> List.of(new Stmt.Store(out, i.flat(), f32(0))));
-        if (win.trivial()) {
-            cx.loop(batch, img -> List.of(LinalgLowering.sgemm(false, true, o, c, ohw, dy, mul(img, i64(o * ohw)), ohw,
-                    in, mul(img, i64(c * h * wd)), ohw, out, i64(0), c, Microkernels.ACCUMULATE, null)));
-            return;
-        }
-        Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
-        cx.loop(batch, img -> cx.collect(() -> {
-            ConvLowering.im2col(cx, in, mul(img, i64(c * h * wd)), col, i64(0), oh * ow, c, h, wd, oh, ow, win);
-            cx.emit(LinalgLowering.sgemm(false, true, o, patch, ohw, dy, mul(img, i64(o * ohw)), ohw, col, i64(0), ohw,
-                    out, i64(0), patch, Microkernels.ACCUMULATE, null));
+        long patch = c * kh * kw, ohw = oh * ow, size = o * patch;
+        // Images in chunks, one parallel iteration each, summing into its own partial dW; then the
+        // partials are added up. (One dW accumulated image after image runs in sequence: its
+        // small per-image GEMMs and the im2col copies do not spread over threads.)
+        long per = Math.ceilDiv(batch, Math.min(batch, WEIGHT_GRAD_CHUNKS)), chunks = Math.ceilDiv(batch, per);
+        Buffer acc = chunks == 1 ? out : cx.temp("dw_partial", DType.F32, chunks * size);
+        Buffer col = win.trivial() ? null : cx.temp("im2col", DType.F32, patch * ohw);
+        cx.loop(chunks, true, chunk -> cx.collect(() -> {
+            Expr part = mul(chunk, i64(size));
+            cx.loop(size, i -> List.of(new Stmt.Store(acc, add(part, i), f32(0))));
+            String v = cx.fresh("img");
+            Expr next = add(mul(chunk, i64(per)), new Expr.Var(v, DType.I64));
+            boolean ragged = batch % per != 0;   // the last chunk is short: its missing images are skipped (min keeps the index in range)
+            Expr img = ragged ? min(next, i64(batch - 1)) : next;
+            List<Stmt> body = cx.collect(() -> {
+                if (col == null) {
+                    cx.emit(LinalgLowering.sgemm(false, true, o, c, ohw, dy, mul(img, i64(o * ohw)), ohw,
+                            in, mul(img, i64(c * h * wd)), ohw, acc, part, c, Microkernels.ACCUMULATE, null));
+                    return;
+                }
+                ConvLowering.im2col(cx, in, mul(img, i64(c * h * wd)), col, i64(0), ohw, c, h, wd, oh, ow, win);
+                cx.emit(LinalgLowering.sgemm(false, true, o, patch, ohw, dy, mul(img, i64(o * ohw)), ohw, col, i64(0), ohw,
+                        acc, part, patch, Microkernels.ACCUMULATE, null));
+            });
+            cx.emit(new Stmt.Loop(v, i64(per), 1, false, ragged ? List.of(new Stmt.If(bin(BinOp.LT, next, i64(batch)), body)) : body));
+        }));
+        if (chunks == 1) return;
+        cx.loop(size, true, i -> {
+            Expr sum = load(acc, i);
+            for (long k = 1; k < chunks; k++) sum = add(sum, load(acc, add(i, i64(k * size))));
+            return List.of(new Stmt.Store(out, i, sum));
+        });
+    }
+
+    /** Most partial weight gradients {@link #weightGrad} sums (chunks of the batch that run in parallel). */
+    static final long WEIGHT_GRAD_CHUNKS = 8;
+
+    /** Most kernel taps the depthwise gradients unroll (one accumulator or code path per tap). */
+    static final long MAX_UNROLLED_TAPS = 25;
+
+    /**
+     * Output positions {@code [lo, hi)} (of {@code out}) whose tap at offset {@code off} (tap·dilation −
+     * padding) reads inside an input of {@code size}: {@code 0 <= o·stride + off < size}.
+     */
+    static long[] tapRange(long out, long size, long stride, long off) {
+        long lo = off >= 0 ? 0 : Math.ceilDiv(-off, stride);
+        long hi = size - 1 - off < 0 ? 0 : Math.floorDiv(size - 1 - off, stride) + 1;
+        lo = Math.min(lo, out);
+        return new long[] {lo, Math.max(lo, Math.min(out, hi))};
+    }
+
+    /**
+     * Depthwise weight gradient (one input channel per group): one parallel iteration per output
+     * channel holds an accumulator per tap; per image, each tap sums {@code gy·x} over the output
+     * rows and columns whose input lies inside the image (ranges known at compile time, so the
+     * column sums are plain lane sums with no bounds test) while the channel's planes are in cache.
+     */
+    private static void depthwiseWeightGrad(Node n, Lowerer cx, long[] xs, long[] gs, long[] ws, ConvLowering.Window win) {
+        Node x = n.input(0), gy = n.input(1);
+        long batch = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = gs[1], oh = gs[2], ow = gs[3], kh = ws[2], kw = ws[3];
+        long mult = o / c;
+        Buffer in = cx.storage(x), dy = cx.storage(gy), out = cx.storage(n);
+        cx.loop(o, true, oc -> cx.collect(() -> {
+            Expr.Var[] acc = new Expr.Var[(int) (kh * kw)];
+            for (int t = 0; t < acc.length; t++) acc[t] = cx.local("acc", DType.F32, f32(0));
+            Expr ci = mult == 1 ? oc : div(oc, i64(mult));
+            cx.loop(batch, img -> cx.collect(() -> {
+                Expr gPlane = mul(add(mul(img, i64(o)), oc), i64(oh * ow)), xPlane = mul(add(mul(img, i64(c)), ci), i64(h * wd));
+                for (int ky = 0; ky < kh; ky++)
+                    for (int kx = 0; kx < kw; kx++) {
+                        long offY = ky * win.dh() - win.pt(), offX = kx * win.dw() - win.pl();
+                        long[] rows = tapRange(oh, h, win.sh(), offY), cols = tapRange(ow, wd, win.sw(), offX);
+                        if (rows[1] <= rows[0] || cols[1] <= cols[0]) continue;
+                        Expr.Var a = acc[ky * (int) kw + kx];
+                        cx.loop(rows[1] - rows[0], r -> cx.collect(() -> {
+                            Expr oy = add(r, i64(rows[0]));
+                            Expr gRow = add(gPlane, mul(oy, i64(ow)));
+                            Expr xRow = add(xPlane, mul(add(mul(oy, i64(win.sh())), i64(offY)), i64(wd)));
+                            cx.assign(a, add(a, NormGradLowering.laneSum(cx, "row", DType.F32, cols[1] - cols[0], j -> {
+                                Expr ox = add(j, i64(cols[0]));
+                                return mul(load(dy, add(gRow, ox)), load(in, add(xRow, add(mul(ox, i64(win.sw())), i64(offX)))));
+                            })));
+                        }));
+                    }
+            }));
+            for (int t = 0; t < acc.length; t++) cx.emit(new Stmt.Store(out, add(mul(oc, i64(kh * kw)), i64(t)), acc[t]));
         }));
     }
 
@@ -91,7 +167,8 @@ final class ConvGradLowering {
         Buffer bias = n.inputs().size() > 2 ? cx.storage(n.input(2)) : null;
         Buffer in = cx.storage(x), weight = cx.storage(w), out = cx.storage(n);
         if (groups != 1) {
-            directTranspose(n, cx, xs, ws, os, groups, win, bias);
+            if (ws[1] == 1 && groups == c) depthwiseTranspose(cx, in, weight, bias, out, xs, os, win);
+            else directTranspose(n, cx, xs, ws, os, groups, win, bias);
             return;
         }
         long hw = h * wd, ohw = oh * ow;
@@ -160,6 +237,42 @@ final class ConvGradLowering {
                         new Stmt.Store(out, dst, add(load(out, dst), load(col, add(row, add(mul(y, i64(w)), z)))))));
                 return List.of(new Stmt.If(inside, List.of(scatter)));
             });
+        }));
+    }
+
+    /**
+     * Depthwise transposed convolution (the depthwise convolution's input gradient): one parallel
+     * iteration per (image, channel) plane, which is set to the bias (or zero) and then gets every
+     * tap's scatter-add {@code out[y·sh + offY, z·sw + offX] += x[y, z]·w[tap]}, each input row's
+     * columns landing inside the output being one range (as in {@link #col2im}), so the inner loop
+     * has no test and, with stride 1, is a contiguous multiply-add.
+     */
+    private static void depthwiseTranspose(Lowerer cx, Buffer in, Buffer weight, Buffer bias, Buffer out, long[] xs, long[] os, ConvLowering.Window win) {
+        long c = xs[1], h = xs[2], w = xs[3], oh = os[2], ow = os[3], kh = win.kh(), kw = win.kw();
+        cx.loop(xs[0] * c, true, p -> cx.collect(() -> {
+            Expr ch = xs[0] == 1 ? p : rem(p, i64(c));
+            Expr plane = mul(p, i64(oh * ow)), src = mul(p, i64(h * w));
+            Expr init = bias == null ? f32(0) : cx.local("b", DType.F32, load(bias, ch));
+            cx.loop(oh * ow, i -> List.of(new Stmt.Store(out, add(plane, i), init)));
+            cx.loops(new long[] {kh, kw}, false, tap -> cx.collect(() -> {
+                Expr ki = tap.dim(0), kj = tap.dim(1);
+                var wv = cx.local("w", DType.F32, load(weight, add(mul(ch, i64(kh * kw)), tap.flat())));
+                Expr offX = sub(mul(kj, i64(win.dw())), i64(win.pl())), offY = sub(mul(ki, i64(win.dh())), i64(win.pt()));
+                long sw = win.sw();
+                var z0 = cx.local("z0", DType.I64, min(i64(w), select(bin(BinOp.GE, offX, i64(0)), i64(0), div(sub(i64(sw - 1), offX), i64(sw)))));
+                Expr last = sub(i64(ow - 1), offX);
+                var z1 = cx.local("z1", DType.I64, max(z0, min(i64(w), select(bin(BinOp.LT, last, i64(0)), i64(0), add(div(last, i64(sw)), i64(1))))));
+                cx.loop(h, y -> {
+                    Expr ty = add(mul(y, i64(win.sh())), offY);
+                    Expr inside = bin(BinOp.AND, bin(BinOp.GE, ty, i64(0)), bin(BinOp.LT, ty, i64(oh)));
+                    String v = cx.fresh("j");
+                    Expr z = add(new Expr.Var(v, DType.I64), z0);
+                    Expr dst = add(plane, add(mul(ty, i64(ow)), add(mul(z, i64(sw)), offX)));
+                    Stmt scatter = new Stmt.Loop(v, sub(z1, z0), 1, false, List.of(
+                            new Stmt.Store(out, dst, add(load(out, dst), mul(load(in, add(src, add(mul(y, i64(w)), z))), wv)))));
+                    return List.of(new Stmt.If(inside, List.of(scatter)));
+                });
+            }));
         }));
     }
 

@@ -109,6 +109,7 @@ public final class GraphLowering {
             outputs.add(new Lowered.Port(o.name(), t, b));
             outputFor.putIfAbsent(n, b);
         }
+        cx.setOutputs(outputFor);
 
         List<Stmt> body = new ArrayList<>();
         Set<Buffer> written = new LinkedHashSet<>();
@@ -128,6 +129,7 @@ public final class GraphLowering {
                     }
                     continue;
                 }
+                if (cx.hasStorage(n)) continue;   // computed with another node (Lowerer.sibling)
                 OpLowering rule = table.get(op);
                 if (rule instanceof OpLowering.View) {
                     cx.setStorage(n, cx.storage(n.input(0)));

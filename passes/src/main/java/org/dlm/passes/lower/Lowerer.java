@@ -128,6 +128,29 @@ public final class Lowerer {
         return !act.inputs().isEmpty() && reluEpilogue.get(act.input(0)) == act;
     }
 
+    private Map<Node, Buffer> outputFor = Map.of();
+
+    /** The graph output buffers, by the node each one is written from in place. */
+    void setOutputs(Map<Node, Buffer> outputFor) { this.outputFor = outputFor; }
+
+    /** The output buffer {@code n} is computed into, or null. */
+    Buffer outputFor(Node n) { return outputFor.get(n); }
+
+    /**
+     * Storage for {@code s}, another node of the graph that the lowering under way computes on
+     * the way (such as batch_mean by batch_var, the gamma gradient by the batch-norm input
+     * gradient): {@code s} is then stored here and not lowered by itself. {@code s} must need
+     * nothing that the current node does not (the same operands). Null when {@code s} is not in
+     * the graph or already computed.
+     */
+    public Buffer sibling(Node s) {
+        if (uses.getOrDefault(s, 0) == 0 || hasStorage(s)) return null;
+        Buffer b = outputFor.get(s);
+        if (b == null) b = temp(s.opName(), s.dtype(), numel(shape(s)));
+        setStorage(s, b);
+        return b;
+    }
+
     boolean hasStorage(Node n) { return storage.containsKey(n); }
     void setStorage(Node n, Buffer b) { storage.put(n, b); }
 

@@ -67,6 +67,46 @@ final class NormGradLowering {
         return acc;
     }
 
+    /** The sums of several functions over {@code span} in one pass, as locals. */
+    private static Expr[] sums(Lowerer cx, String hint, DType t, Span span, List<Function<Expr, Expr>> fs) {
+        Expr.Var[] acc = new Expr.Var[fs.size()];
+        for (int k = 0; k < acc.length; k++) acc[k] = cx.local(hint, t, c(t, 0));
+        cx.loop(span.outer(), o -> cx.collect(() -> {
+            Expr[] part = laneSums(cx, hint, t, span.inner(), fs.stream().<Function<Expr, Expr>>map(f -> j -> f.apply(span.at(o, j))).toList());
+            for (int k = 0; k < acc.length; k++) cx.assign(acc[k], add(acc[k], part[k]));
+        }));
+        return acc;
+    }
+
+    /** {@link #laneSum} of several functions in one loop. */
+    static Expr[] laneSums(Lowerer cx, String hint, DType t, long n, List<Function<Expr, Expr>> fs) {
+        long blocks = n / LANES, done = blocks * LANES;
+        int m = fs.size();
+        Expr[] total = new Expr[m];
+        java.util.Arrays.fill(total, c(t, 0));
+        if (blocks > 0) {
+            Expr.Var[][] acc = new Expr.Var[m][LANES];
+            for (int k = 0; k < m; k++)
+                for (int l = 0; l < LANES; l++) acc[k][l] = cx.local(hint + "_l", t, c(t, 0));
+            cx.loop(blocks, b -> cx.collect(() -> {
+                for (int k = 0; k < m; k++)
+                    for (int l = 0; l < LANES; l++) cx.assign(acc[k][l], add(acc[k][l], fs.get(k).apply(add(mul(b, i64(LANES)), i64(l)))));
+            }));
+            for (int k = 0; k < m; k++) {
+                Expr[] level = java.util.Arrays.copyOf(acc[k], LANES, Expr[].class);
+                for (int w = LANES; w > 1; w /= 2)
+                    for (int l = 0; l < w / 2; l++) level[l] = add(level[2 * l], level[2 * l + 1]);
+                total[k] = level[0];
+            }
+        }
+        Expr.Var[] r = new Expr.Var[m];
+        for (int k = 0; k < m; k++) r[k] = cx.local(hint + "_s", t, total[k]);
+        if (n > done) cx.loop(n - done, j -> cx.collect(() -> {
+            for (int k = 0; k < m; k++) cx.assign(r[k], add(r[k], fs.get(k).apply(add(j, i64(done)))));
+        }));
+        return r;
+    }
+
     /** Σ f(j) for j in [0, n) with {@link #LANES} accumulators over blocks (combined pairwise), then the remainder. */
     static Expr laneSum(Lowerer cx, String hint, DType t, long n, Function<Expr, Expr> f) {
         return laneReduce(cx, hint, t, n, c(t, 0), Expr::add, f);
@@ -98,15 +138,20 @@ final class NormGradLowering {
 
     private static Expr at(Lowerer cx, Node n, Expr flat) { return cx.read(n, Index.ofFlat(cx.shape(n), flat)); }
 
-    /** batch_mean / batch_var: per channel, the mean (and the biased variance, two-pass). */
+    /**
+     * batch_mean / batch_var: per channel, the mean (and the biased variance, two-pass); batch_var
+     * also stores the mean as the graph's batch_mean of the same operand, when there is one.
+     */
     static void batchStat(Node n, Lowerer cx, boolean var) {
         Node x = n.input(0);
         Channels g = Channels.of(cx.shape(x));
         DType t = n.dtype();
         Buffer out = cx.storage(n);
+        Buffer meanOut = var ? cx.sibling(Node.of("batch_mean", x)) : null;
         cx.loops(new long[] {g.c()}, true, chi -> cx.collect(() -> {
             Expr ch = chi.dim(0);
             var mean = cx.local("mean", t, mul(sum(cx, "sum", t, Span.channel(g, ch), i -> at(cx, x, i)), c(t, 1.0 / g.count())));
+            if (meanOut != null) cx.emit(new Stmt.Store(meanOut, ch, mean));
             if (!var) {
                 cx.emit(new Stmt.Store(out, ch, mean));
                 return;
@@ -119,6 +164,13 @@ final class NormGradLowering {
         }));
     }
 
+    /**
+     * batch_norm_grad. In training mode the batch statistics are read from the forward pass's
+     * {@code batch_mean(x)}/{@code batch_var(x)} when those were computed (the training-mode batch
+     * norm's rewrite computes them), else recomputed; the input gradient (wrt 0) makes one pass
+     * for both sums (Σ gy, Σ gy·(x - mean)) and one for the write, and, being those sums, stores the
+     * gamma and beta gradients (wrt 1 and 2 of the same operands) too when the graph has them.
+     */
     static void batchNormGrad(Node n, Lowerer cx) {
         Node x = n.input(0), gamma = n.input(1), rmean = n.input(2), rvar = n.input(3), gy = n.input(4);
         Channels g = Channels.of(cx.shape(x));
@@ -127,11 +179,27 @@ final class NormGradLowering {
         boolean training = n.attrs().getBool("training", false);
         int wrt = (int) n.attrs().getLong("wrt", 0);
         Buffer out = cx.storage(n);
+        Buffer fwdMean = null, fwdVar = null, dgamma = null, dbeta = null;
+        if (training) {
+            Node bm = Node.of("batch_mean", x), bv = Node.of("batch_var", x);
+            if (cx.hasStorage(bm) && cx.hasStorage(bv)) {
+                fwdMean = cx.storage(bm);
+                fwdVar = cx.storage(bv);
+            }
+            if (wrt == 0) {
+                dgamma = cx.sibling(Node.of(n.opName(), n.inputs(), n.attrs().with("wrt", 1L)));
+                dbeta = cx.sibling(Node.of(n.opName(), n.inputs(), n.attrs().with("wrt", 2L)));
+            }
+        }
+        Buffer fm = fwdMean, fv = fwdVar, dg = dgamma, db = dbeta;
         cx.loops(new long[] {g.c()}, true, chi -> cx.collect(() -> {
             Expr ch = chi.dim(0);
             Span over = Span.channel(g, ch);
             Expr mean, var;
-            if (training) {
+            if (training && fm != null) {
+                mean = cx.local("mean", t, load(fm, ch));
+                var = cx.local("var", t, load(fv, ch));
+            } else if (training) {
                 mean = cx.local("mean", t, mul(sum(cx, "sum", t, over, i -> at(cx, x, i)), c(t, 1.0 / g.count())));
                 Expr m0 = mean;
                 var = cx.local("var", t, mul(sum(cx, "sq", t, over, i -> {
@@ -146,7 +214,7 @@ final class NormGradLowering {
             var gm = cx.local("gamma", t, at(cx, gamma, ch));
             Function<Expr, Expr> xhat = i -> mul(sub(at(cx, x, i), mean), inv);
             switch (wrt) {
-                case 1 -> cx.emit(new Stmt.Store(out, ch, sum(cx, "dgamma", t, over, i -> mul(at(cx, gy, i), xhat.apply(i)))));
+                case 1 -> cx.emit(new Stmt.Store(out, ch, mul(sum(cx, "dgamma", t, over, i -> mul(at(cx, gy, i), sub(at(cx, x, i), mean))), inv)));
                 case 2 -> cx.emit(new Stmt.Store(out, ch, sum(cx, "dbeta", t, over, i -> at(cx, gy, i))));
                 case 3 -> cx.emit(new Stmt.Store(out, ch, mul(un(UnOp.NEG, mul(gm, inv)), sum(cx, "dsum", t, over, i -> at(cx, gy, i)))));
                 case 4 -> cx.emit(new Stmt.Store(out, ch, mul(mul(c(t, -0.5), mul(gm, mul(inv, mul(inv, inv)))),
@@ -157,8 +225,11 @@ final class NormGradLowering {
                         over.each(cx, i -> List.of(new Stmt.Store(out, i, mul(at(cx, gy, i), scale))));
                         return;
                     }
-                    var sd = sum(cx, "sumd", t, over, i -> at(cx, gy, i));
-                    var sdx = sum(cx, "sumdx", t, over, i -> mul(at(cx, gy, i), xhat.apply(i)));
+                    Expr[] sums = sums(cx, "sumd", t, over, List.of(i -> at(cx, gy, i), i -> mul(at(cx, gy, i), sub(at(cx, x, i), mean))));
+                    var sd = sums[0];
+                    var sdx = cx.local("sumdx", t, mul(sums[1], inv));   // Σ gy·xhat
+                    if (dg != null) cx.emit(new Stmt.Store(dg, ch, sdx));
+                    if (db != null) cx.emit(new Stmt.Store(db, ch, sd));
                     // dx = gamma·inv/M · (M·gy - Σgy - xhat·Σ gy·xhat)
                     var k = cx.local("k", t, mul(gm, mul(inv, c(t, 1.0 / g.count()))));
                     over.each(cx, i -> List.of(new Stmt.Store(out, i,

@@ -204,11 +204,12 @@ public final class KernelCodegen {
      * Top-level loop nests and calls each become a function of their own ({@code noinline}), so
      * LLVM optimizes many small functions instead of one huge one: its cost grows faster than
      * linearly with a function's size (a ResNet-20 training step took minutes as one function).
-     * Statements that read variables declared at the top level stay inline.
+     * Statements that read or assign variables declared at the top level stay inline.
      */
     private boolean outlinable(Stmt s) {
-        return worker == null && depth == 0 && vars.isEmpty()
-                && (s instanceof Stmt.Loop || s instanceof Stmt.Call || s instanceof Stmt.If);
+        return worker == null && depth == 0
+                && (s instanceof Stmt.Loop || s instanceof Stmt.Call || s instanceof Stmt.If)
+                && (vars.isEmpty() || java.util.Collections.disjoint(LoopAnalysis.freeVars(null, List.of(s)).keySet(), vars.keySet()));
     }
 
     /** {@code s} as {@code void entry_stmtN(ptr inputs, ptr outputs, ptr params, ptr arena, i64 threads)}, called here. */

@@ -50,6 +50,39 @@ class GradOpsCodegenTest {
         check(31, List.of(weightGrad("g7", thin, new long[] {2, 1, 1, 3}, Attrs.of("padding", ints(0, 1, 0, 0)))), TOL);
     }
 
+    /** A batch of 11 splits into chunks of 2 images (the last one short), each into its own partial dW, on 1 and 3 threads. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3})
+    void convWeightGradientOverBatchChunks(int threads) {
+        Node x = input("x", DType.F32, 11, 3, 7, 6);
+        checkThreaded(50 + threads, List.of(
+                weightGrad("g1", x, new long[] {5, 3, 3, 3}, Attrs.of("stride", ints(2, 1), "padding", ints(1, 0, 1, 2))),
+                weightGrad("g2", x, new long[] {4, 3, 1, 1}, Attrs.EMPTY),
+                weightGrad("g3", x, new long[] {2, 3, 2, 2}, Attrs.of("dilation", ints(2, 1), "stride", ints(2, 2)))), TOL, threads);
+        Node big = input("big", DType.F32, 8, 2, 5, 5);   // batch 8: one image per chunk
+        checkThreaded(53 + threads, List.of(weightGrad("g4", big, new long[] {3, 2, 3, 3}, Attrs.of("padding", ints(1, 1, 1, 1)))), TOL, threads);
+    }
+
+    /** Depthwise weight and input gradients (one input channel per group) on odd planes, strides, padding, dilation and a channel multiplier. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void depthwiseGradients(int threads) {
+        Node x = input("x", DType.F32, 3, 4, 11, 9);
+        checkThreaded(60 + threads, List.of(
+                weightGrad("g1", x, new long[] {4, 1, 3, 3}, Attrs.of("groups", 4L, "padding", ints(1, 1, 1, 1))),
+                weightGrad("g2", x, new long[] {4, 1, 3, 3}, Attrs.of("groups", 4L, "padding", ints(1, 1, 1, 1), "stride", ints(2, 2))),
+                weightGrad("g3", x, new long[] {8, 1, 5, 3}, Attrs.of("groups", 4L, "padding", ints(2, 0, 1, 1), "dilation", ints(1, 2))),
+                weightGrad("g4", x, new long[] {4, 1, 3, 2}, Attrs.of("groups", 4L, "stride", ints(3, 2)))), TOL, threads);
+        Node gy = input("gy", DType.F32, 3, 4, 6, 5);
+        checkThreaded(62 + threads, List.of(
+                op("conv_transpose2d", Attrs.of("groups", 4L, "padding", ints(1, 1, 1, 1)), gy, param("w1", 4, 1, 3, 3)),
+                op("conv_transpose2d", Attrs.of("groups", 4L, "padding", ints(1, 1, 1, 1), "stride", ints(2, 2), "output_padding", ints(1, 0)),
+                        gy, param("w2", 4, 1, 3, 3), param("b2", 4)),
+                op("conv_transpose2d", Attrs.of("groups", 4L, "padding", ints(2, 0, 1, 3), "dilation", ints(2, 1), "stride", ints(1, 3)),
+                        gy, param("w3", 4, 1, 5, 3)),
+                op("conv_transpose2d", Attrs.of("groups", 4L), input("one", DType.F32, 1, 4, 1, 1), param("w4", 4, 1, 2, 2))), TOL, threads);
+    }
+
     @Test
     void transposedConvolution() {
         Node a = input("a", DType.F32, 2, 4, 5, 8), b = input("b", DType.F32, 2, 3, 5, 4), c = input("c", DType.F32, 1, 4, 3, 3);
