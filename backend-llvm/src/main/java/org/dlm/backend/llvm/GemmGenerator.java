@@ -32,7 +32,7 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  */
 public final class GemmGenerator {
     /** Up to this many rows of A (batch-1 and small-batch inference) the GEMM runs unpacked. */
-    static final int DIRECT_MAX_ROWS = 8;
+    public static final int DIRECT_MAX_ROWS = 8;
     private static final int DIRECT_TILE_ROWS = 4;
     private final ModuleBuilder mb;
     private final GemmConfig cfg;

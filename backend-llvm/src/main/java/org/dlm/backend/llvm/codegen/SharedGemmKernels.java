@@ -53,7 +53,18 @@ final class SharedGemmKernels {
         }
         long address = jit().address(symbol).address();
         ADDRESSES.put(kernel, address);
+        ADDRESSES.put(kernel + GemmGenerator.PREPACK_A, jit().address(symbol + GemmGenerator.PREPACK_A).address());
+        ADDRESSES.put(kernel + GemmGenerator.PREPACK_B, jit().address(symbol + GemmGenerator.PREPACK_B).address());
         return address;
+    }
+
+    /**
+     * The native address of {@code kernel}'s exported prepacking function for A ({@code sideA}) or B,
+     * {@code void(i64 extent, i64 K, ptr src, i64 ld, ptr dst)} (see {@link GemmGenerator}).
+     */
+    static synchronized long prepackAddress(String kernel, boolean sideA, HostTarget target) {
+        address(kernel, target);
+        return ADDRESSES.get(kernel + (sideA ? GemmGenerator.PREPACK_A : GemmGenerator.PREPACK_B));
     }
 
     static GemmConfig config(String kernel, HostTarget target) {
