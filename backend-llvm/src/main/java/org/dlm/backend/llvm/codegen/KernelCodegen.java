@@ -403,12 +403,13 @@ public final class KernelCodegen {
                 case Stmt.NullArg n -> LLVMConstNull(ptr());
             };
         }
-        LLVMValueRef[] packed = {prepacked(c, true), prepacked(c, false)};
+        GemmConfig cfg = SharedGemmKernels.config(c, mb.target());
+        LLVMValueRef[] packed = {prepacked(c, cfg, true), prepacked(c, cfg, false)};
         int bits = (packed[0] != null ? GemmFlags.PACKED_A : 0) | (packed[1] != null ? GemmFlags.PACKED_B : 0);
         if (bits != 0) args[9] = LLVMBuildOr(b, args[9], i32(bits), "");
-        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, SharedGemmKernels.config(k, mb.target()), depth == 0 ? LONE_GEMM_FACTOR * minParallelWork : minParallelWork, maxThreads) : null;
-        if (split != null) parallelGemm(k, split, args, packed);
-        else gemm(k, args, worker == null ? i64(0) : worker, packed);
+        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, cfg, depth == 0 ? LONE_GEMM_FACTOR * minParallelWork : minParallelWork, maxThreads) : null;
+        if (split != null) parallelGemm(cfg, split, args, packed);
+        else gemm(cfg, args, worker == null ? i64(0) : worker, packed);
     }
 
     /** Parameters {@code body} stores into or passes as a GEMM's C. */
@@ -426,14 +427,14 @@ public final class KernelCodegen {
         }
     }
 
-    /** A GEMM operand packed once: side A or B of {@code kernel}, read from a parameter at a constant place. */
-    private record Prepack(String kernel, boolean sideA, String buffer, long offset, long extent, long k, long ld) {}
+    /** A GEMM operand packed once: side A or B of the GEMM {@code cfg}, read from a parameter at a constant place. */
+    private record Prepack(GemmConfig cfg, boolean sideA, String buffer, long offset, long extent, long k, long ld) {}
 
     /**
      * The prepacked copy of {@code c}'s A ({@code sideA}) or B operand, or null when it is not a
      * constant parameter with constant sizes, or has so few rows that the GEMM runs unpacked.
      */
-    private LLVMValueRef prepacked(Stmt.Call c, boolean sideA) {
+    private LLVMValueRef prepacked(Stmt.Call c, GemmConfig cfg, boolean sideA) {
         if (!constantParams) return null;
         List<Stmt.Arg> a = c.args();
         if (!(a.get(sideA ? 3 : 5) instanceof Stmt.PtrArg p) || p.buffer().kind() != Buffer.Kind.PARAM || p.buffer().dtype() != DType.F32
@@ -446,10 +447,9 @@ public final class KernelCodegen {
         if (!(a.get(sideA ? 4 : 6) instanceof Stmt.ScalarArg la) || !(la.value() instanceof Expr.Const ld)) return null;
         long m = v[0], n = v[1], k = v[2];
         if (m <= GemmGenerator.DIRECT_MAX_ROWS || n < 1 || k < 1) return null;
-        Prepack key = new Prepack(c.kernel(), sideA, p.buffer().name(), (long) off.value(), sideA ? m : n, k, (long) ld.value());
+        Prepack key = new Prepack(cfg, sideA, p.buffer().name(), (long) off.value(), sideA ? m : n, k, (long) ld.value());
         Long at = prepacks.get(key);
         if (at == null) {
-            GemmConfig cfg = SharedGemmKernels.config(c.kernel(), mb.target());
             at = paramEnd;
             prepacks.put(key, at);
             paramEnd += align(4 * (sideA ? GemmGenerator.prepackASize(cfg, m, k) : GemmGenerator.prepackBSize(cfg, n, k)));
@@ -469,7 +469,7 @@ public final class KernelCodegen {
             Prepack pp = e.getKey();
             Buffer buf = kernels.buffers().stream().filter(x -> x.name().equals(pp.buffer())).findFirst().orElseThrow();
             LLVMValueRef src = gepBytes(params, buf.offset() + 4 * pp.offset());
-            LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.prepackAddress(pp.kernel(), pp.sideA(), mb.target())), ptr());
+            LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.prepackAddress(pp.cfg(), pp.sideA(), mb.target())), ptr());
             LLVMBuildCall2(b, type, target, array(i64(pp.extent()), i64(pp.k()), src, i64(pp.ld()), gepBytes(params, e.getValue())), 5, "");
         }
         LLVMBuildRetVoid(b);
@@ -479,8 +479,7 @@ public final class KernelCodegen {
      * One single-threaded GEMM call with the packing scratch of worker {@code slot}; {@code packed}
      * holds the prepacked A and B (null: packed into the scratch by the call).
      */
-    private void gemm(String kernel, LLVMValueRef[] args, LLVMValueRef slot, LLVMValueRef[] packed) {
-        GemmConfig cfg = SharedGemmKernels.config(kernel, mb.target());
+    private void gemm(GemmConfig cfg, LLVMValueRef[] args, LLVMValueRef slot, LLVMValueRef[] packed) {
         LLVMValueRef scratch = LLVMBuildInBoundsGEP2(b, mb.i8(), tables[3],
                 array(LLVMBuildNSWAdd(b, i64(scratchOffset), LLVMBuildNSWMul(b, slot, i64(slotBytes), ""), "")), 1, "");
         LLVMValueRef[] all = java.util.Arrays.copyOf(args, 13);
@@ -488,7 +487,7 @@ public final class KernelCodegen {
         all[12] = packed[1] != null ? packed[1] : LLVMBuildInBoundsGEP2(b, mb.i8(), scratch, array(i64(align(cfg.packASize() * 4))), 1, "");
         LLVMTypeRef[] p = {i64(), i64(), i64(), ptr(), i64(), ptr(), i64(), ptr(), i64(), i32(), ptr(), ptr(), ptr()};
         LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
-        LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.address(kernel, mb.target())), ptr());
+        LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.address(cfg, mb.target())), ptr());
         LLVMBuildCall2(b, type, target, array(all), all.length, "");
     }
 
@@ -593,7 +592,7 @@ public final class KernelCodegen {
      * A GEMM split over threads (BLIS style): rows of C (M blocks) or columns (N blocks) in
      * multiples of the register tile, one part per thread, each with its own packing scratch.
      */
-    private void parallelGemm(String kernel, GemmSplit split, LLVMValueRef[] args, LLVMValueRef[] packed) {
+    private void parallelGemm(GemmConfig cfg, GemmSplit split, LLVMValueRef[] args, LLVMValueRef[] packed) {
         // parts = min(threads * partsPerThread, units); per = ceil(units / parts) * unit; tasks = ceil(extent / per)
         LLVMValueRef units = i64(split.units());
         LLVMValueRef wanted = LLVMBuildNSWMul(b, threads, i64(split.partsPerThread()), "");
@@ -627,7 +626,7 @@ public final class KernelCodegen {
             LLVMValueRef left = LLVMBuildNSWSub(b, i64(split.extent()), first, "");
             LLVMValueRef len = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, left, perIn, ""), left, perIn, "");
             LLVMValueRef[] part = args.clone();
-            boolean ta = kernel.charAt(6) == 't', tb = kernel.charAt(7) == 't';
+            boolean ta = cfg.transA(), tb = cfg.transB();
             // A part starts at a multiple of the tile: its panels of a prepacked operand start at first·K.
             LLVMValueRef[] partPacked = packedIn.clone();
             int side = split.byRows() ? 0 : 1;
@@ -645,7 +644,7 @@ public final class KernelCodegen {
                 part[7] = floats(cm, first);
                 part[10] = (split.flags() & org.dlm.ir.kernel.Microkernels.BIAS_COLUMNS) != 0 ? floats(bias, first) : bias;
             }
-            gemm(kernel, part, worker, partPacked);
+            gemm(cfg, part, worker, partPacked);
         });
         finish(start);
         leave(saved);
