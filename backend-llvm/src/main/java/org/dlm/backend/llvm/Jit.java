@@ -46,15 +46,21 @@ public final class Jit implements AutoCloseable {
         return jit;
     }
 
-    /** Adds a clone of the module (which should be optimized already); code is generated on first lookup. */
+    /**
+     * Adds a clone of the module (which should be optimized already); code is generated on first
+     * lookup. With {@code DLM_PERF_MAP=1} in the environment the clone's functions get external
+     * linkage, are compiled at once and listed in {@code /tmp/perf-<pid>.map} (see {@link PerfMap}).
+     */
     public void add(ModuleBuilder module) {
         LLVMModuleRef copy = module.cloneModule();
+        java.util.List<String> functions = PerfMap.ENABLED ? PerfMap.exportDefinedFunctions(copy) : java.util.List.of();
         LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(copy, module.threadSafeContext());
         LLVMErrorRef error = LLVMOrcLLJITAddLLVMIRModule(jit(), LLVMOrcLLJITGetMainJITDylib(jit()), tsm);
         if (error != null && !error.isNull()) {
             LLVMOrcDisposeThreadSafeModule(tsm);   // still ours on failure
             Llvm.check(error, "LLVM could not add the module to the JIT");
         }
+        if (!functions.isEmpty()) PerfMap.record(functions, this::address);
     }
 
     /** The native address of {@code symbol}, compiling its module if needed. */
