@@ -56,6 +56,7 @@ public final class LlvmExecutable implements Executable {
     private MemorySegment[] stepOutputs;
     private boolean mutableParams;
     private final int prepackedOperands;
+    private final MethodHandle prepack;   // packs the constant GEMM operands from the parameters; null without any
     private final long prepackedBytes;
 
     /** Where compile time went: graph → Kernel IR (with memory planning), Kernel IR → LLVM IR, LLVM O3, machine code. */
@@ -84,12 +85,16 @@ public final class LlvmExecutable implements Executable {
         inputTable = memory.allocate(8L * Math.max(1, inputs.size()), 8);
         outputTable = memory.allocate(8L * Math.max(1, outputs.size()), 8);
         for (Buffer b : lowered.module().buffers(Buffer.Kind.PARAM)) ParamBlock.fill(params, b, lowered.paramData().get(b.name()));
-        if (code.prepacks() > 0) {   // constant GEMM operands into the microkernel's panel layout, once
-            try {
-                jit.function(ENTRY + KernelCodegen.PREPACK, FunctionDescriptor.ofVoid(ADDRESS)).invokeExact(params);
-            } catch (Throwable e) {
-                throw new IllegalStateException("prepacking the parameters failed", e);
-            }
+        prepack = code.prepacks() > 0 ? jit.function(ENTRY + KernelCodegen.PREPACK, FunctionDescriptor.ofVoid(ADDRESS)) : null;
+        prepack();   // constant GEMM operands into the microkernel's panel layout, once
+    }
+
+    private void prepack() {
+        if (prepack == null) return;
+        try {
+            prepack.invokeExact(params);
+        } catch (Throwable e) {
+            throw new IllegalStateException("prepacking the parameters failed", e);
         }
     }
 
@@ -267,13 +272,16 @@ public final class LlvmExecutable implements Executable {
             throw new IllegalStateException("native call failed", e);
         }
         Map<String, NdArray> rest = new LinkedHashMap<>();
+        boolean updated = false;
         for (i = 0; i < outs.size(); i++) {
             Lowered.Port p = outs.get(i);
             Buffer target = p.name().startsWith(prefix) ? lowered.params().get(p.name().substring(prefix.length())) : null;
-            if (target != null && target.byteSize() == p.buffer().byteSize() && target.dtype() == p.buffer().dtype())
+            if (target != null && target.byteSize() == p.buffer().byteSize() && target.dtype() == p.buffer().dtype()) {
                 MemorySegment.copy(stepOutputs[i], 0, params, target.offset(), target.byteSize());
-            else rest.put(p.name(), read(stepOutputs[i], 0, p.type().dtype(), p.type().shape().sizes()));
+                updated = true;
+            } else rest.put(p.name(), read(stepOutputs[i], 0, p.type().dtype(), p.type().shape().sizes()));
         }
+        if (updated) prepack();   // only without Options.trainable() is anything prepacked: keep it in step
         return rest;
     }
 

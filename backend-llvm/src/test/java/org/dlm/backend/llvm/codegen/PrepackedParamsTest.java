@@ -72,6 +72,25 @@ class PrepackedParamsTest {
         }
     }
 
+    /** A compile-time M that the full tile height covers badly gets a lower tile; M = 1 and whole tiles keep the full one. */
+    @Test
+    void rowTileFollowsCompileTimeM() {
+        try (org.dlm.backend.llvm.HostTarget host = org.dlm.backend.llvm.HostTarget.detect()) {
+            org.dlm.backend.llvm.GemmConfig full = org.dlm.backend.llvm.GemmConfig.forTarget(host);
+            java.util.function.LongFunction<org.dlm.ir.kernel.Stmt.Call> call = m -> new org.dlm.ir.kernel.Stmt.Call("sgemm_nn",
+                    java.util.stream.Stream.concat(java.util.stream.LongStream.of(m, 512, 784).mapToObj(v -> new org.dlm.ir.kernel.Stmt.ScalarArg(org.dlm.ir.kernel.Expr.i64(v))),
+                            java.util.stream.Stream.generate(() -> (org.dlm.ir.kernel.Stmt.Arg) new org.dlm.ir.kernel.Stmt.NullArg()).limit(8)).toList());
+            for (long m : new long[] {1, 8, 9, 16, 64, 100, 128, full.mr() * 40L}) {
+                org.dlm.backend.llvm.GemmConfig got = SharedGemmKernels.config(call.apply(m), host);
+                assertTrue(got.rowCost((int) m) <= full.rowCost((int) m), "M=" + m);
+                long wasted = (m + got.mr() - 1) / got.mr() * got.mr() - m, fullWasted = (m + full.mr() - 1) / full.mr() * full.mr() - m;
+                if (m <= 8 || m == full.mr() * 40L) assertEquals(full, got, "M=" + m);
+                else assertTrue(wasted <= fullWasted, "M=" + m + ": " + got.mr() + " rows per tile");
+            }
+            if (full.mr() == 14) assertEquals(13, SharedGemmKernels.config(call.apply(64), host).mr());   // AVX-512: 5×13 instead of 4×14 + 8
+        }
+    }
+
     /** Trainable executables rewrite their parameters: nothing is prepacked, and a written parameter is used as written. */
     @Test
     void trainableParametersAreNotPrepacked() {
