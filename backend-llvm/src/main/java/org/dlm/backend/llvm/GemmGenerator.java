@@ -45,14 +45,20 @@ public final class GemmGenerator {
     public GemmConfig config() { return cfg; }
 
     /** Emits the GEMM as the exported function {@code name} (helpers get {@code name} as prefix). */
-    public LLVMValueRef emit(String name) {
+    public LLVMValueRef emit(String name) { return emit(name, true); }
+
+    /**
+     * As {@link #emit(String)}; without {@code fewRows} every M takes the packed path (a kernel
+     * only ever called with M > {@link #DIRECT_MAX_ROWS} then compiles without the unpacked code).
+     */
+    public LLVMValueRef emit(String name, boolean fewRows) {
         LLVMValueRef kernel = X86Microkernels.sgemm(mb, cfg, name + "_ukernel");
         GemmPacking packing = new GemmPacking(mb, cfg.lanes());
         LLVMValueRef packA = cfg.transA() ? packing.copy(name + "_pack_a", cfg.mr()) : packing.transpose(name + "_pack_a", cfg.mr());
         LLVMValueRef packB = cfg.transB() ? packing.transpose(name + "_pack_b", cfg.nr()) : packing.copy(name + "_pack_b", cfg.nr());
         exportPacking(name + PREPACK_A, packA);
         exportPacking(name + PREPACK_B, packB);
-        boolean unpacked = !cfg.transA() && !cfg.transB();
+        boolean unpacked = fewRows && !cfg.transA() && !cfg.transB();
         LLVMValueRef direct = unpacked ? X86Microkernels.sgemmDirect(mb, cfg, DIRECT_TILE_ROWS, cfg.vectorsPerRow(), name + "_direct") : null;
         LLVMValueRef vector = unpacked ? X86Microkernels.sgemmDirect(mb, cfg, 1, 4 * cfg.vectorsPerRow(), name + "_row") : null;
         LLVMTypeRef i64 = mb.i64(), ptr = mb.ptr(), f32 = mb.f32();

@@ -52,7 +52,8 @@ final class SharedGemmKernels {
         Long a = ADDRESSES.get(symbol);
         if (a != null) return a;
         try (ModuleBuilder mb = new ModuleBuilder(symbol, target)) {
-            new GemmGenerator(mb, cfg).emit(symbol);
+            // A lower tile serves only calls with a compile-time M > 8 (see config(Stmt.Call, ...)): no unpacked few-row code
+            new GemmGenerator(mb, cfg).emit(symbol, cfg.mr() == GemmConfig.forTarget(target).mr());
             mb.optimize();
             jit().add(mb);
         }
