@@ -32,18 +32,21 @@ public final class Gemm implements AutoCloseable {
     static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(
             JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG,
             JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+    static final FunctionDescriptor PACK_SIGNATURE = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS);
 
     private final GemmConfig config;
     private final int threads;
     private final KernelCache owned;   // null when the code belongs to a shared cache
-    private final MethodHandle kernel;
+    private final MethodHandle kernel, prepackA, prepackB;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment[] packA, packB;
     private final ExecutorService pool;
     private final long compileNanos;
 
-    private Gemm(GemmConfig config, int threads, KernelCache owned, MethodHandle kernel, long compileNanos) {
+    private Gemm(GemmConfig config, int threads, KernelCache owned, MethodHandle kernel, MethodHandle prepackA, MethodHandle prepackB, long compileNanos) {
         this.config = config;
+        this.prepackA = prepackA;
+        this.prepackB = prepackB;
         this.threads = threads;
         this.owned = owned;
         this.kernel = kernel;
@@ -72,7 +75,7 @@ public final class Gemm implements AutoCloseable {
         KernelCache own = new KernelCache(target);
         try {
             KernelCache.Compiled c = own.gemm(config);
-            return new Gemm(config, threads, own, c.function(), c.compileNanos());
+            return new Gemm(config, threads, own, c.function(), c.prepackA(), c.prepackB(), c.compileNanos());
         } catch (RuntimeException e) {
             own.close();
             throw e;
@@ -83,7 +86,7 @@ public final class Gemm implements AutoCloseable {
     public static Gemm from(KernelCache cache, GemmConfig config, int threads) {
         checkThreads(threads);
         KernelCache.Compiled c = cache.gemm(config);
-        return new Gemm(config, threads, null, c.function(), c.compileNanos());
+        return new Gemm(config, threads, null, c.function(), c.prepackA(), c.prepackB(), c.compileNanos());
     }
 
     /**
@@ -92,7 +95,7 @@ public final class Gemm implements AutoCloseable {
      */
     public static Gemm bind(MemorySegment address, GemmConfig config, int threads) {
         checkThreads(threads);
-        return new Gemm(config, threads, null, java.lang.foreign.Linker.nativeLinker().downcallHandle(address, SIGNATURE), 0);
+        return new Gemm(config, threads, null, java.lang.foreign.Linker.nativeLinker().downcallHandle(address, SIGNATURE), null, null, 0);
     }
 
     private static void checkThreads(int threads) {
@@ -108,12 +111,17 @@ public final class Gemm implements AutoCloseable {
      * {@code C[m×n] = epilogue(A[m×k]·B[k×n] (+ C))}, where A is stored k×m and B n×k when the
      * config says they are transposed; leading dimensions in elements; {@code flags}
      * from {@link GemmFlags}; {@code bias} has n (BIAS_COLUMNS) or m (BIAS_ROWS) floats, else is
-     * {@link MemorySegment#NULL}.
+     * {@link MemorySegment#NULL}. With {@link GemmFlags#PACKED_A} ({@link GemmFlags#PACKED_B}),
+     * {@code a} ({@code b}) is the result of {@link #prepackA} ({@link #prepackB}) for these sizes
+     * and its leading dimension is ignored.
      */
     public void multiply(long m, long n, long k, MemorySegment a, long lda, MemorySegment b, long ldb,
                          MemorySegment c, long ldc, int flags, MemorySegment bias) {
-        if (config.transA()) checkMatrix("A (transposed)", a, k, m, lda); else checkMatrix("A", a, m, k, lda);
-        if (config.transB()) checkMatrix("B (transposed)", b, n, k, ldb); else checkMatrix("B", b, k, n, ldb);
+        boolean packedA = (flags & GemmFlags.PACKED_A) != 0, packedB = (flags & GemmFlags.PACKED_B) != 0;
+        if (packedA) checkPacked("A", a, GemmGenerator.prepackASize(config, m, k));
+        else if (config.transA()) checkMatrix("A (transposed)", a, k, m, lda); else checkMatrix("A", a, m, k, lda);
+        if (packedB) checkPacked("B", b, GemmGenerator.prepackBSize(config, n, k));
+        else if (config.transB()) checkMatrix("B (transposed)", b, n, k, ldb); else checkMatrix("B", b, k, n, ldb);
         checkMatrix("C", c, m, n, ldc);
         if ((flags & GemmFlags.BIAS_COLUMNS) != 0) checkVector(bias, n);
         if ((flags & GemmFlags.BIAS_ROWS) != 0) checkVector(bias, m);
@@ -154,11 +162,12 @@ public final class Gemm implements AutoCloseable {
     private void part(int slot, boolean byRows, long start, long len, long m, long n, long k, MemorySegment a, long lda,
                       MemorySegment b, long ldb, MemorySegment c, long ldc, int flags, MemorySegment bias) {
         boolean rowBias = (flags & GemmFlags.BIAS_ROWS) != 0, colBias = (flags & GemmFlags.BIAS_COLUMNS) != 0;
-        if (byRows) {
-            call(slot, len, n, k, at(a, config.transA() ? start : start * lda), lda, at(b, 0), ldb, at(c, start * ldc), ldc, flags,
+        boolean packedA = (flags & GemmFlags.PACKED_A) != 0, packedB = (flags & GemmFlags.PACKED_B) != 0;
+        if (byRows) {   // start is a multiple of mr: a prepacked A's panels start at start·k
+            call(slot, len, n, k, at(a, packedA ? start * k : config.transA() ? start : start * lda), lda, at(b, 0), ldb, at(c, start * ldc), ldc, flags,
                     at(bias, rowBias ? start : 0));
         } else {
-            call(slot, m, len, k, at(a, 0), lda, at(b, config.transB() ? start * ldb : start), ldb, at(c, start), ldc, flags,
+            call(slot, m, len, k, at(a, 0), lda, at(b, packedB ? start * k : config.transB() ? start * ldb : start), ldb, at(c, start), ldc, flags,
                     at(bias, colBias ? start : 0));
         }
     }
@@ -175,11 +184,42 @@ public final class Gemm implements AutoCloseable {
 
     private void call(int slot, long m, long n, long k, MemorySegment a, long lda, MemorySegment b, long ldb,
                       MemorySegment c, long ldc, int flags, MemorySegment bias) {
+        MemorySegment bufA = (flags & GemmFlags.PACKED_A) != 0 ? a : packA[slot], bufB = (flags & GemmFlags.PACKED_B) != 0 ? b : packB[slot];
         try {
-            kernel.invokeExact(m, n, k, a, lda, b, ldb, c, ldc, flags, bias, packA[slot], packB[slot]);
+            kernel.invokeExact(m, n, k, a, lda, b, ldb, c, ldc, flags, bias, bufA, bufB);
         } catch (Throwable e) {
             throw new IllegalStateException("native GEMM call failed", e);
         }
+    }
+
+    /**
+     * A (m×k, or k×m when the config transposes A) packed once into a new 64-byte aligned segment
+     * of {@code arena}, for {@link #multiply} calls with {@link GemmFlags#PACKED_A} and these m, k.
+     */
+    public MemorySegment prepackA(long m, long k, MemorySegment a, long lda, Arena arena) {
+        if (config.transA()) checkMatrix("A (transposed)", a, k, m, lda); else checkMatrix("A", a, m, k, lda);
+        return prepack(prepackA, m, k, a, lda, GemmGenerator.prepackASize(config, m, k), arena);
+    }
+
+    /** B (k×n, or n×k when the config transposes B) packed once, for calls with {@link GemmFlags#PACKED_B}; see {@link #prepackA}. */
+    public MemorySegment prepackB(long n, long k, MemorySegment b, long ldb, Arena arena) {
+        if (config.transB()) checkMatrix("B (transposed)", b, n, k, ldb); else checkMatrix("B", b, k, n, ldb);
+        return prepack(prepackB, n, k, b, ldb, GemmGenerator.prepackBSize(config, n, k), arena);
+    }
+
+    private static MemorySegment prepack(MethodHandle pack, long extent, long k, MemorySegment src, long ld, long floats, Arena arena) {
+        if (pack == null) throw new IllegalStateException("this GEMM was bound without its prepacking functions");
+        MemorySegment dst = arena.allocate(floats * 4, 64);
+        try {
+            pack.invokeExact(extent, k, src, ld, dst);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native packing failed", e);
+        }
+        return dst;
+    }
+
+    private static void checkPacked(String name, MemorySegment s, long floats) {
+        if (s.byteSize() < floats * 4) throw new IllegalArgumentException("prepacked " + name + " needs " + floats * 4 + " bytes, segment has " + s.byteSize());
     }
 
     private static void checkMatrix(String name, MemorySegment s, long rows, long cols, long ld) {

@@ -25,17 +25,24 @@ public record GemmConfig(int mr, int nr, int lanes, int kc, int mc, int nc, bool
      * and loop overhead.
      */
     public GemmConfig forRows(int m) {
-        int nv = vectorsPerRow(), best = mr;
+        int best = mr;
         double bestCost = Double.MAX_VALUE;
         for (int h = 1; h <= mr; h++) {
-            double perStep = h * (nv + 1) + nv + 3;
-            double cost = Math.ceil(m / (double) h) * perStep;
+            double cost = rowCost(m, h);
             if (cost < bestCost - 1e-9) {
                 bestCost = cost;
                 best = h;
             }
         }
         return best == mr ? this : new GemmConfig(best, nr, lanes, kc, best * Math.max(1, mc / mr), nc, bPanelInL1, transA, transB);
+    }
+
+    /** Estimated issue slots per k step and column panel of {@code m} rows with this tile height (see {@link #forRows}). */
+    public double rowCost(int m) { return rowCost(m, mr); }
+
+    private double rowCost(int m, int h) {
+        int nv = vectorsPerRow();
+        return Math.ceil(m / (double) h) * (h * (nv + 1) + nv + 3);
     }
 
     /** Vectors per tile row. */

@@ -12,4 +12,12 @@ public final class GemmFlags {
     public static final int BIAS_ROWS = 4;
     /** Clamp the result at zero. */
     public static final int RELU = 8;
+    /**
+     * {@code packA} already holds all of A packed ({@link GemmGenerator#prepackASize}, made by the
+     * {@code _prepack_a} function): A is neither read nor packed. Set by the backend for constant
+     * operands (parameters of an inference executable), never in Kernel IR.
+     */
+    public static final int PACKED_A = 16;
+    /** {@code packB} already holds all of B packed ({@link GemmGenerator#prepackBSize}); see {@link #PACKED_A}. */
+    public static final int PACKED_B = 32;
 }

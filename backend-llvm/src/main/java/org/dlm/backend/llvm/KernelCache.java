@@ -18,7 +18,7 @@ import java.util.Map;
  * }</pre>
  */
 public final class KernelCache implements AutoCloseable {
-    record Compiled(Jit jit, MethodHandle function, long compileNanos) {}
+    record Compiled(Jit jit, MethodHandle function, MethodHandle prepackA, MethodHandle prepackB, long compileNanos) {}
 
     private final HostTarget target;
     private final Map<GemmConfig, Compiled> gemms = new HashMap<>();
@@ -43,7 +43,8 @@ public final class KernelCache implements AutoCloseable {
             mb.verify();
             mb.optimize("default<O3>", false);   // vectorized by construction
             jit.add(mb);
-            c = new Compiled(jit, jit.function(Gemm.SYMBOL, Gemm.SIGNATURE), System.nanoTime() - t0);
+            c = new Compiled(jit, jit.function(Gemm.SYMBOL, Gemm.SIGNATURE), jit.function(Gemm.SYMBOL + GemmGenerator.PREPACK_A, Gemm.PACK_SIGNATURE),
+                    jit.function(Gemm.SYMBOL + GemmGenerator.PREPACK_B, Gemm.PACK_SIGNATURE), System.nanoTime() - t0);
         } catch (RuntimeException e) {
             jit.close();
             throw e;

@@ -55,6 +55,9 @@ public final class LlvmExecutable implements Executable {
     /** Outputs reused by every {@link #runUpdating} call (allocated on first use). */
     private MemorySegment[] stepOutputs;
     private boolean mutableParams;
+    private final int prepackedOperands;
+    private final MethodHandle prepack;   // packs the constant GEMM operands from the parameters; null without any
+    private final long prepackedBytes;
 
     /** Where compile time went: graph → Kernel IR (with memory planning), Kernel IR → LLVM IR, LLVM O3, machine code. */
     public record CompilePhases(long lowerNanos, long codegenNanos, long optimizeNanos, long machineCodeNanos) {
@@ -66,20 +69,33 @@ public final class LlvmExecutable implements Executable {
 
     public CompilePhases compilePhases() { return phases; }
 
-    private LlvmExecutable(Lowered lowered, long arenaBytes, int threads, Jit jit, MethodHandle entry, long compileNanos, String llvmIr) {
+    private LlvmExecutable(Lowered lowered, KernelCodegen.Emitted code, int threads, Jit jit, MethodHandle entry, long compileNanos, String llvmIr) {
         this.lowered = lowered;
         this.threads = threads;
         this.jit = jit;
         this.entry = entry;
         this.compileNanos = compileNanos;
         this.llvmIr = llvmIr;
+        this.prepackedOperands = code.prepacks();
+        this.prepackedBytes = code.paramBytes() - lowered.module().paramBytes();
         for (Lowered.Port p : lowered.inputs()) inputs.put(p.name(), p.type());
         for (Lowered.Port p : lowered.outputs()) outputs.put(p.name(), p.type());
-        params = HugePages.allocate(memory, Math.max(64, lowered.module().paramBytes()));
-        arena = HugePages.allocate(memory, Math.max(64, arenaBytes));
+        params = HugePages.allocate(memory, Math.max(64, code.paramBytes()));
+        arena = HugePages.allocate(memory, Math.max(64, code.arenaBytes()));
         inputTable = memory.allocate(8L * Math.max(1, inputs.size()), 8);
         outputTable = memory.allocate(8L * Math.max(1, outputs.size()), 8);
         for (Buffer b : lowered.module().buffers(Buffer.Kind.PARAM)) ParamBlock.fill(params, b, lowered.paramData().get(b.name()));
+        prepack = code.prepacks() > 0 ? jit.function(ENTRY + KernelCodegen.PREPACK, FunctionDescriptor.ofVoid(ADDRESS)) : null;
+        prepack();   // constant GEMM operands into the microkernel's panel layout, once
+    }
+
+    private void prepack() {
+        if (prepack == null) return;
+        try {
+            prepack.invokeExact(params);
+        } catch (Throwable e) {
+            throw new IllegalStateException("prepacking the parameters failed", e);
+        }
     }
 
     static LlvmExecutable compile(Graph g, Map<String, NdArray> params, LlvmBackend.Options options) {
@@ -88,7 +104,8 @@ public final class LlvmExecutable implements Executable {
         long t1 = System.nanoTime();
         Jit jit = new Jit();
         try (HostTarget host = HostTarget.detect(); ModuleBuilder mb = new ModuleBuilder(lowered.module().name(), host)) {
-            long arenaBytes = KernelCodegen.emit(mb, lowered.module(), ENTRY, options.threads(), options.minParallelWork());
+            // Parameters of an inference executable never change: constant GEMM operands are prepacked.
+            KernelCodegen.Emitted code = KernelCodegen.emit(mb, lowered.module(), ENTRY, options.threads(), options.minParallelWork(), !options.mutableParams());
             long t2 = System.nanoTime();
             mb.optimize();
             long t3 = System.nanoTime();
@@ -96,7 +113,7 @@ public final class LlvmExecutable implements Executable {
             jit.add(mb);
             MethodHandle entry = jit.function(ENTRY, SIGNATURE);
             long t4 = System.nanoTime();
-            LlvmExecutable exe = new LlvmExecutable(lowered, arenaBytes, options.threads(), jit, entry, System.nanoTime() - t0, ir);
+            LlvmExecutable exe = new LlvmExecutable(lowered, code, options.threads(), jit, entry, System.nanoTime() - t0, ir);
             exe.phases = new CompilePhases(t1 - t0, t2 - t1, t3 - t2, t4 - t3);
             exe.mutableParams = options.mutableParams();
             return exe;
@@ -114,6 +131,12 @@ public final class LlvmExecutable implements Executable {
     /** Bytes of the temporaries' arena after memory planning. */
     public long arenaBytes() { return lowered.module().arenaBytes(); }
     public long paramBytes() { return lowered.module().paramBytes(); }
+    /**
+     * GEMM operands (weights) packed once into the microkernel's panel layout when the executable
+     * was made (0 with {@link LlvmBackend.Options#trainable()}), and the bytes they take after the parameters.
+     */
+    public int prepackedOperands() { return prepackedOperands; }
+    public long prepackedBytes() { return prepackedBytes; }
     public int threads() { return threads; }
     /** The lowered program (Kernel IR text via {@code kernelIr()}). */
     public Lowered lowered() { return lowered; }
@@ -249,13 +272,16 @@ public final class LlvmExecutable implements Executable {
             throw new IllegalStateException("native call failed", e);
         }
         Map<String, NdArray> rest = new LinkedHashMap<>();
+        boolean updated = false;
         for (i = 0; i < outs.size(); i++) {
             Lowered.Port p = outs.get(i);
             Buffer target = p.name().startsWith(prefix) ? lowered.params().get(p.name().substring(prefix.length())) : null;
-            if (target != null && target.byteSize() == p.buffer().byteSize() && target.dtype() == p.buffer().dtype())
+            if (target != null && target.byteSize() == p.buffer().byteSize() && target.dtype() == p.buffer().dtype()) {
                 MemorySegment.copy(stepOutputs[i], 0, params, target.offset(), target.byteSize());
-            else rest.put(p.name(), read(stepOutputs[i], 0, p.type().dtype(), p.type().shape().sizes()));
+                updated = true;
+            } else rest.put(p.name(), read(stepOutputs[i], 0, p.type().dtype(), p.type().shape().sizes()));
         }
+        if (updated) prepack();   // only without Options.trainable() is anything prepacked: keep it in step
         return rest;
     }
 

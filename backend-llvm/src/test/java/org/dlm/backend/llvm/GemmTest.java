@@ -53,6 +53,11 @@ class GemmTest {
     }
 
     static void check(Gemm gemm, int m, int n, int k, int pad, int flags, long seed) {
+        check(gemm, m, n, k, pad, flags, 0, seed);
+    }
+
+    /** {@code prepacked}: {@link GemmFlags#PACKED_A} and/or {@link GemmFlags#PACKED_B}, operands packed once before the call. */
+    static void check(Gemm gemm, int m, int n, int k, int pad, int flags, int prepacked, long seed) {
         Random rnd = new Random(seed);
         try (Arena arena = Arena.ofConfined()) {
             boolean ta = gemm.config().transA(), tb = gemm.config().transB();
@@ -64,14 +69,17 @@ class GemmTest {
             double[] want = reference(m, n, k, a, lda, b, ldb, c, ldc, flags, bias, ta, tb);
             float[] padding = new float[m * ldc];
             for (int i = 0; i < padding.length; i++) padding[i] = c.getAtIndex(JAVA_FLOAT, i);
-            gemm.multiply(m, n, k, a, lda, b, ldb, c, ldc, flags, bias);
+            MemorySegment pa = (prepacked & GemmFlags.PACKED_A) != 0 ? gemm.prepackA(m, k, a, lda, arena) : a;
+            MemorySegment pb = (prepacked & GemmFlags.PACKED_B) != 0 ? gemm.prepackB(n, k, b, ldb, arena) : b;
+            gemm.multiply(m, n, k, pa, lda, pb, ldb, c, ldc, flags | prepacked, bias);
             double tol = 1e-5 * (k + 4);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < ldc; j++) {
                     float got = c.getAtIndex(JAVA_FLOAT, (long) i * ldc + j);
                     if (j < n) {
                         int ii = i, jj = j;
-                        assertEquals(want[i * n + j], got, tol, () -> "C[" + ii + "," + jj + "] of " + m + "x" + n + "x" + k + " flags " + flags);
+                        assertEquals(want[i * n + j], got, tol, () -> "C[" + ii + "," + jj + "] of " + m + "x" + n + "x" + k + " flags " + flags
+                                + " prepacked " + prepacked + " " + gemm.config());
                     } else {
                         assertEquals(padding[i * ldc + j], got, 0f, "padding column written");
                     }
@@ -170,6 +178,29 @@ class GemmTest {
                 seed++;
                 check(dual, m, 200 + m, 17, 0, f, seed++);   // split by columns
             }
+    }
+
+    @Test
+    void prepackedOperandsMatchReference() {
+        GemmConfig def = single.config();
+        GemmConfig small = new GemmConfig(def.mr(), def.nr(), def.lanes(), 24, def.mr() * 2, def.nr() * 2);
+        int[] kinds = {GemmFlags.PACKED_A, GemmFlags.PACKED_B, GemmFlags.PACKED_A | GemmFlags.PACKED_B};
+        long seed = 700;
+        for (boolean ta : new boolean[] {false, true})
+            for (boolean tb : new boolean[] {false, true})
+                for (GemmConfig cfg : new GemmConfig[] {def.withTransposes(ta, tb), small.withTransposes(ta, tb),
+                        small.withBlocks(24, def.mr() * 2, def.nr() * 2, true).withTransposes(ta, tb)})
+                    try (Gemm g1 = Gemm.compile(host, cfg, 1); Gemm g2 = Gemm.compile(host, cfg, 2)) {
+                        for (int kind : kinds) {
+                            // edges of tiles and blocks, a few rows (the unpacked path is skipped when an operand is prepacked)
+                            check(g1, cfg.mr() + 1, cfg.nr() - 1, cfg.kc() + 1, 1, GemmFlags.ACCUMULATE, kind, seed++);
+                            check(g1, 1, 2 * cfg.nr() + 5, 7, 0, GemmFlags.BIAS_COLUMNS | GemmFlags.RELU, kind, seed++);
+                            check(g1, cfg.mc() + 3, 2 * cfg.nc() + 1, 2 * cfg.kc() + 5, 0, GemmFlags.BIAS_ROWS, kind, seed++);
+                            check(g2, 64, 130, 77, 0, GemmFlags.BIAS_COLUMNS | GemmFlags.RELU, kind, seed++);   // split by rows
+                            check(g2, 9, 3 * cfg.nr() + 3, 31, 2, GemmFlags.ACCUMULATE, kind, seed++);   // split by columns
+                            check(g2, 1, 1, 1, 0, 0, kind, seed++);
+                        }
+                    }
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Random;
 import org.dlm.backend.llvm.Gemm;
 import org.dlm.backend.llvm.GemmConfig;
+import org.dlm.backend.llvm.GemmFlags;
 import org.dlm.backend.llvm.GemmGenerator;
 import org.dlm.backend.llvm.ModuleBuilder;
 import org.dlm.runtime.HugePages;
@@ -23,8 +24,12 @@ import org.dlm.backend.llvm.HostTarget;
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp ... org.dlm.backend.llvm.bench.GemmBench \
- *     [--sizes 256,512,1024,2048] [--shapes 1x512x784,64x512x784 (MxNxK)] [--threads 1] [--openblas /usr/lib/x86_64-linux-gnu/libopenblas.so.0] [--numpy /usr/bin/python3] [--rounds 3] [--seconds 1] [--tile 14x32] [--kc 512 --mc 672 --nc 512] [--order a|b (micro-panel kept in L1)]
+ *     [--sizes 256,512,1024,2048] [--shapes 1x512x784,64x512x784 (MxNxK)] [--threads 1] [--openblas /usr/lib/x86_64-linux-gnu/libopenblas.so.0] [--numpy /usr/bin/python3] [--rounds 3] [--seconds 1] [--tile 14x32] [--kc 512 --mc 672 --nc 512] [--order a|b (micro-panel kept in L1)] [--prepack a|b|ab]
  * </pre>
+ *
+ * <p>{@code --prepack b} (or {@code a}, {@code ab}) times every paired size twice: as usual, then
+ * with that operand packed once before the timed calls ({@link org.dlm.backend.llvm.GemmFlags#PACKED_B}),
+ * as compiled inference models call their weights.
  */
 public final class GemmBench {
     public static void main(String[] args) throws Throwable {
@@ -63,12 +68,19 @@ public final class GemmBench {
                 if (opt.containsKey("openblas")) {
                     try (OpenBlasPeer blas = new OpenBlasPeer(java.nio.file.Path.of(opt.get("openblas")), threads)) {
                         System.out.printf("paired with OpenBLAS (%s), alternating calls, %.1f s per size; GFLOP/s%n", blas.core(), minSeconds);
-                        System.out.printf("%6s | %9s %9s | %9s %9s | %12s %12s%n", "size", "dlm best", "dlm med", "blas best", "blas med", "ratio best", "ratio pairs");
-                        for (int n : sizes) paired(gemm, blas, n, n, n, minSeconds);
+                        System.out.printf("%14s | %9s %9s | %9s %9s | %12s %12s%n", "size", "dlm best", "dlm med", "blas best", "blas med", "ratio best", "ratio pairs");
+                        String pp = opt.getOrDefault("prepack", "");
+                        int prepack = (pp.contains("a") ? GemmFlags.PACKED_A : 0) | (pp.contains("b") ? GemmFlags.PACKED_B : 0);
+                        List<int[]> shapes = new ArrayList<>();
+                        for (int n : sizes) shapes.add(new int[] {n, n, n});
                         for (String shape : opt.getOrDefault("shapes", "").split(",")) {
                             if (shape.isBlank()) continue;
                             String[] d = shape.split("x");   // MxNxK
-                            paired(gemm, blas, Integer.parseInt(d[0]), Integer.parseInt(d[1]), Integer.parseInt(d[2]), minSeconds);
+                            shapes.add(new int[] {Integer.parseInt(d[0]), Integer.parseInt(d[1]), Integer.parseInt(d[2])});
+                        }
+                        for (int[] d : shapes) {
+                            paired(gemm, blas, d[0], d[1], d[2], minSeconds, 0);
+                            if (prepack != 0) paired(gemm, blas, d[0], d[1], d[2], minSeconds, prepack);
                         }
                     }
                 }
@@ -105,14 +117,16 @@ public final class GemmBench {
     }
 
     /** Alternates our call and OpenBLAS's on the same matrices; prints best and median GFLOP/s and the median per-pair time ratio. */
-    static void paired(Gemm gemm, OpenBlasPeer blas, int m, int n, int k, double minSeconds) {
+    static void paired(Gemm gemm, OpenBlasPeer blas, int m, int n, int k, double minSeconds, int prepack) {
         try (Arena arena = Arena.ofConfined()) {
             Random rnd = new Random(n);
             MemorySegment a = HugePages.allocate(arena, 4L * m * k), b = HugePages.allocate(arena, 4L * k * n);
             MemorySegment c = HugePages.allocate(arena, 4L * m * n), c2 = HugePages.allocate(arena, 4L * m * n);
             for (long i = 0; i < (long) m * k; i++) a.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat());
             for (long i = 0; i < (long) k * n; i++) b.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat());
-            Runnable ours = () -> gemm.multiply(m, n, k, a, k, b, n, c, n, 0, MemorySegment.NULL);
+            MemorySegment pa = (prepack & GemmFlags.PACKED_A) != 0 ? gemm.prepackA(m, k, a, k, arena) : a;
+            MemorySegment pb = (prepack & GemmFlags.PACKED_B) != 0 ? gemm.prepackB(n, k, b, n, arena) : b;
+            Runnable ours = () -> gemm.multiply(m, n, k, pa, k, pb, n, c, n, prepack, MemorySegment.NULL);
             Runnable theirs = () -> blas.multiply(m, n, k, a, b, c2);
             for (int w = 0; w < 3; w++) {
                 ours.run();
@@ -138,8 +152,9 @@ public final class GemmBench {
             tTheirs.sort(null);
             ratio.sort(null);
             double flop = 2.0 * m * n * k;
-            String name = m == n && n == k ? Integer.toString(n) : m + "x" + n + "x" + k;
-            System.out.printf("%6s | %9.1f %9.1f | %9.1f %9.1f | %12.3f %12.3f   (%d pairs, max |diff| %.1e)%n", name,
+            String name = (m == n && n == k ? Integer.toString(n) : m + "x" + n + "x" + k)
+                    + ((prepack & GemmFlags.PACKED_A) != 0 ? " pA" : "") + ((prepack & GemmFlags.PACKED_B) != 0 ? " pB" : "");
+            System.out.printf("%14s | %9.1f %9.1f | %9.1f %9.1f | %12.3f %12.3f   (%d pairs, max |diff| %.1e)%n", name,
                     flop / tOurs.get(0), flop / tOurs.get(tOurs.size() / 2), flop / tTheirs.get(0), flop / tTheirs.get(tTheirs.size() / 2),
                     tTheirs.get(0) / tOurs.get(0), ratio.get(ratio.size() / 2), tOurs.size(), maxDiff);
         }

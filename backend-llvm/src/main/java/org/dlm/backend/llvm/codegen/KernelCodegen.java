@@ -15,6 +15,8 @@ import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 import org.dlm.backend.llvm.DirectConvGenerator;
 import org.dlm.backend.llvm.GemmConfig;
+import org.dlm.backend.llvm.GemmFlags;
+import org.dlm.backend.llvm.GemmGenerator;
 import org.dlm.backend.llvm.LlvmAccess;
 import org.dlm.backend.llvm.ModuleBuilder;
 import org.dlm.ir.DType;
@@ -48,6 +50,10 @@ public final class KernelCodegen {
     private final MathEmitter math;
     private final int maxThreads;
     private final double minParallelWork;
+    private final boolean constantParams;
+    private long paramEnd;   // end of the parameter block, prepacked operands included
+    private final Map<Prepack, Long> prepacks = new java.util.LinkedHashMap<>();   // byte offset in the parameter block
+    private final java.util.Set<String> writtenParams = new java.util.HashSet<>();   // parameters the code stores into (never prepacked)
     private KernelModule kernels;
     private String entryName;
     private int outlined, statements;
@@ -63,10 +69,11 @@ public final class KernelCodegen {
     private LLVMValueRef worker;     // this thread's worker index inside an outlined body, else null
     private LLVMValueRef threads;    // the entry's thread count, clamped to [1, maxThreads]
 
-    private KernelCodegen(ModuleBuilder mb, int maxThreads, long minParallelWork) {
+    private KernelCodegen(ModuleBuilder mb, int maxThreads, long minParallelWork, boolean constantParams) {
         this.mb = mb;
         this.maxThreads = maxThreads;
         this.minParallelWork = minParallelWork;
+        this.constantParams = constantParams;
         this.ctx = LlvmAccess.context(mb);
         this.mod = LlvmAccess.module(mb);
         this.b = LLVMCreateBuilderInContext(ctx);
@@ -97,13 +104,38 @@ public final class KernelCodegen {
      * the microkernels' scratch (GEMM packing buffers, one set per thread) placed after them.
      */
     public static long emit(ModuleBuilder mb, KernelModule m, String entry, int maxThreads, long minParallelWork) {
+        return emit(mb, m, entry, maxThreads, minParallelWork, false).arenaBytes();
+    }
+
+    /**
+     * What {@link #emit(ModuleBuilder, KernelModule, String, int, long, boolean)} produced:
+     * {@code arenaBytes} of arena, a parameter block of {@code paramBytes} (the module's parameters,
+     * then the prepacked GEMM operands) and, when {@code prepacks > 0}, the exported function
+     * {@code void <entry>_prepack(ptr params)} that must run once after the parameters are filled.
+     */
+    public record Emitted(long arenaBytes, long paramBytes, int prepacks) {}
+
+    /** The suffix of the entry's prepacking function (see {@link Emitted}). */
+    public static final String PREPACK = "_prepack";
+
+    /**
+     * As {@link #emit(ModuleBuilder, KernelModule, String, int, long)}; with {@code constantParams}
+     * (parameters never change after the prepacking function ran: inference, not training) a
+     * GEMM operand that is a parameter at a constant offset with constant sizes is packed once
+     * into the BLIS panel layout after the parameters ({@code GemmFlags.PACKED_A/PACKED_B}), so
+     * calls skip packing it.
+     */
+    public static Emitted emit(ModuleBuilder mb, KernelModule m, String entry, int maxThreads, long minParallelWork, boolean constantParams) {
         if (maxThreads < 1) throw new IllegalArgumentException("maxThreads must be >= 1, got " + maxThreads);
-        KernelCodegen g = new KernelCodegen(mb, maxThreads, minParallelWork);
+        KernelCodegen g = new KernelCodegen(mb, maxThreads, minParallelWork, constantParams);
         g.scratchOffset = align(m.arenaBytes());
         g.slotBytes = g.gemmScratch(m.body());
+        g.paramEnd = align(m.paramBytes());
+        written(m.body(), g.writtenParams);
         try {
             g.entry(m, entry);
-            return g.privateOffset() + g.privateBytes;
+            if (!g.prepacks.isEmpty()) g.prepackFunction(entry + PREPACK);
+            return new Emitted(g.privateOffset() + g.privateBytes, g.paramEnd, g.prepacks.size());
         } finally {
             LLVMDisposeBuilder(g.b);
             if (g.allocas != null) LLVMDisposeBuilder(g.allocas);
@@ -378,9 +410,13 @@ public final class KernelCodegen {
                 case Stmt.NullArg n -> LLVMConstNull(ptr());
             };
         }
-        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, SharedGemmKernels.config(k, mb.target()), depth == 0 ? LONE_GEMM_FACTOR * minParallelWork : minParallelWork, maxThreads) : null;
-        if (split != null) parallelGemm(k, split, args);
-        else gemm(k, args, worker == null ? i64(0) : worker);
+        GemmConfig cfg = SharedGemmKernels.config(c, mb.target());
+        LLVMValueRef[] packed = {prepacked(c, cfg, true), prepacked(c, cfg, false)};
+        int bits = (packed[0] != null ? GemmFlags.PACKED_A : 0) | (packed[1] != null ? GemmFlags.PACKED_B : 0);
+        if (bits != 0) args[9] = LLVMBuildOr(b, args[9], i32(bits), "");
+        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, cfg, depth == 0 ? LONE_GEMM_FACTOR * minParallelWork : minParallelWork, maxThreads) : null;
+        if (split != null) parallelGemm(cfg, split, args, packed);
+        else gemm(cfg, args, worker == null ? i64(0) : worker, packed);
     }
 
     /** A {@code sconv_direct} call: the shared convolution specialized on the call's constant shape. */
@@ -405,17 +441,82 @@ public final class KernelCodegen {
         LLVMBuildCall2(b, type, target, array(args), args.length, "");
     }
 
-    /** One single-threaded GEMM call with the packing scratch of worker {@code slot}. */
-    private void gemm(String kernel, LLVMValueRef[] args, LLVMValueRef slot) {
-        GemmConfig cfg = SharedGemmKernels.config(kernel, mb.target());
+    /** Parameters {@code body} stores into or passes as a GEMM's C. */
+    private static void written(List<Stmt> body, java.util.Set<String> out) {
+        for (Stmt s : body) {
+            switch (s) {
+                case Stmt.Loop l -> written(l.body(), out);
+                case Stmt.If i -> written(i.then(), out);
+                case Stmt.Store st when st.buffer().kind() == Buffer.Kind.PARAM -> out.add(st.buffer().name());
+                case Stmt.Call c -> {
+                    if (c.args().size() > 7 && c.args().get(7) instanceof Stmt.PtrArg p && p.buffer().kind() == Buffer.Kind.PARAM) out.add(p.buffer().name());
+                }
+                default -> {}
+            }
+        }
+    }
+
+    /** A GEMM operand packed once: side A or B of the GEMM {@code cfg}, read from a parameter at a constant place. */
+    private record Prepack(GemmConfig cfg, boolean sideA, String buffer, long offset, long extent, long k, long ld) {}
+
+    /**
+     * The prepacked copy of {@code c}'s A ({@code sideA}) or B operand, or null when it is not a
+     * constant parameter with constant sizes, or has so few rows that the GEMM runs unpacked.
+     */
+    private LLVMValueRef prepacked(Stmt.Call c, GemmConfig cfg, boolean sideA) {
+        if (!constantParams) return null;
+        List<Stmt.Arg> a = c.args();
+        if (!(a.get(sideA ? 3 : 5) instanceof Stmt.PtrArg p) || p.buffer().kind() != Buffer.Kind.PARAM || p.buffer().dtype() != DType.F32
+                || !(p.offset() instanceof Expr.Const off) || writtenParams.contains(p.buffer().name())) return null;
+        long[] v = new long[3];
+        for (int i : new int[] {0, 1, 2}) {
+            if (!(a.get(i) instanceof Stmt.ScalarArg sa) || !(sa.value() instanceof Expr.Const k)) return null;
+            v[i] = (long) k.value();
+        }
+        if (!(a.get(sideA ? 4 : 6) instanceof Stmt.ScalarArg la) || !(la.value() instanceof Expr.Const ld)) return null;
+        long m = v[0], n = v[1], k = v[2];
+        if (m <= GemmGenerator.DIRECT_MAX_ROWS || n < 1 || k < 1) return null;
+        Prepack key = new Prepack(cfg, sideA, p.buffer().name(), (long) off.value(), sideA ? m : n, k, (long) ld.value());
+        Long at = prepacks.get(key);
+        if (at == null) {
+            at = paramEnd;
+            prepacks.put(key, at);
+            paramEnd += align(4 * (sideA ? GemmGenerator.prepackASize(cfg, m, k) : GemmGenerator.prepackBSize(cfg, n, k)));
+        }
+        return gepBytes(tables[2], at);
+    }
+
+    /** {@code void <name>(ptr params)}: packs every prepacked operand from its parameter. */
+    private void prepackFunction(String name) {
+        LLVMValueRef f = mb.function(name, mb.voidType(), ptr());
+        LLVMBasicBlockRef block = LLVMAppendBasicBlockInContext(ctx, f, "entry");
+        LLVMPositionBuilderAtEnd(b, block);
+        LLVMValueRef params = LLVMGetParam(f, 0);
+        LLVMTypeRef[] p = {i64(), i64(), ptr(), i64(), ptr()};
+        LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
+        for (Map.Entry<Prepack, Long> e : prepacks.entrySet()) {
+            Prepack pp = e.getKey();
+            Buffer buf = kernels.buffers().stream().filter(x -> x.name().equals(pp.buffer())).findFirst().orElseThrow();
+            LLVMValueRef src = gepBytes(params, buf.offset() + 4 * pp.offset());
+            LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.prepackAddress(pp.cfg(), pp.sideA(), mb.target())), ptr());
+            LLVMBuildCall2(b, type, target, array(i64(pp.extent()), i64(pp.k()), src, i64(pp.ld()), gepBytes(params, e.getValue())), 5, "");
+        }
+        LLVMBuildRetVoid(b);
+    }
+
+    /**
+     * One single-threaded GEMM call with the packing scratch of worker {@code slot}; {@code packed}
+     * holds the prepacked A and B (null: packed into the scratch by the call).
+     */
+    private void gemm(GemmConfig cfg, LLVMValueRef[] args, LLVMValueRef slot, LLVMValueRef[] packed) {
         LLVMValueRef scratch = LLVMBuildInBoundsGEP2(b, mb.i8(), tables[3],
                 array(LLVMBuildNSWAdd(b, i64(scratchOffset), LLVMBuildNSWMul(b, slot, i64(slotBytes), ""), "")), 1, "");
         LLVMValueRef[] all = java.util.Arrays.copyOf(args, 13);
-        all[11] = scratch;
-        all[12] = LLVMBuildInBoundsGEP2(b, mb.i8(), scratch, array(i64(align(cfg.packASize() * 4))), 1, "");
+        all[11] = packed[0] != null ? packed[0] : scratch;
+        all[12] = packed[1] != null ? packed[1] : LLVMBuildInBoundsGEP2(b, mb.i8(), scratch, array(i64(align(cfg.packASize() * 4))), 1, "");
         LLVMTypeRef[] p = {i64(), i64(), i64(), ptr(), i64(), ptr(), i64(), ptr(), i64(), i32(), ptr(), ptr(), ptr()};
         LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
-        LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.address(kernel, mb.target())), ptr());
+        LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.address(cfg, mb.target())), ptr());
         LLVMBuildCall2(b, type, target, array(all), all.length, "");
     }
 
@@ -520,20 +621,21 @@ public final class KernelCodegen {
      * A GEMM split over threads (BLIS style): rows of C (M blocks) or columns (N blocks) in
      * multiples of the register tile, one part per thread, each with its own packing scratch.
      */
-    private void parallelGemm(String kernel, GemmSplit split, LLVMValueRef[] args) {
+    private void parallelGemm(GemmConfig cfg, GemmSplit split, LLVMValueRef[] args, LLVMValueRef[] packed) {
         // parts = min(threads * partsPerThread, units); per = ceil(units / parts) * unit; tasks = ceil(extent / per)
         LLVMValueRef units = i64(split.units());
         LLVMValueRef wanted = LLVMBuildNSWMul(b, threads, i64(split.partsPerThread()), "");
         LLVMValueRef parts = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, wanted, units, ""), wanted, units, "");
         LLVMValueRef per = LLVMBuildNSWMul(b, LLVMBuildSDiv(b, LLVMBuildNSWAdd(b, units, LLVMBuildNSWSub(b, parts, i64(1), ""), ""), parts, ""), i64(split.unit()), "");
         LLVMValueRef tasks = LLVMBuildSDiv(b, LLVMBuildNSWAdd(b, i64(split.extent() - 1), per, ""), per, "");
-        LLVMValueRef context = alloca(LLVMArrayType(i64(), 6), "gemm_ctx");
+        LLVMValueRef context = alloca(LLVMArrayType(i64(), 8), "gemm_ctx");
         LLVMBuildStore(b, args[3], slot(context, 0));
         LLVMBuildStore(b, args[5], slot(context, 1));
         LLVMBuildStore(b, args[7], slot(context, 2));
         LLVMBuildStore(b, args[10], slot(context, 3));
         LLVMBuildStore(b, tables[3], slot(context, 4));
         LLVMBuildStore(b, per, slot(context, 5));
+        for (int i = 0; i < 2; i++) LLVMBuildStore(b, packed[i] != null ? packed[i] : LLVMConstNull(ptr()), slot(context, 6 + i));
         LLVMValueRef task = taskFunction("gemm");
         State saved = enter(task);
         LLVMBasicBlockRef start = begin();
@@ -542,6 +644,8 @@ public final class KernelCodegen {
         LLVMValueRef cm = LLVMBuildLoad2(b, ptr(), slot(in, 2), ""), bias = LLVMBuildLoad2(b, ptr(), slot(in, 3), "");
         tables = new LLVMValueRef[] {null, null, null, LLVMBuildLoad2(b, ptr(), slot(in, 4), "")};
         LLVMValueRef perIn = LLVMBuildLoad2(b, i64(), slot(in, 5), "");
+        LLVMValueRef[] packedIn = new LLVMValueRef[2];
+        for (int i = 0; i < 2; i++) if (packed[i] != null) packedIn[i] = LLVMBuildLoad2(b, ptr(), slot(in, 6 + i), "");
         LLVMPositionBuilderAtEnd(b, start);
         String t = "part";
         LLVMValueRef iv = alloca(i64(), t);
@@ -551,7 +655,11 @@ public final class KernelCodegen {
             LLVMValueRef left = LLVMBuildNSWSub(b, i64(split.extent()), first, "");
             LLVMValueRef len = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, left, perIn, ""), left, perIn, "");
             LLVMValueRef[] part = args.clone();
-            boolean ta = kernel.charAt(6) == 't', tb = kernel.charAt(7) == 't';
+            boolean ta = cfg.transA(), tb = cfg.transB();
+            // A part starts at a multiple of the tile: its panels of a prepacked operand start at first·K.
+            LLVMValueRef[] partPacked = packedIn.clone();
+            int side = split.byRows() ? 0 : 1;
+            if (partPacked[side] != null) partPacked[side] = floats(partPacked[side], LLVMBuildNSWMul(b, first, args[2], ""));
             if (split.byRows()) {
                 part[0] = len;
                 part[3] = floats(a, ta ? first : LLVMBuildNSWMul(b, first, args[4], ""));
@@ -565,7 +673,7 @@ public final class KernelCodegen {
                 part[7] = floats(cm, first);
                 part[10] = (split.flags() & org.dlm.ir.kernel.Microkernels.BIAS_COLUMNS) != 0 ? floats(bias, first) : bias;
             }
-            gemm(kernel, part, worker);
+            gemm(cfg, part, worker, partPacked);
         });
         finish(start);
         leave(saved);
