@@ -82,6 +82,9 @@ public final class KernelCodegen {
      */
     static final long LONE_GEMM_FACTOR = 4;
 
+    /** Wall time spent so far in this process compiling the shared GEMM kernels and the thread pool. */
+    public static long sharedKernelNanos() { return SharedGemmKernels.compileNanos(); }
+
     /** Emits single-threaded code (see {@link #emit(ModuleBuilder, KernelModule, String, int, long)}). */
     public static long emit(ModuleBuilder mb, KernelModule m, String entry) {
         return emit(mb, m, entry, 1, DEFAULT_MIN_PARALLEL_WORK);

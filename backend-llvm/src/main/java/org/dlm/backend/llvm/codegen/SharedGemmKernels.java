@@ -21,6 +21,7 @@ final class SharedGemmKernels {
     private static final Map<String, Long> ADDRESSES = new HashMap<>();
     private static Jit jit;
     private static long parallelFor;
+    private static long compileNanos;
 
     private SharedGemmKernels() {}
 
@@ -32,12 +33,14 @@ final class SharedGemmKernels {
     /** The native address of {@link ThreadPoolModule#PARALLEL_FOR}, the process-wide pool's entry. */
     static synchronized long parallelFor(HostTarget target) {
         if (parallelFor != 0) return parallelFor;
+        long t0 = System.nanoTime();
         try (ModuleBuilder mb = new ModuleBuilder("dlm_thread_pool", target)) {
             ThreadPoolModule.link(mb);
             mb.optimize();
             jit().add(mb);
         }
         parallelFor = jit().address(ThreadPoolModule.PARALLEL_FOR).address();
+        compileNanos += System.nanoTime() - t0;
         return parallelFor;
     }
 
@@ -46,6 +49,7 @@ final class SharedGemmKernels {
         Long a = ADDRESSES.get(kernel);
         if (a != null) return a;
         String symbol = "dlm_shared_" + kernel;
+        long t0 = System.nanoTime();
         try (ModuleBuilder mb = new ModuleBuilder(symbol, target)) {
             new GemmGenerator(mb, config(kernel, target)).emit(symbol);
             mb.optimize();
@@ -53,8 +57,12 @@ final class SharedGemmKernels {
         }
         long address = jit().address(symbol).address();
         ADDRESSES.put(kernel, address);
+        compileNanos += System.nanoTime() - t0;
         return address;
     }
+
+    /** Wall time spent compiling shared kernels and the pool in this process so far. */
+    static synchronized long compileNanos() { return compileNanos; }
 
     static GemmConfig config(String kernel, HostTarget target) {
         boolean ta = kernel.charAt(6) == 't', tb = kernel.charAt(7) == 't';
