@@ -82,9 +82,6 @@ public final class KernelCodegen {
      */
     static final long LONE_GEMM_FACTOR = 4;
 
-    /** Wall time spent so far in this process compiling the shared GEMM kernels and the thread pool. */
-    public static long sharedKernelNanos() { return SharedGemmKernels.compileNanos(); }
-
     /** Emits single-threaded code (see {@link #emit(ModuleBuilder, KernelModule, String, int, long)}). */
     public static long emit(ModuleBuilder mb, KernelModule m, String entry) {
         return emit(mb, m, entry, 1, DEFAULT_MIN_PARALLEL_WORK);
@@ -389,8 +386,7 @@ public final class KernelCodegen {
         all[12] = LLVMBuildInBoundsGEP2(b, mb.i8(), scratch, array(i64(align(cfg.packASize() * 4))), 1, "");
         LLVMTypeRef[] p = {i64(), i64(), i64(), ptr(), i64(), ptr(), i64(), ptr(), i64(), i32(), ptr(), ptr(), ptr()};
         LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
-        LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.address(kernel, mb.target())), ptr());
-        LLVMBuildCall2(b, type, target, array(all), all.length, "");
+        LLVMBuildCall2(b, type, shared(kernel, type), array(all), all.length, "");
     }
 
     // ---- the thread pool
@@ -406,8 +402,68 @@ public final class KernelCodegen {
     private void parallelFor(LLVMValueRef task, LLVMValueRef context, LLVMValueRef n) {
         LLVMTypeRef[] p = {ptr(), ptr(), i64(), i64()};
         LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
-        LLVMValueRef pool = LLVMConstIntToPtr(i64(SharedGemmKernels.parallelFor(mb.target())), ptr());
-        LLVMBuildCall2(b, type, pool, array(task, context, n, threads), 4, "");
+        LLVMBuildCall2(b, type, shared(SharedGemmKernels.POOL, type), array(task, context, n, threads), 4, "");
+    }
+
+    /**
+     * The declaration of shared kernel {@code kernel} (a GEMM or the pool) in the current module,
+     * its compile started in the background; {@link #linkShared} binds it to the kernel's address.
+     */
+    private LLVMValueRef shared(String kernel, LLVMTypeRef type) {
+        SharedGemmKernels.request(kernel);
+        String symbol = SharedGemmKernels.symbol(kernel);
+        LLVMModuleRef module = LlvmAccess.module(mb);
+        LLVMValueRef f = LLVMGetNamedFunction(module, symbol);
+        if (f == null || f.isNull()) {
+            f = LLVMAddFunction(module, symbol, type);
+            mb.addEnum(f, LLVMAttributeFunctionIndex, "nounwind");
+        }
+        return f;
+    }
+
+    /**
+     * Starts compiling, in the background, the shared kernels {@code m} calls (and the thread pool
+     * when {@code maxThreads > 1}), so that they are ready by the time the module is linked.
+     */
+    public static void prefetchShared(KernelModule m, int maxThreads) {
+        if (maxThreads > 1) SharedGemmKernels.request(SharedGemmKernels.POOL);
+        prefetchCalls(m.body());
+    }
+
+    private static void prefetchCalls(List<Stmt> body) {
+        for (Stmt s : body) {
+            switch (s) {
+                case Stmt.Loop l -> prefetchCalls(l.body());
+                case Stmt.If i -> prefetchCalls(i.then());
+                case Stmt.Call c when c.kernel().startsWith("sgemm_") -> SharedGemmKernels.request(c.kernel());
+                default -> {}
+            }
+        }
+    }
+
+    /** Starts compiling the GEMM kernel almost every model uses (and the pool when {@code maxThreads > 1}) before lowering tells which are needed. */
+    public static void prefetchCommon(int maxThreads) {
+        if (maxThreads > 1) SharedGemmKernels.request(SharedGemmKernels.POOL);
+        SharedGemmKernels.request("sgemm_nn");
+    }
+
+    /**
+     * Binds the shared kernels that {@code modules} declare to their addresses in {@code jit},
+     * waiting for compiles still in flight. Returns the time spent waiting.
+     */
+    public static long linkShared(org.dlm.backend.llvm.Jit jit, ModuleBuilder... modules) {
+        long t0 = System.nanoTime();
+        Map<String, Long> symbols = new java.util.TreeMap<>();
+        for (ModuleBuilder m : modules) {
+            for (LLVMValueRef f = LLVMGetFirstFunction(LlvmAccess.module(m)); f != null && !f.isNull(); f = LLVMGetNextFunction(f)) {
+                if (LLVMIsDeclaration(f) == 0) continue;
+                String name = LLVMGetValueName(f).getString();
+                String kernel = SharedGemmKernels.kernelOf(name);
+                if (kernel != null) symbols.put(name, SharedGemmKernels.address(kernel));
+            }
+        }
+        jit.defineAbsolute(symbols);
+        return System.nanoTime() - t0;
     }
 
     /** The emission state of the current function, saved while an outlined body is emitted. */
