@@ -52,6 +52,7 @@ public final class KernelCodegen {
     private long scratchOffset, slotBytes, privateBytes;
     private int depth;   // loops and ifs around the statement being emitted
     private final Map<String, Integer> topLevelUses = new HashMap<>();   // top-level statements touching each buffer
+    private final Map<StatementKey, LLVMValueRef> statementFunctions = new HashMap<>();
     // the function being emitted (the entry, or a loop body outlined for the thread pool)
     private LLVMBuilderRef allocas;
     private LLVMValueRef fn;
@@ -209,25 +210,69 @@ public final class KernelCodegen {
                 && (s instanceof Stmt.Loop || s instanceof Stmt.Call || s instanceof Stmt.If);
     }
 
-    /** {@code s} as {@code void entry_stmtN(ptr inputs, ptr outputs, ptr params, ptr arena, i64 threads)}, called here. */
+    /**
+     * {@code s} as {@code void entry_stmtN(ptr inputs, ptr outputs, ptr params, ptr arena, i64 threads,
+     * ptr b0, ptr b1, ...)}, called here with the addresses of the buffers it uses. Statements
+     * equal up to buffer and variable names ({@link StatementKey}: ResNet's repeated layers) share
+     * one function; buffers that cannot overlap another argument are {@code noalias}.
+     */
     private void statementFunction(Stmt s) {
-        LLVMValueRef f = mb.internalFunction(entryName + "_stmt" + (statements++), mb.voidType(), ptr(), ptr(), ptr(), ptr(), i64());
-        for (int i = 1; i <= 4; i++) mb.addEnum(f, i, "nocapture");
-        mb.addEnum(f, LLVMAttributeFunctionIndex, "noinline");
-        LLVMValueRef[] args = {tables[0], tables[1], tables[2], tables[3], threads};
-        LLVMValueRef outerThreads = threads;
-        State saved = enter(f);
-        worker = null;
-        LLVMBasicBlockRef start = begin();
-        bindBuffers(LLVMGetParam(f, 0), LLVMGetParam(f, 1), LLVMGetParam(f, 2), LLVMGetParam(f, 3), LoopAnalysis.buffers(List.of(s)).keySet());
-        threads = LLVMGetParam(f, 4);
-        LLVMPositionBuilderAtEnd(b, start);
-        stmt(s);
-        finish(start);
-        leave(saved);
-        threads = outerThreads;
-        LLVMTypeRef[] p = {ptr(), ptr(), ptr(), ptr(), i64()};
+        List<Buffer> used = new java.util.ArrayList<>(LoopAnalysis.buffers(List.of(s)).values());
+        boolean sharable = sharable(s);
+        StatementKey key = sharable ? StatementKey.of(s, used) : null;
+        LLVMValueRef f = key == null ? null : statementFunctions.get(key);
+        int extra = sharable ? used.size() : 0;
+        LLVMTypeRef[] p = new LLVMTypeRef[5 + extra];
+        java.util.Arrays.fill(p, ptr());
+        p[4] = i64();
+        if (f == null) {
+            f = mb.internalFunction(entryName + "_stmt" + (statements++), mb.voidType(), p);
+            for (int i = 1; i <= 4; i++) mb.addEnum(f, i, "nocapture");
+            for (int i = 0; i < extra; i++) if (!key.mayOverlap().get(i)) mb.addEnum(f, 6 + i, "noalias");
+            mb.addEnum(f, LLVMAttributeFunctionIndex, "noinline");
+            LLVMValueRef outerThreads = threads;
+            State saved = enter(f);
+            worker = null;
+            LLVMBasicBlockRef start = begin();
+            if (sharable) {
+                tables = new LLVMValueRef[] {LLVMGetParam(f, 0), LLVMGetParam(f, 1), LLVMGetParam(f, 2), LLVMGetParam(f, 3)};
+                for (int i = 0; i < extra; i++) bases.put(used.get(i).name(), LLVMGetParam(f, 5 + i));
+            } else {
+                bindBuffers(LLVMGetParam(f, 0), LLVMGetParam(f, 1), LLVMGetParam(f, 2), LLVMGetParam(f, 3), LoopAnalysis.buffers(List.of(s)).keySet());
+            }
+            threads = LLVMGetParam(f, 4);
+            LLVMPositionBuilderAtEnd(b, start);
+            stmt(s);
+            finish(start);
+            leave(saved);
+            threads = outerThreads;
+            if (key != null) statementFunctions.put(key, f);
+        }
+        LLVMValueRef[] args = new LLVMValueRef[5 + extra];
+        args[0] = tables[0]; args[1] = tables[1]; args[2] = tables[2]; args[3] = tables[3]; args[4] = threads;
+        for (int i = 0; i < extra; i++) args[5 + i] = bases.get(used.get(i).name());
         LLVMBuildCall2(b, LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0), f, array(args), args.length, "");
+    }
+
+    /**
+     * Whether {@code s} may share its function with equal statements: not when a loop body may be
+     * outlined for the thread pool, since outlined bodies compute buffer addresses from the
+     * tables with this statement's own offsets.
+     */
+    private boolean sharable(Stmt s) {
+        return maxThreads == 1 || !hasParallelLoop(List.of(s));
+    }
+
+    private static boolean hasParallelLoop(List<Stmt> body) {
+        for (Stmt s : body) {
+            boolean found = switch (s) {
+                case Stmt.Loop l -> l.parallel() || hasParallelLoop(l.body());
+                case Stmt.If i -> hasParallelLoop(i.then());
+                default -> false;
+            };
+            if (found) return true;
+        }
+        return false;
     }
 
     /** Arena offset of the per-thread copies of private scratch buffers (after the GEMM scratch). */
