@@ -39,10 +39,14 @@ import org.dlm.ir.kernel.Stmt;
  * }</pre>
  */
 public final class KernelCodegen {
-    private final ModuleBuilder mb;
-    private final LLVMContextRef ctx;
-    private final LLVMModuleRef mod;
-    private final LLVMBuilderRef b;
+    // the module being emitted into: one of parts (the entry's is parts[0])
+    private ModuleBuilder mb;
+    private LLVMContextRef ctx;
+    private LLVMBuilderRef b;
+    private int part;
+    private final List<ModuleBuilder> parts;
+    private final LLVMBuilderRef[] builders;
+    private final double[] partWork;
     private final MathEmitter math;
     private final int maxThreads;
     private final double minParallelWork;
@@ -52,7 +56,7 @@ public final class KernelCodegen {
     private long scratchOffset, slotBytes, privateBytes;
     private int depth;   // loops and ifs around the statement being emitted
     private final Map<String, Integer> topLevelUses = new HashMap<>();   // top-level statements touching each buffer
-    private final Map<StatementKey, LLVMValueRef> statementFunctions = new HashMap<>();
+    private final Map<StatementKey, String> statementFunctions = new HashMap<>();
     // the function being emitted (the entry, or a loop body outlined for the thread pool)
     private LLVMBuilderRef allocas;
     private LLVMValueRef fn;
@@ -62,14 +66,23 @@ public final class KernelCodegen {
     private LLVMValueRef worker;     // this thread's worker index inside an outlined body, else null
     private LLVMValueRef threads;    // the entry's thread count, clamped to [1, maxThreads]
 
-    private KernelCodegen(ModuleBuilder mb, int maxThreads, long minParallelWork) {
-        this.mb = mb;
+    private KernelCodegen(List<ModuleBuilder> parts, int maxThreads, long minParallelWork) {
+        this.parts = List.copyOf(parts);
         this.maxThreads = maxThreads;
         this.minParallelWork = minParallelWork;
-        this.ctx = LlvmAccess.context(mb);
-        this.mod = LlvmAccess.module(mb);
-        this.b = LLVMCreateBuilderInContext(ctx);
+        this.builders = new LLVMBuilderRef[parts.size()];
+        for (int i = 0; i < builders.length; i++) builders[i] = LLVMCreateBuilderInContext(LlvmAccess.context(parts.get(i)));
+        this.partWork = new double[parts.size()];
+        use(0);
         this.math = new MathEmitter(this);
+    }
+
+    /** Emits into part {@code p} from now on (each part is a module in a context of its own). */
+    private void use(int p) {
+        part = p;
+        mb = parts.get(p);
+        ctx = LlvmAccess.context(mb);
+        b = builders[p];
     }
 
     /** Work (in {@link LoopAnalysis#work} units, about scalar operations) below which a parallel loop or GEMM runs inline. */
@@ -96,15 +109,26 @@ public final class KernelCodegen {
      * the microkernels' scratch (GEMM packing buffers, one set per thread) placed after them.
      */
     public static long emit(ModuleBuilder mb, KernelModule m, String entry, int maxThreads, long minParallelWork) {
+        return emit(List.of(mb), m, entry, maxThreads, minParallelWork);
+    }
+
+    /**
+     * {@link #emit(ModuleBuilder, KernelModule, String, int, long)} with the statement functions
+     * spread over {@code parts} by estimated size (the entry goes to the first), so that the
+     * modules can be optimized and compiled to machine code concurrently and linked into one JIT:
+     * functions called from another part are external, the rest internal.
+     */
+    public static long emit(List<ModuleBuilder> parts, KernelModule m, String entry, int maxThreads, long minParallelWork) {
         if (maxThreads < 1) throw new IllegalArgumentException("maxThreads must be >= 1, got " + maxThreads);
-        KernelCodegen g = new KernelCodegen(mb, maxThreads, minParallelWork);
+        if (parts.isEmpty()) throw new IllegalArgumentException("no module to emit into");
+        KernelCodegen g = new KernelCodegen(parts, maxThreads, minParallelWork);
         g.scratchOffset = align(m.arenaBytes());
         g.slotBytes = g.gemmScratch(m.body());
         try {
             g.entry(m, entry);
             return g.privateOffset() + g.privateBytes;
         } finally {
-            LLVMDisposeBuilder(g.b);
+            for (LLVMBuilderRef builder : g.builders) LLVMDisposeBuilder(builder);
             if (g.allocas != null) LLVMDisposeBuilder(g.allocas);
         }
     }
@@ -220,18 +244,20 @@ public final class KernelCodegen {
         List<Buffer> used = new java.util.ArrayList<>(LoopAnalysis.buffers(List.of(s)).values());
         boolean sharable = sharable(s);
         StatementKey key = sharable ? StatementKey.of(s, used) : null;
-        LLVMValueRef f = key == null ? null : statementFunctions.get(key);
+        String name = key == null ? null : statementFunctions.get(key);
         int extra = sharable ? used.size() : 0;
-        LLVMTypeRef[] p = new LLVMTypeRef[5 + extra];
-        java.util.Arrays.fill(p, ptr());
-        p[4] = i64();
-        if (f == null) {
-            f = mb.internalFunction(entryName + "_stmt" + (statements++), mb.voidType(), p);
+        if (name == null) {
+            name = entryName + "_stmt" + (statements++);
+            int home = part, target = lightestPart();
+            partWork[target] += LoopAnalysis.size(List.of(s));
+            LLVMValueRef outerThreads = threads;
+            State saved = enter(null);
+            use(target);
+            LLVMValueRef f = target == home ? mb.internalFunction(name, mb.voidType(), statementParams(extra)) : mb.function(name, mb.voidType(), statementParams(extra));
+            fn = f;
             for (int i = 1; i <= 4; i++) mb.addEnum(f, i, "nocapture");
             for (int i = 0; i < extra; i++) if (!key.mayOverlap().get(i)) mb.addEnum(f, 6 + i, "noalias");
             mb.addEnum(f, LLVMAttributeFunctionIndex, "noinline");
-            LLVMValueRef outerThreads = threads;
-            State saved = enter(f);
             worker = null;
             LLVMBasicBlockRef start = begin();
             if (sharable) {
@@ -244,14 +270,34 @@ public final class KernelCodegen {
             LLVMPositionBuilderAtEnd(b, start);
             stmt(s);
             finish(start);
+            use(home);
             leave(saved);
             threads = outerThreads;
-            if (key != null) statementFunctions.put(key, f);
+            if (key != null) statementFunctions.put(key, name);
         }
+        LLVMTypeRef[] p = statementParams(extra);
+        LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
+        LLVMValueRef f = LLVMGetNamedFunction(LlvmAccess.module(mb), name);
+        if (f == null || f.isNull()) f = LLVMAddFunction(LlvmAccess.module(mb), name, type);   // defined in another part
         LLVMValueRef[] args = new LLVMValueRef[5 + extra];
         args[0] = tables[0]; args[1] = tables[1]; args[2] = tables[2]; args[3] = tables[3]; args[4] = threads;
         for (int i = 0; i < extra; i++) args[5 + i] = bases.get(used.get(i).name());
-        LLVMBuildCall2(b, LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0), f, array(args), args.length, "");
+        LLVMBuildCall2(b, type, f, array(args), args.length, "");
+    }
+
+    /** {@code (ptr inputs, ptr outputs, ptr params, ptr arena, i64 threads, ptr b0, ...)} in the current context. */
+    private LLVMTypeRef[] statementParams(int buffers) {
+        LLVMTypeRef[] p = new LLVMTypeRef[5 + buffers];
+        java.util.Arrays.fill(p, ptr());
+        p[4] = i64();
+        return p;
+    }
+
+    /** The part with the least statement code so far (the entry's part counts its own code too). */
+    private int lightestPart() {
+        int best = 0;
+        for (int i = 1; i < partWork.length; i++) if (partWork[i] < partWork[best]) best = i;
+        return best;
     }
 
     /**
@@ -492,22 +538,33 @@ public final class KernelCodegen {
         SharedGemmKernels.request("sgemm_nn");
     }
 
-    /**
-     * Binds the shared kernels that {@code modules} declare to their addresses in {@code jit},
-     * waiting for compiles still in flight. Returns the time spent waiting.
-     */
-    public static long linkShared(org.dlm.backend.llvm.Jit jit, ModuleBuilder... modules) {
-        long t0 = System.nanoTime();
-        Map<String, Long> symbols = new java.util.TreeMap<>();
+    /** The symbols of shared kernels (GEMMs, the pool) that {@code modules} call. */
+    public static java.util.Set<String> sharedSymbols(List<ModuleBuilder> modules) {
+        java.util.Set<String> symbols = new java.util.TreeSet<>();
         for (ModuleBuilder m : modules) {
             for (LLVMValueRef f = LLVMGetFirstFunction(LlvmAccess.module(m)); f != null && !f.isNull(); f = LLVMGetNextFunction(f)) {
                 if (LLVMIsDeclaration(f) == 0) continue;
                 String name = LLVMGetValueName(f).getString();
-                String kernel = SharedGemmKernels.kernelOf(name);
-                if (kernel != null) symbols.put(name, SharedGemmKernels.address(kernel));
+                if (SharedGemmKernels.kernelOf(name) != null) symbols.add(name);
             }
         }
-        jit.defineAbsolute(symbols);
+        return symbols;
+    }
+
+    /** Binds the shared kernels that {@code modules} call to their addresses in {@code jit} (see {@link #linkShared(org.dlm.backend.llvm.Jit, java.util.Set)}). */
+    public static long linkShared(org.dlm.backend.llvm.Jit jit, ModuleBuilder... modules) {
+        return linkShared(jit, sharedSymbols(List.of(modules)));
+    }
+
+    /**
+     * Binds shared-kernel {@code symbols} to their addresses in {@code jit}, waiting for compiles
+     * still in flight. Returns the time spent (mostly waiting).
+     */
+    public static long linkShared(org.dlm.backend.llvm.Jit jit, java.util.Set<String> symbols) {
+        long t0 = System.nanoTime();
+        Map<String, Long> addresses = new java.util.TreeMap<>();
+        for (String s : symbols) addresses.put(s, SharedGemmKernels.address(SharedGemmKernels.kernelOf(s)));
+        jit.defineAbsolute(addresses);
         return System.nanoTime() - t0;
     }
 
@@ -520,7 +577,7 @@ public final class KernelCodegen {
         fn = task;
         bases = new HashMap<>();
         vars = new HashMap<>();
-        worker = LLVMGetParam(task, 3);
+        worker = task == null ? null : LLVMGetParam(task, 3);
         return saved;
     }
 

@@ -1,6 +1,7 @@
 package org.dlm.backend.llvm.codegen;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -11,6 +12,8 @@ import org.dlm.backend.llvm.GemmGenerator;
 import org.dlm.backend.llvm.HostTarget;
 import org.dlm.backend.llvm.Jit;
 import org.dlm.backend.llvm.ModuleBuilder;
+import org.dlm.backend.llvm.ModuleCompiler;
+import org.dlm.backend.llvm.ObjectCache;
 import org.dlm.backend.llvm.ThreadPoolModule;
 
 /**
@@ -71,21 +74,17 @@ final class SharedGemmKernels {
 
     /**
      * Optimizes and emits the kernel's machine code on this thread (its own target machine and
-     * context), then links it into the shared JIT.
+     * context), or takes it from the {@link ObjectCache}, then links it into the shared JIT.
      */
     private static long compile(String kernel) {
         String symbol = symbol(kernel);
         byte[] object;
         try (HostTarget host = HostTarget.detect(); ModuleBuilder mb = new ModuleBuilder(symbol, host)) {
-            if (kernel.equals(POOL)) {
-                ThreadPoolModule.link(mb);
-                mb.optimize();
-            } else {
-                new GemmGenerator(mb, config(kernel, host)).emit(symbol);
-                mb.verify();
-                mb.optimize("default<O3>", false);   // vectorized by construction
-            }
-            object = mb.object();
+            boolean pool = kernel.equals(POOL);
+            if (pool) ThreadPoolModule.link(mb);
+            else new GemmGenerator(mb, config(kernel, host)).emit(symbol);
+            // GEMM kernels are vectorized by construction: the auto-vectorizers would only cost time
+            object = ModuleCompiler.compile(List.of(mb), "default<O3>", pool, ObjectCache.standard(), false).objects().get(0);
         }
         Jit shared = jit();
         shared.addObject(object);
