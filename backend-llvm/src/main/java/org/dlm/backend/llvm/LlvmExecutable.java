@@ -96,7 +96,7 @@ public final class LlvmExecutable implements Executable {
 
     static LlvmExecutable compile(Graph g, Map<String, NdArray> params, LlvmBackend.Options options) {
         long t0 = System.nanoTime();
-        KernelCodegen.prefetchCommon(options.threads());   // LLVM start-up and the common GEMM kernel overlap lowering
+        KernelCodegen.prefetchCommon(options.threads(), options.mutableParams());   // LLVM start-up and the common GEMM kernels overlap lowering
         Lowered lowered = GraphLowering.lower(g, options.dims(), params, org.dlm.passes.lower.LoweringTable.standard(), options.mutableParams());
         KernelCodegen.prefetchShared(lowered.module(), options.threads());
         long t1 = System.nanoTime();

@@ -532,10 +532,18 @@ public final class KernelCodegen {
         }
     }
 
-    /** Starts compiling the GEMM kernel almost every model uses (and the pool when {@code maxThreads > 1}) before lowering tells which are needed. */
-    public static void prefetchCommon(int maxThreads) {
-        if (maxThreads > 1) SharedGemmKernels.request(SharedGemmKernels.POOL);
+    /**
+     * Starts compiling, before lowering tells which are needed, the GEMM kernels a graph almost
+     * surely calls: {@code sgemm_nn} for inference; for a training step ({@code training}) also the
+     * transposed ones its backward pass uses, slowest first (and the pool when {@code maxThreads > 1}).
+     */
+    public static void prefetchCommon(int maxThreads, boolean training) {
+        if (training) {
+            SharedGemmKernels.request("sgemm_nt");
+            SharedGemmKernels.request("sgemm_tn");
+        }
         SharedGemmKernels.request("sgemm_nn");
+        if (maxThreads > 1) SharedGemmKernels.request(SharedGemmKernels.POOL);
     }
 
     /** The symbols of shared kernels (GEMMs, the pool) that {@code modules} call. */
