@@ -182,6 +182,7 @@ final class BenchCommand implements Callable<Integer> {
                     rec.put("steal", round((sys1[1] - sys0[1]) / (wall / 1e9), 2));
                 }
                 rec.put("compile_ms", round(exe.compileNanos() / 1e6, 1));
+                rec.put("compile_cached_modules", exe.compilePhases().cacheHits());   // > 0: machine code from the object cache, not a cold compile
                 rec.put("arena_bytes", exe.arenaBytes());
                 rec.put("param_bytes", exe.paramBytes());
                 rec.put("flops_per_call", flops);

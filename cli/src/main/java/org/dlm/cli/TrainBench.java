@@ -61,9 +61,9 @@ final class TrainBench {
             rec.put("ts", LocalDateTime.now().withNano(0).format(DateTimeFormatter.ISO_LOCAL_DATE_TIME));
             if (json) out.println(BenchCommand.toJson(rec));
             else if (rec.containsKey("error")) out.printf("%s train step, batch %d, %d thread%s: %s%n", modelName, batch, t, t == 1 ? "" : "s", rec.get("error"));
-            else out.printf(java.util.Locale.ROOT, "%s train step (%s), batch %d, %d thread%s: median %.3f ms (p10 %.3f, p90 %.3f, %s steps), %.1f samples/s, compiled in %.1f s%n",
+            else out.printf(java.util.Locale.ROOT, "%s train step (%s), batch %d, %d thread%s: median %.3f ms (p10 %.3f, p90 %.3f, %s steps), %.1f samples/s, compiled in %.1f s (%s)%n",
                 modelName, OPTIMIZER, batch, t, t == 1 ? "" : "s", rec.get("median_ms"), rec.get("p10_ms"), rec.get("p90_ms"), rec.get("reps"),
-                rec.get("samples_per_s"), (Double) rec.get("compile_ms") / 1000);
+                rec.get("samples_per_s"), (Double) rec.get("compile_ms") / 1000, rec.get("compile_phases"));
             out.flush();
         }
         return ok;
@@ -119,6 +119,8 @@ final class TrainBench {
             rec.put("last_loss", BenchCommand.round(last, 5));
             rec.put("optimizer", OPTIMIZER);
             rec.put("compile_ms", BenchCommand.round(exe.compileNanos() / 1e6, 1));
+            rec.put("compile_cached_modules", exe.compilePhases().cacheHits());   // > 0: machine code from the object cache, not a cold compile
+            rec.put("compile_phases", exe.compilePhases().toString());
             rec.put("arena_bytes", exe.arenaBytes());
             rec.put("load1", BenchCommand.load1());
         } finally {

@@ -6,9 +6,14 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.util.Map;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.llvm.LLVM.LLVMErrorRef;
+import org.bytedeco.llvm.LLVM.LLVMMemoryBufferRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
+import org.bytedeco.llvm.LLVM.LLVMOrcCSymbolMapPair;
+import org.bytedeco.llvm.LLVM.LLVMOrcMaterializationUnitRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcJITTargetMachineBuilderRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcLLJITBuilderRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcLLJITRef;
@@ -61,6 +66,43 @@ public final class Jit implements AutoCloseable {
             Llvm.check(error, "LLVM could not add the module to the JIT");
         }
         if (!functions.isEmpty()) PerfMap.record(functions, this::address);
+    }
+
+    /**
+     * Adds a relocatable object (ELF from {@link ModuleBuilder#object()} or an object cache); it is
+     * linked on the first lookup of one of its symbols.
+     */
+    public void addObject(byte[] object) {
+        BytePointer bytes = new BytePointer(object.length);
+        bytes.put(object);
+        LLVMMemoryBufferRef buffer = LLVMCreateMemoryBufferWithMemoryRangeCopy(bytes, object.length, new BytePointer("dlm-object"));
+        bytes.close();
+        Llvm.check(LLVMOrcLLJITAddObjectFile(jit(), LLVMOrcLLJITGetMainJITDylib(jit()), buffer), "LLVM could not add an object to the JIT");
+    }
+
+    /**
+     * Defines {@code symbols} (name → native address) in this JIT, so that modules and objects
+     * calling functions of another JIT (the process-wide GEMM kernels and thread pool) link
+     * against them.
+     */
+    public void defineAbsolute(Map<String, Long> symbols) {
+        if (symbols.isEmpty()) return;
+        LLVMOrcCSymbolMapPair pairs = new LLVMOrcCSymbolMapPair(symbols.size());
+        int i = 0;
+        for (var e : symbols.entrySet()) {
+            LLVMOrcCSymbolMapPair pair = pairs.getPointer(i++);
+            pair.Name(LLVMOrcLLJITMangleAndIntern(jit(), e.getKey()));   // retained for LLVMOrcAbsoluteSymbols, which takes it
+            pair.Sym().Address(e.getValue());
+            pair.Sym().Flags().GenericFlags((byte) (LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable));
+            pair.Sym().Flags().TargetFlags((byte) 0);
+        }
+        LLVMOrcMaterializationUnitRef unit = LLVMOrcAbsoluteSymbols(pairs, symbols.size());
+        LLVMErrorRef error = LLVMOrcJITDylibDefine(LLVMOrcLLJITGetMainJITDylib(jit()), unit);
+        if (error != null && !error.isNull()) {
+            LLVMOrcDisposeMaterializationUnit(unit);   // still ours on failure
+            Llvm.check(error, "LLVM could not define symbols in the JIT");
+        }
+        pairs.close();
     }
 
     /** The native address of {@code symbol}, compiling its module if needed. */

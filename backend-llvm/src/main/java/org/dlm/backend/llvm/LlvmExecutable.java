@@ -59,11 +59,23 @@ public final class LlvmExecutable implements Executable {
     private final MethodHandle prepack;   // packs the constant GEMM operands from the parameters; null without any
     private final long prepackedBytes;
 
-    /** Where compile time went: graph → Kernel IR (with memory planning), Kernel IR → LLVM IR, LLVM O3, machine code. */
-    public record CompilePhases(long lowerNanos, long codegenNanos, long optimizeNanos, long machineCodeNanos) {
+    /**
+     * Where compile time went, as wall time of each step: graph → Kernel IR with memory planning
+     * ({@code lower}), LLVM start-up and target machines ({@code llvmSetup}), Kernel IR → LLVM IR
+     * ({@code irBuild}), then the modules' verification, O3 and machine code, which run
+     * concurrently ({@code backend} is that step's wall time; the three parts are summed over
+     * modules), waiting for the process-wide GEMM kernels and thread pool ({@code sharedKernels}:
+     * they compile in the background from the start) and JIT linking ({@code link}). {@code cacheHits}
+     * of the {@code modules} came from the {@link ObjectCache}.
+     */
+    public record CompilePhases(long lowerNanos, long llvmSetupNanos, long irBuildNanos, long backendNanos, long verifyNanos,
+                                long optimizeNanos, long machineCodeNanos, long sharedKernelNanos, long linkNanos, int modules, int cacheHits) {
         @Override public String toString() {
-            return String.format("lower %.0f ms, codegen %.0f ms, O3 %.0f ms, machine code %.0f ms",
-                    lowerNanos / 1e6, codegenNanos / 1e6, optimizeNanos / 1e6, machineCodeNanos / 1e6);
+            return String.format(java.util.Locale.ROOT,
+                    "lower %.0f ms, LLVM setup %.0f ms, IR build %.0f ms, %d module%s in %.0f ms (verify %.0f, O3 %.0f, machine code %.0f ms summed%s), waiting for shared GEMM kernels %.0f ms, link %.0f ms",
+                    lowerNanos / 1e6, llvmSetupNanos / 1e6, irBuildNanos / 1e6, modules, modules == 1 ? "" : "s", backendNanos / 1e6,
+                    verifyNanos / 1e6, optimizeNanos / 1e6, machineCodeNanos / 1e6,
+                    cacheHits == 0 ? "" : ", " + cacheHits + " from the object cache", sharedKernelNanos / 1e6, linkNanos / 1e6);
         }
     }
 
@@ -100,27 +112,55 @@ public final class LlvmExecutable implements Executable {
 
     static LlvmExecutable compile(Graph g, Map<String, NdArray> params, LlvmBackend.Options options) {
         long t0 = System.nanoTime();
+        KernelCodegen.prefetchCommon(options.threads(), options.mutableParams());   // LLVM start-up and the common GEMM kernels overlap lowering
         Lowered lowered = GraphLowering.lower(g, options.dims(), params, org.dlm.passes.lower.LoweringTable.standard(), options.mutableParams());
+        KernelCodegen.prefetchShared(lowered.module(), options.threads());
         long t1 = System.nanoTime();
-        Jit jit = new Jit();
-        try (HostTarget host = HostTarget.detect(); ModuleBuilder mb = new ModuleBuilder(lowered.module().name(), host)) {
-            // Parameters of an inference executable never change: constant GEMM operands are prepacked.
-            KernelCodegen.Emitted code = KernelCodegen.emit(mb, lowered.module(), ENTRY, options.threads(), options.minParallelWork(), !options.mutableParams());
+        int n = modules(lowered.module());
+        List<HostTarget> hosts = new java.util.ArrayList<>();
+        List<ModuleBuilder> modules = new java.util.ArrayList<>();
+        Jit jit = null;
+        try {
+            for (int i = 0; i < n; i++) {
+                hosts.add(HostTarget.detect());   // a target machine per module: they compile concurrently
+                modules.add(new ModuleBuilder(lowered.module().name() + (i == 0 ? "" : "_part" + i), hosts.get(i)));
+            }
             long t2 = System.nanoTime();
-            mb.optimize();
+            // Parameters of an inference executable never change: constant GEMM operands are prepacked.
+            KernelCodegen.Emitted emitted = KernelCodegen.emit(modules, lowered.module(), ENTRY, options.threads(), options.minParallelWork(), !options.mutableParams());
+            java.util.Set<String> shared = KernelCodegen.sharedSymbols(modules);
             long t3 = System.nanoTime();
-            String ir = options.keepLlvmIr() ? mb.llvmIr() : null;
-            jit.add(mb);
-            MethodHandle entry = jit.function(ENTRY, SIGNATURE);
+            ModuleCompiler.Result code = ModuleCompiler.compile(modules, "default<O3>", true, options.keepLlvmIr() ? null : ObjectCache.standard(), options.keepLlvmIr());
             long t4 = System.nanoTime();
-            LlvmExecutable exe = new LlvmExecutable(lowered, code, options.threads(), jit, entry, System.nanoTime() - t0, ir);
-            exe.phases = new CompilePhases(t1 - t0, t2 - t1, t3 - t2, t4 - t3);
+            jit = new Jit();
+            long waited = KernelCodegen.linkShared(jit, shared);
+            code.addTo(jit);
+            MethodHandle entry = jit.function(ENTRY, SIGNATURE);
+            long t5 = System.nanoTime();
+            LlvmExecutable exe = new LlvmExecutable(lowered, emitted, options.threads(), jit, entry, System.nanoTime() - t0, code.llvmIr());
+            exe.phases = new CompilePhases(t1 - t0, t2 - t1, t3 - t2, t4 - t3, code.verifyNanos(), code.optimizeNanos(), code.machineCodeNanos(),
+                    waited, t5 - t4 - waited, n, code.cacheHits());
             exe.mutableParams = options.mutableParams();
             return exe;
         } catch (RuntimeException | Error e) {
-            jit.close();
+            if (jit != null) jit.close();
             throw e;
+        } finally {
+            modules.forEach(ModuleBuilder::close);
+            hosts.forEach(HostTarget::close);
         }
+    }
+
+    /**
+     * How many modules to split the code into: one per core (at most 4), each optimized and
+     * compiled on a thread of its own; one for a handful of statements. The system property
+     * {@code dlm.llvm.modules} overrides it.
+     */
+    static int modules(org.dlm.ir.kernel.KernelModule m) {
+        String forced = System.getProperty("dlm.llvm.modules");
+        if (forced != null) return Math.max(1, Integer.parseInt(forced.trim()));
+        if (m.body().size() < 6) return 1;
+        return Math.max(1, Math.min(4, Math.min(Runtime.getRuntime().availableProcessors(), m.body().size() / 3)));
     }
 
     @Override public Map<String, TensorType> inputs() { return inputs; }

@@ -150,9 +150,17 @@ public final class ModuleBuilder implements AutoCloseable {
     /** The module as a relocatable ELF object (position independent). */
     public byte[] object() { return emit(LLVMObjectFile); }
 
-    private byte[] emit(int fileType) {
-        // Code generation mutates the module (it runs codegen passes), so emit from a clone.
-        LLVMModuleRef copy = LLVMCloneModule(module());
+    /**
+     * The module as a relocatable ELF object, emitted from the module itself (no copy): code
+     * generation rewrites the IR, so the builder must not be optimized or emitted again.
+     */
+    public byte[] emitObject() { return emit(LLVMObjectFile, false); }
+
+    private byte[] emit(int fileType) { return emit(fileType, true); }
+
+    private byte[] emit(int fileType, boolean copyFirst) {
+        // Code generation mutates the module (it runs codegen passes), so emit from a clone unless told otherwise.
+        LLVMModuleRef copy = copyFirst ? LLVMCloneModule(module()) : module();
         LLVMMemoryBufferRef buffer = new LLVMMemoryBufferRef();
         BytePointer message = new BytePointer((Pointer) null);
         try {
@@ -167,7 +175,7 @@ public final class ModuleBuilder implements AutoCloseable {
                 LLVMDisposeMemoryBuffer(buffer);
             }
         } finally {
-            LLVMDisposeModule(copy);
+            if (copyFirst) LLVMDisposeModule(copy);
         }
     }
 

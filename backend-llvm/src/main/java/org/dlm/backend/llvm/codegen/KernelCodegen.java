@@ -43,10 +43,14 @@ import org.dlm.ir.kernel.Stmt;
  * }</pre>
  */
 public final class KernelCodegen {
-    private final ModuleBuilder mb;
-    private final LLVMContextRef ctx;
-    private final LLVMModuleRef mod;
-    private final LLVMBuilderRef b;
+    // the module being emitted into: one of parts (the entry's is parts[0])
+    private ModuleBuilder mb;
+    private LLVMContextRef ctx;
+    private LLVMBuilderRef b;
+    private int part;
+    private final List<ModuleBuilder> parts;
+    private final LLVMBuilderRef[] builders;
+    private final double[] partWork;
     private final MathEmitter math;
     private final int maxThreads;
     private final double minParallelWork;
@@ -60,6 +64,7 @@ public final class KernelCodegen {
     private long scratchOffset, slotBytes, privateBytes;
     private int depth;   // loops and ifs around the statement being emitted
     private final Map<String, Integer> topLevelUses = new HashMap<>();   // top-level statements touching each buffer
+    private final Map<StatementKey, String> statementFunctions = new HashMap<>();
     // the function being emitted (the entry, or a loop body outlined for the thread pool)
     private LLVMBuilderRef allocas;
     private LLVMValueRef fn;
@@ -69,15 +74,24 @@ public final class KernelCodegen {
     private LLVMValueRef worker;     // this thread's worker index inside an outlined body, else null
     private LLVMValueRef threads;    // the entry's thread count, clamped to [1, maxThreads]
 
-    private KernelCodegen(ModuleBuilder mb, int maxThreads, long minParallelWork, boolean constantParams) {
-        this.mb = mb;
+    private KernelCodegen(List<ModuleBuilder> parts, int maxThreads, long minParallelWork, boolean constantParams) {
+        this.parts = List.copyOf(parts);
         this.maxThreads = maxThreads;
         this.minParallelWork = minParallelWork;
         this.constantParams = constantParams;
-        this.ctx = LlvmAccess.context(mb);
-        this.mod = LlvmAccess.module(mb);
-        this.b = LLVMCreateBuilderInContext(ctx);
+        this.builders = new LLVMBuilderRef[parts.size()];
+        for (int i = 0; i < builders.length; i++) builders[i] = LLVMCreateBuilderInContext(LlvmAccess.context(parts.get(i)));
+        this.partWork = new double[parts.size()];
+        use(0);
         this.math = new MathEmitter(this);
+    }
+
+    /** Emits into part {@code p} from now on (each part is a module in a context of its own). */
+    private void use(int p) {
+        part = p;
+        mb = parts.get(p);
+        ctx = LlvmAccess.context(mb);
+        b = builders[p];
     }
 
     /** Work (in {@link LoopAnalysis#work} units, about scalar operations) below which a parallel loop or GEMM runs inline. */
@@ -104,14 +118,15 @@ public final class KernelCodegen {
      * the microkernels' scratch (GEMM packing buffers, one set per thread) placed after them.
      */
     public static long emit(ModuleBuilder mb, KernelModule m, String entry, int maxThreads, long minParallelWork) {
-        return emit(mb, m, entry, maxThreads, minParallelWork, false).arenaBytes();
+        return emit(List.of(mb), m, entry, maxThreads, minParallelWork, false).arenaBytes();
     }
 
     /**
-     * What {@link #emit(ModuleBuilder, KernelModule, String, int, long, boolean)} produced:
+     * What {@link #emit(List, KernelModule, String, int, long, boolean)} produced:
      * {@code arenaBytes} of arena, a parameter block of {@code paramBytes} (the module's parameters,
      * then the prepacked GEMM operands) and, when {@code prepacks > 0}, the exported function
-     * {@code void <entry>_prepack(ptr params)} that must run once after the parameters are filled.
+     * {@code void <entry>_prepack(ptr params)} (in the first part) that must run once after the
+     * parameters are filled.
      */
     public record Emitted(long arenaBytes, long paramBytes, int prepacks) {}
 
@@ -119,25 +134,32 @@ public final class KernelCodegen {
     public static final String PREPACK = "_prepack";
 
     /**
-     * As {@link #emit(ModuleBuilder, KernelModule, String, int, long)}; with {@code constantParams}
-     * (parameters never change after the prepacking function ran: inference, not training) a
-     * GEMM operand that is a parameter at a constant offset with constant sizes is packed once
-     * into the BLIS panel layout after the parameters ({@code GemmFlags.PACKED_A/PACKED_B}), so
-     * calls skip packing it.
+     * {@link #emit(ModuleBuilder, KernelModule, String, int, long)} with the statement functions
+     * spread over {@code parts} by estimated size (the entry goes to the first), so that the
+     * modules can be optimized and compiled to machine code concurrently and linked into one JIT:
+     * functions called from another part are external, the rest internal. With
+     * {@code constantParams} (parameters never change after the prepacking function ran:
+     * inference, not training) a GEMM operand that is a parameter at a constant offset with
+     * constant sizes is packed once into the BLIS panel layout after the parameters
+     * ({@code GemmFlags.PACKED_A/PACKED_B}), so calls skip packing it.
      */
-    public static Emitted emit(ModuleBuilder mb, KernelModule m, String entry, int maxThreads, long minParallelWork, boolean constantParams) {
+    public static Emitted emit(List<ModuleBuilder> parts, KernelModule m, String entry, int maxThreads, long minParallelWork, boolean constantParams) {
         if (maxThreads < 1) throw new IllegalArgumentException("maxThreads must be >= 1, got " + maxThreads);
-        KernelCodegen g = new KernelCodegen(mb, maxThreads, minParallelWork, constantParams);
+        if (parts.isEmpty()) throw new IllegalArgumentException("no module to emit into");
+        KernelCodegen g = new KernelCodegen(parts, maxThreads, minParallelWork, constantParams);
         g.scratchOffset = align(m.arenaBytes());
         g.slotBytes = g.gemmScratch(m.body());
         g.paramEnd = align(m.paramBytes());
         written(m.body(), g.writtenParams);
         try {
             g.entry(m, entry);
-            if (!g.prepacks.isEmpty()) g.prepackFunction(entry + PREPACK);
+            if (!g.prepacks.isEmpty()) {
+                g.use(0);
+                g.prepackFunction(entry + PREPACK);
+            }
             return new Emitted(g.privateOffset() + g.privateBytes, g.paramEnd, g.prepacks.size());
         } finally {
-            LLVMDisposeBuilder(g.b);
+            for (LLVMBuilderRef builder : g.builders) LLVMDisposeBuilder(builder);
             if (g.allocas != null) LLVMDisposeBuilder(g.allocas);
         }
     }
@@ -244,25 +266,112 @@ public final class KernelCodegen {
                 && (vars.isEmpty() || java.util.Collections.disjoint(LoopAnalysis.freeVars(null, List.of(s)).keySet(), vars.keySet()));
     }
 
-    /** {@code s} as {@code void entry_stmtN(ptr inputs, ptr outputs, ptr params, ptr arena, i64 threads)}, called here. */
+    /**
+     * {@code s} as {@code void entry_stmtN(ptr inputs, ptr outputs, ptr params, ptr arena, i64 threads,
+     * ptr b0, ptr b1, ...)}, called here with the addresses of the buffers it uses. Statements
+     * equal up to buffer and variable names ({@link StatementKey}: ResNet's repeated layers) share
+     * one function; buffers that cannot overlap another argument are {@code noalias}.
+     */
     private void statementFunction(Stmt s) {
-        LLVMValueRef f = mb.internalFunction(entryName + "_stmt" + (statements++), mb.voidType(), ptr(), ptr(), ptr(), ptr(), i64());
-        for (int i = 1; i <= 4; i++) mb.addEnum(f, i, "nocapture");
-        mb.addEnum(f, LLVMAttributeFunctionIndex, "noinline");
-        LLVMValueRef[] args = {tables[0], tables[1], tables[2], tables[3], threads};
-        LLVMValueRef outerThreads = threads;
-        State saved = enter(f);
-        worker = null;
-        LLVMBasicBlockRef start = begin();
-        bindBuffers(LLVMGetParam(f, 0), LLVMGetParam(f, 1), LLVMGetParam(f, 2), LLVMGetParam(f, 3), LoopAnalysis.buffers(List.of(s)).keySet());
-        threads = LLVMGetParam(f, 4);
-        LLVMPositionBuilderAtEnd(b, start);
-        stmt(s);
-        finish(start);
-        leave(saved);
-        threads = outerThreads;
-        LLVMTypeRef[] p = {ptr(), ptr(), ptr(), ptr(), i64()};
-        LLVMBuildCall2(b, LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0), f, array(args), args.length, "");
+        List<Buffer> used = new java.util.ArrayList<>(LoopAnalysis.buffers(List.of(s)).values());
+        boolean sharable = sharable(s);
+        StatementKey key = sharable ? StatementKey.of(s, used) : null;
+        String name = key == null ? null : statementFunctions.get(key);
+        int extra = sharable ? used.size() : 0;
+        if (name == null) {
+            name = entryName + "_stmt" + (statements++);
+            int home = part, target = lightestPart();
+            partWork[target] += LoopAnalysis.size(List.of(s));
+            LLVMValueRef outerThreads = threads;
+            State saved = enter(null);
+            use(target);
+            LLVMValueRef f = target == home ? mb.internalFunction(name, mb.voidType(), statementParams(extra)) : mb.function(name, mb.voidType(), statementParams(extra));
+            fn = f;
+            for (int i = 1; i <= 4; i++) mb.addEnum(f, i, "nocapture");
+            for (int i = 0; i < extra; i++) if (!key.mayOverlap().get(i)) mb.addEnum(f, 6 + i, "noalias");
+            mb.addEnum(f, LLVMAttributeFunctionIndex, "noinline");
+            worker = null;
+            LLVMBasicBlockRef start = begin();
+            if (sharable) {
+                tables = new LLVMValueRef[] {LLVMGetParam(f, 0), LLVMGetParam(f, 1), LLVMGetParam(f, 2), LLVMGetParam(f, 3)};
+                for (int i = 0; i < extra; i++) bases.put(used.get(i).name(), LLVMGetParam(f, 5 + i));
+            } else {
+                bindBuffers(LLVMGetParam(f, 0), LLVMGetParam(f, 1), LLVMGetParam(f, 2), LLVMGetParam(f, 3), LoopAnalysis.buffers(List.of(s)).keySet());
+            }
+            threads = LLVMGetParam(f, 4);
+            LLVMPositionBuilderAtEnd(b, start);
+            stmt(s);
+            finish(start);
+            use(home);
+            leave(saved);
+            threads = outerThreads;
+            if (key != null) statementFunctions.put(key, name);
+        }
+        LLVMTypeRef[] p = statementParams(extra);
+        LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
+        LLVMValueRef f = LLVMGetNamedFunction(LlvmAccess.module(mb), name);
+        if (f == null || f.isNull()) f = LLVMAddFunction(LlvmAccess.module(mb), name, type);   // defined in another part
+        LLVMValueRef[] args = new LLVMValueRef[5 + extra];
+        args[0] = tables[0]; args[1] = tables[1]; args[2] = tables[2]; args[3] = tables[3]; args[4] = threads;
+        for (int i = 0; i < extra; i++) args[5 + i] = bases.get(used.get(i).name());
+        LLVMBuildCall2(b, type, f, array(args), args.length, "");
+    }
+
+    /** {@code (ptr inputs, ptr outputs, ptr params, ptr arena, i64 threads, ptr b0, ...)} in the current context. */
+    private LLVMTypeRef[] statementParams(int buffers) {
+        LLVMTypeRef[] p = new LLVMTypeRef[5 + buffers];
+        java.util.Arrays.fill(p, ptr());
+        p[4] = i64();
+        return p;
+    }
+
+    /** The part with the least statement code so far (the entry's part counts its own code too). */
+    private int lightestPart() {
+        int best = 0;
+        for (int i = 1; i < partWork.length; i++) if (partWork[i] < partWork[best]) best = i;
+        return best;
+    }
+
+    /**
+     * Whether {@code s} may share its function with equal statements: not when a loop body may be
+     * outlined for the thread pool, since outlined bodies compute buffer addresses from the
+     * tables with this statement's own offsets.
+     */
+    private boolean sharable(Stmt s) {
+        return (maxThreads == 1 || !hasParallelLoop(List.of(s))) && !readsPrepacked(List.of(s));
+    }
+
+    /**
+     * Whether a GEMM in {@code body} reads a parameter that may be prepacked: the packed copy's
+     * place depends on which parameter it is, which a function shared by equal statements of
+     * other parameters cannot know.
+     */
+    private boolean readsPrepacked(List<Stmt> body) {
+        if (!constantParams) return false;
+        for (Stmt s : body) {
+            boolean found = switch (s) {
+                case Stmt.Loop l -> readsPrepacked(l.body());
+                case Stmt.If i -> readsPrepacked(i.then());
+                case Stmt.Call c when c.kernel().startsWith("sgemm_") ->
+                        c.args().get(3) instanceof Stmt.PtrArg a && a.buffer().kind() == Buffer.Kind.PARAM
+                        || c.args().get(5) instanceof Stmt.PtrArg bb && bb.buffer().kind() == Buffer.Kind.PARAM;
+                default -> false;
+            };
+            if (found) return true;
+        }
+        return false;
+    }
+
+    private static boolean hasParallelLoop(List<Stmt> body) {
+        for (Stmt s : body) {
+            boolean found = switch (s) {
+                case Stmt.Loop l -> l.parallel() || hasParallelLoop(l.body());
+                case Stmt.If i -> hasParallelLoop(i.then());
+                default -> false;
+            };
+            if (found) return true;
+        }
+        return false;
     }
 
     /** Arena offset of the per-thread copies of private scratch buffers (after the GEMM scratch). */
@@ -437,7 +546,7 @@ public final class KernelCodegen {
         }
         LLVMTypeRef[] p = {ptr(), ptr(), ptr(), ptr(), i32()};
         LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
-        LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.directConv(cfg, mb.target())), ptr());
+        LLVMValueRef target = shared(SharedGemmKernels.symbol(SharedGemmKernels.directConv(cfg)), type);
         LLVMBuildCall2(b, type, target, array(args), args.length, "");
     }
 
@@ -498,7 +607,8 @@ public final class KernelCodegen {
             Prepack pp = e.getKey();
             Buffer buf = kernels.buffers().stream().filter(x -> x.name().equals(pp.buffer())).findFirst().orElseThrow();
             LLVMValueRef src = gepBytes(params, buf.offset() + 4 * pp.offset());
-            LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.prepackAddress(pp.cfg(), pp.sideA(), mb.target())), ptr());
+            String kernel = SharedGemmKernels.symbol(SharedGemmKernels.gemm(pp.cfg(), mb.target()));
+            LLVMValueRef target = shared(kernel + (pp.sideA() ? GemmGenerator.PREPACK_A : GemmGenerator.PREPACK_B), type);
             LLVMBuildCall2(b, type, target, array(i64(pp.extent()), i64(pp.k()), src, i64(pp.ld()), gepBytes(params, e.getValue())), 5, "");
         }
         LLVMBuildRetVoid(b);
@@ -516,8 +626,7 @@ public final class KernelCodegen {
         all[12] = packed[1] != null ? packed[1] : LLVMBuildInBoundsGEP2(b, mb.i8(), scratch, array(i64(align(cfg.packASize() * 4))), 1, "");
         LLVMTypeRef[] p = {i64(), i64(), i64(), ptr(), i64(), ptr(), i64(), ptr(), i64(), i32(), ptr(), ptr(), ptr()};
         LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
-        LLVMValueRef target = LLVMConstIntToPtr(i64(SharedGemmKernels.address(cfg, mb.target())), ptr());
-        LLVMBuildCall2(b, type, target, array(all), all.length, "");
+        LLVMBuildCall2(b, type, shared(SharedGemmKernels.symbol(SharedGemmKernels.gemm(cfg, mb.target())), type), array(all), all.length, "");
     }
 
     // ---- the thread pool
@@ -533,8 +642,87 @@ public final class KernelCodegen {
     private void parallelFor(LLVMValueRef task, LLVMValueRef context, LLVMValueRef n) {
         LLVMTypeRef[] p = {ptr(), ptr(), i64(), i64()};
         LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
-        LLVMValueRef pool = LLVMConstIntToPtr(i64(SharedGemmKernels.parallelFor(mb.target())), ptr());
-        LLVMBuildCall2(b, type, pool, array(task, context, n, threads), 4, "");
+        LLVMBuildCall2(b, type, shared(SharedGemmKernels.symbol(SharedGemmKernels.POOL), type), array(task, context, n, threads), 4, "");
+    }
+
+    /**
+     * The declaration of {@code symbol} of a shared kernel (a GEMM, its prepacking functions, a
+     * direct convolution, the pool) in the current module, the kernel's compile started in the
+     * background; {@link #linkShared} binds it to its address.
+     */
+    private LLVMValueRef shared(String symbol, LLVMTypeRef type) {
+        SharedGemmKernels.request(SharedGemmKernels.kernelOf(symbol));
+        LLVMModuleRef module = LlvmAccess.module(mb);
+        LLVMValueRef f = LLVMGetNamedFunction(module, symbol);
+        if (f == null || f.isNull()) {
+            f = LLVMAddFunction(module, symbol, type);
+            mb.addEnum(f, LLVMAttributeFunctionIndex, "nounwind");
+        }
+        return f;
+    }
+
+    /**
+     * Starts compiling, in the background, the shared kernels {@code m} calls (and the thread pool
+     * when {@code maxThreads > 1}), so that they are ready by the time the module is linked.
+     */
+    public static void prefetchShared(KernelModule m, int maxThreads) {
+        if (maxThreads > 1) SharedGemmKernels.request(SharedGemmKernels.POOL);
+        prefetchCalls(m.body());
+    }
+
+    private static void prefetchCalls(List<Stmt> body) {
+        for (Stmt s : body) {
+            switch (s) {
+                case Stmt.Loop l -> prefetchCalls(l.body());
+                case Stmt.If i -> prefetchCalls(i.then());
+                case Stmt.Call c when c.kernel().startsWith("sgemm_") -> SharedGemmKernels.request(c.kernel());
+                default -> {}
+            }
+        }
+    }
+
+    /**
+     * Starts compiling, before lowering tells which are needed, the GEMM kernels a graph almost
+     * surely calls: {@code sgemm_nn} for inference; for a training step ({@code training}) also the
+     * transposed ones its backward pass uses, slowest first (and the pool when {@code maxThreads > 1}).
+     */
+    public static void prefetchCommon(int maxThreads, boolean training) {
+        if (training) {
+            SharedGemmKernels.request("sgemm_nt");
+            SharedGemmKernels.request("sgemm_tn");
+        }
+        SharedGemmKernels.request("sgemm_nn");
+        if (maxThreads > 1) SharedGemmKernels.request(SharedGemmKernels.POOL);
+    }
+
+    /** The symbols of shared kernels (GEMMs, the pool) that {@code modules} call. */
+    public static java.util.Set<String> sharedSymbols(List<ModuleBuilder> modules) {
+        java.util.Set<String> symbols = new java.util.TreeSet<>();
+        for (ModuleBuilder m : modules) {
+            for (LLVMValueRef f = LLVMGetFirstFunction(LlvmAccess.module(m)); f != null && !f.isNull(); f = LLVMGetNextFunction(f)) {
+                if (LLVMIsDeclaration(f) == 0) continue;
+                String name = LLVMGetValueName(f).getString();
+                if (SharedGemmKernels.kernelOf(name) != null) symbols.add(name);
+            }
+        }
+        return symbols;
+    }
+
+    /** Binds the shared kernels that {@code modules} call to their addresses in {@code jit} (see {@link #linkShared(org.dlm.backend.llvm.Jit, java.util.Set)}). */
+    public static long linkShared(org.dlm.backend.llvm.Jit jit, ModuleBuilder... modules) {
+        return linkShared(jit, sharedSymbols(List.of(modules)));
+    }
+
+    /**
+     * Binds shared-kernel {@code symbols} to their addresses in {@code jit}, waiting for compiles
+     * still in flight. Returns the time spent (mostly waiting).
+     */
+    public static long linkShared(org.dlm.backend.llvm.Jit jit, java.util.Set<String> symbols) {
+        long t0 = System.nanoTime();
+        Map<String, Long> addresses = new java.util.TreeMap<>();
+        for (String s : symbols) addresses.put(s, SharedGemmKernels.address(s));
+        jit.defineAbsolute(addresses);
+        return System.nanoTime() - t0;
     }
 
     /** The emission state of the current function, saved while an outlined body is emitted. */
@@ -546,7 +734,7 @@ public final class KernelCodegen {
         fn = task;
         bases = new HashMap<>();
         vars = new HashMap<>();
-        worker = LLVMGetParam(task, 3);
+        worker = task == null ? null : LLVMGetParam(task, 3);
         return saved;
     }
 

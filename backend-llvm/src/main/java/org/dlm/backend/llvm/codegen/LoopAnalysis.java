@@ -150,6 +150,22 @@ final class LoopAnalysis {
         return true;
     }
 
+    /** Size of {@code body} in Kernel IR nodes (statements and expression nodes), a proxy for its LLVM compile cost. */
+    static double size(List<Stmt> body) {
+        double n = 0;
+        for (Stmt s : body) {
+            n += 1 + switch (s) {
+                case Stmt.Loop l -> size(l.extent()) + size(l.body());
+                case Stmt.Store st -> size(st.index()) + size(st.value());
+                case Stmt.Declare d -> size(d.init());
+                case Stmt.Assign a -> size(a.value());
+                case Stmt.If i -> size(i.cond()) + size(i.then());
+                case Stmt.Call c -> c.args().size();
+            };
+        }
+        return n;
+    }
+
     /** Rough cost in scalar operations (a GEMM counts 2mnk/16: it runs vectorized near peak). */
     static double work(List<Stmt> body) {
         double w = 0;

@@ -53,6 +53,7 @@ class PrivateScratchTest {
                     assertEquals(threads > 1 && !usedAfter, ir.contains("@run_loop0("), "threads " + threads + ", used after " + usedAfter);
                     if (threads > 1 && !usedAfter) assertTrue(arenaBytes >= 4L * COLS * threads, "room for a scratch row per thread: " + arenaBytes);
                     mb.optimize();
+                    KernelCodegen.linkShared(jit, mb);
                     jit.add(mb);
                     MethodHandle run = jit.function("run", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
                     MemorySegment x = arena.allocate(4L * ROWS * COLS, 64), y = arena.allocate(4L * ROWS * COLS, 64), z = arena.allocate(64, 64);
