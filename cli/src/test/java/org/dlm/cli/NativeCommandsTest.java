@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 class NativeCommandsTest {
     @TempDir Path tmp;
 
-    /** A conv + pool + linear model with a batch symbol: exercises GEMM, im2col and reductions. */
+    /** A conv + pool + linear model with a batch symbol: exercises GEMM, the direct convolution and reductions. */
     static final String SMALL_CNN = """
         import std.nn.{Conv2d, Linear}
         import std.ops.{relu, max_pool2d, flatten}
