@@ -256,10 +256,12 @@ final class ConvLowering {
 
     /**
      * Depthwise convolution (one input channel per group, any channel multiplier): one parallel
-     * iteration per (image, output channel) plane, its weights and bias held in locals. Output rows
-     * and columns are split into the interior, where every tap is a plain load at a constant
-     * offset (LLVM vectorizes the column loop, 16 floats per AVX-512 register), and the padded
-     * border, where each tap tests its bounds. The fused activation is applied before the store.
+     * iteration per (image, output channel) plane, its weights and bias held in locals, the fused
+     * activation applied before the store. A stride-1 plane with output rows as wide as the input's
+     * is one flat masked loop ({@link #flatPlane}); a strided one with at least
+     * {@link #PHASE_MIN_WIDTH} output columns goes through its phase planes ({@link #stridedPlane});
+     * any other splits output rows and columns into the interior, where every tap is a plain load
+     * at a constant offset, and the padded border, where each tap tests its bounds.
      */
     static void depthwise(Node n, Lowerer cx, long[] xs, long[] ws, long[] os, Window win, Node act) {
         Buffer in = cx.storage(n.input(0)), weight = cx.storage(n.input(1)), out = cx.storage(n);
@@ -304,7 +306,7 @@ final class ConvLowering {
                 stridedPlane(cx, in, inBase, split, scratch[0], out, outBase, h, wd, oh, ow, hp, wp, kh, kw, win, wv, b, act);
                 return;
             }
-            if (flatPlane(h, wd, oh, ow, win)) {
+            if (flatPlane(wd, ow, win)) {
                 // Stride 1 and "same" width: input and output rows have one pitch, so tap t of output
                 // element r (= oy·ow + ox) reads input element r + off(t). The plane is one flat loop
                 // (a 4×4 or 8×8 map is too narrow to vectorize by rows) and a tap whose row or column
@@ -414,7 +416,7 @@ final class ConvLowering {
      * Whether a depthwise plane can be computed as one flat run of output elements: stride 1 and
      * an output row as wide as the input row (so both have one pitch).
      */
-    static boolean flatPlane(long h, long wd, long oh, long ow, Window win) {
+    static boolean flatPlane(long wd, long ow, Window win) {
         return win.sh() == 1 && win.sw() == 1 && ow == wd;
     }
 
