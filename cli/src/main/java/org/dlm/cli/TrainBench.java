@@ -61,9 +61,9 @@ final class TrainBench {
             rec.put("ts", LocalDateTime.now().withNano(0).format(DateTimeFormatter.ISO_LOCAL_DATE_TIME));
             if (json) out.println(BenchCommand.toJson(rec));
             else if (rec.containsKey("error")) out.printf("%s train step, batch %d, %d thread%s: %s%n", modelName, batch, t, t == 1 ? "" : "s", rec.get("error"));
-            else out.printf(java.util.Locale.ROOT, "%s train step (%s), batch %d, %d thread%s: median %.3f ms (p10 %.3f, p90 %.3f, %s steps), %.1f samples/s, compiled in %.1f s (%s)%n",
+            else out.printf(java.util.Locale.ROOT, "%s train step (%s), batch %d, %d thread%s: median %.3f ms (p10 %.3f, p90 %.3f, %s steps), %.1f samples/s, CPU %s ms/step, compiled in %.1f s (%s)%n",
                 modelName, OPTIMIZER, batch, t, t == 1 ? "" : "s", rec.get("median_ms"), rec.get("p10_ms"), rec.get("p90_ms"), rec.get("reps"),
-                rec.get("samples_per_s"), (Double) rec.get("compile_ms") / 1000, rec.get("compile_phases"));
+                rec.get("samples_per_s"), rec.getOrDefault("cpu_ms_per_step", "?"), (Double) rec.get("compile_ms") / 1000, rec.get("compile_phases"));
             out.flush();
         }
         return ok;
@@ -101,11 +101,17 @@ final class TrainBench {
             int reps = 0;
             long stop = System.nanoTime() + (long) (minTime * 1e9);
             double last = 0;
+            var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            long cpu0 = os instanceof com.sun.management.OperatingSystemMXBean m ? m.getProcessCpuTime() : -1;
             while (reps < times.length && (reps < minReps || System.nanoTime() < stop)) {
                 long a = System.nanoTime();
                 last = step(exe, feed, sgd, ++t, owned);
                 times[reps++] = System.nanoTime() - a;
             }
+            // CPU time of the process per step (all threads, spinning workers included): on a shared machine a
+            // steadier measure of the work than the wall time, which counts the time other processes held the cores
+            long cpu1 = os instanceof com.sun.management.OperatingSystemMXBean m ? m.getProcessCpuTime() : -1;
+            if (cpu0 >= 0 && cpu1 >= 0) rec.put("cpu_ms_per_step", BenchCommand.round((cpu1 - cpu0) / 1e6 / reps, 3));
             long[] s = Arrays.copyOf(times, reps);
             Arrays.sort(s);
             double median = (reps % 2 == 1 ? s[reps / 2] : (s[reps / 2 - 1] + s[reps / 2]) / 2.0) / 1e6;

@@ -197,6 +197,7 @@ class NativeCommandsTest {
         assertEquals("SGD(lr=0.01,momentum=0.9)+CrossEntropy", rec.get("optimizer"));
         assertTrue((Double) rec.get("median_ms") > 0 && (Double) rec.get("samples_per_s") > 0, lines[0]);
         assertTrue((Long) rec.get("reps") >= 4, lines[0]);
+        assertTrue(rec.get("cpu_ms_per_step") instanceof Number cpu && cpu.doubleValue() >= 0, lines[0]);
         // SGD on one fixed batch of random labels memorizes it: the loss falls step by step
         assertTrue((Double) rec.get("last_loss") < (Double) rec.get("first_loss"), lines[0]);
 

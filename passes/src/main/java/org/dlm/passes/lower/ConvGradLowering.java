@@ -312,6 +312,10 @@ final class ConvGradLowering {
         boolean includePad = n.attrs().getBool("count_include_pad", false);
         DType t = n.dtype();
         Buffer out = cx.storage(n);
+        if (isMax && tiles(win, h, wd, oh, ow) && k[0] * k[1] <= MAX_UNROLLED_TAPS) {
+            tiledMaxPoolGrad(cx, x, gy, out, xs, gs, k);
+            return;
+        }
         cx.loops(new long[] {xs[0] * xs[1]}, true, pi -> cx.collect(() -> {
             Expr p = pi.dim(0);
             Expr plane = mul(p, i64(h * wd));
@@ -348,6 +352,46 @@ final class ConvGradLowering {
                     Expr at = add(plane, add(mul(ConvLowering.clamp(iy, h), i64(wd)), ConvLowering.clamp(ix, wd)));
                     return List.of(new Stmt.If(ConvLowering.inside(iy, h, ix, wd), List.of(new Stmt.Store(out, at, add(load(out, at), share)))));
                 });
+            }));
+        }));
+    }
+
+    /** Whether the pooling windows tile the input exactly: stride = kernel, no padding or dilation, no leftover rows or columns. */
+    private static boolean tiles(ConvLowering.Window win, long h, long w, long oh, long ow) {
+        return win.sh() == win.kh() && win.sw() == win.kw() && win.dh() == 1 && win.dw() == 1
+                && win.pt() == 0 && win.pl() == 0 && win.pb() == 0 && win.pr() == 0 && oh * win.kh() == h && ow * win.kw() == w;
+    }
+
+    /**
+     * Max-pool gradient when the windows tile the input (2x2 stride 2 and the like): every input
+     * element lies in exactly one window, so each window writes all its elements — the gradient at
+     * its first maximum (picked as the forward op picks it), zero elsewhere — with no zero fill
+     * beforehand, no read-modify-write and no bounds tests; the taps are unrolled.
+     */
+    private static void tiledMaxPoolGrad(Lowerer cx, Node x, Node gy, Buffer out, long[] xs, long[] gs, long[] k) {
+        long h = xs[2], wd = xs[3], oh = gs[2], ow = gs[3];
+        DType t = out.dtype();
+        boolean floating = x.dtype().isFloating();
+        cx.loops(new long[] {xs[0] * xs[1], oh}, true, pi -> cx.collect(() -> {
+            Expr p = pi.dim(0), y = pi.dim(1);
+            Expr row = add(mul(p, i64(h * wd)), mul(y, i64(k[0] * wd)));
+            cx.loop(ow, z -> cx.collect(() -> {
+                Expr g = cx.local("g", t, cx.read(gy, Index.ofFlat(gs, add(mul(p, i64(oh * ow)), add(mul(y, i64(ow)), z)))));
+                Expr corner = add(row, mul(z, i64(k[1])));
+                Expr[] at = new Expr[(int) (k[0] * k[1])];
+                for (int a = 0; a < k[0]; a++)
+                    for (int b = 0; b < k[1]; b++) at[(int) (a * k[1] + b)] = add(corner, i64(a * wd + b));
+                var m = cx.local("max", x.dtype(), cx.read(x, Index.ofFlat(xs, at[0])));
+                var best = cx.local("best", DType.I64, i64(0));
+                for (int tap = 1; tap < at.length; tap++) {
+                    var v = cx.local("v", x.dtype(), cx.read(x, Index.ofFlat(xs, at[tap])));
+                    Expr better = bin(BinOp.GT, v, m);
+                    if (floating) better = bin(BinOp.OR, better, bin(BinOp.AND, un(UnOp.ISNAN, v), un(UnOp.NOT, un(UnOp.ISNAN, m))));
+                    var bt = cx.local("better", DType.BOOL, better);
+                    cx.assign(m, select(bt, v, m));
+                    cx.assign(best, select(bt, i64(tap), best));
+                }
+                for (int tap = 0; tap < at.length; tap++) cx.emit(new Stmt.Store(out, at[tap], select(bin(BinOp.EQ, best, i64(tap)), g, c(t, 0))));
             }));
         }));
     }

@@ -122,6 +122,34 @@ final class ReductionLowering {
             }));
             return;
         }
+        int a = 0;
+        while (a < rank && axes.contains(a)) a++;
+        int b = a;
+        while (b < rank && !axes.contains(b)) b++;
+        if (additive && a > 0 && b < rank && axes.tailSet(b).size() == rank - b) {
+            // kept dims in the middle, e.g. a convolution's bias gradient, sum over [N, H, W] of [N, C, H, W]:
+            // x seen as [outer, kept, inner], per kept index lane sums over the contiguous inner blocks
+            long inner = 1;
+            for (int k = b; k < rank; k++) inner *= xs[k];
+            long outer = count / inner, in = inner;
+            cx.loop(keptCount, true, k -> cx.collect(() -> {
+                var acc = cx.local("acc", t, c(t, 0));
+                cx.loop(outer, o -> cx.collect(() -> {
+                    Expr base = mul(add(mul(o, i64(keptCount)), k), i64(in));
+                    cx.assign(acc, add(acc, NormGradLowering.laneSum(cx, "acc", t, in, j -> {
+                        Expr v = cx.read(x, Index.ofFlat(xs, add(base, j)));
+                        return kind == Kind.L2 ? mul(v, v) : v;
+                    })));
+                }));
+                Expr result = switch (kind) {
+                    case MEAN -> mul(acc, c(t, 1.0 / count));
+                    case L2 -> un(UnOp.SQRT, acc);
+                    default -> acc;
+                };
+                cx.emit(new Stmt.Store(out, k, result));
+            }));
+            return;
+        }
         cx.loops(kr[0], true, kept -> cx.collect(() -> {
             Expr result;
             if (kind == Kind.LOGSUMEXP) {

@@ -118,6 +118,13 @@ class GradOpsCodegenTest {
         outs.add(op("global_pool_grad", Attrs.EMPTY, x, gp));
         outs.add(op("global_pool_grad", Attrs.of("mode", "max"), x, gp));
         check(33, outs, TOL);
+        // windows that tile the input (stride = kernel, no padding): each window writes its elements once
+        Node tx = input("tx", DType.F32, 3, 2, 8, 9);
+        List<Node> tiled = new ArrayList<>();
+        Attrs[] tilings = {Attrs.of("kernel", ints(2, 3)), Attrs.of("kernel", ints(4, 1)), Attrs.of("kernel", ints(1, 1))};
+        for (int i = 0; i < tilings.length; i++) tiled.add(op("max_pool2d_grad", tilings[i], tx, like("gt" + i, op("max_pool2d", tilings[i], tx))));
+        check(41, tiled, TOL);
+        checkThreaded(42, tiled, TOL, 2);
         Node one = input("one", DType.F32, 1, 1, 1, 1);
         check(34, List.of(op("max_pool2d_grad", Attrs.of("kernel", ints(1, 1)), one, input("g1", DType.F32, 1, 1, 1, 1)),
                 op("global_pool_grad", Attrs.of("mode", "max"), one, input("g2", DType.F32, 1, 1))), TOL);

@@ -23,6 +23,9 @@ class OpsCodegenTest {
         Node x = input("x", DType.F32, 3, 1, 5, 4);
         check(10, List.of(op(r, Attrs.of("axes", List.of(2L), "keepdims", true), x), op(r, Attrs.of("axes", List.of(0L, -1L)), x),
                 op(r, Attrs.EMPTY, x)), TOL);
+        // kept dims in the middle (a convolution's bias gradient): lane sums over contiguous inner blocks
+        Node y = input("y", DType.F32, 4, 6, 5, 7);
+        check(13, List.of(op(r, Attrs.of("axes", List.of(0L, 2L, 3L)), y), op(r, Attrs.of("axes", List.of(0L, 3L), "keepdims", true), y)), TOL);
     }
 
     @Test
