@@ -65,6 +65,8 @@ public final class KernelCodegen {
     private int depth;   // loops and ifs around the statement being emitted
     private final Map<String, Integer> topLevelUses = new HashMap<>();   // top-level statements touching each buffer
     private final Map<StatementKey, String> statementFunctions = new HashMap<>();
+    /** System property {@code dlm.llvm.shareStatements=false}: every statement its own function (for A/B measurements of the generated code). */
+    private final boolean shareStatements = Boolean.parseBoolean(System.getProperty("dlm.llvm.shareStatements", "true"));
     // the function being emitted (the entry, or a loop body outlined for the thread pool)
     private LLVMBuilderRef allocas;
     private LLVMValueRef fn;
@@ -268,16 +270,25 @@ public final class KernelCodegen {
 
     /**
      * {@code s} as {@code void entry_stmtN(ptr inputs, ptr outputs, ptr params, ptr arena, i64 threads,
-     * ptr b0, ptr b1, ...)}, called here with the addresses of the buffers it uses. Statements
-     * equal up to buffer and variable names ({@link StatementKey}: ResNet's repeated layers) share
-     * one function; buffers that cannot overlap another argument are {@code noalias}.
+     * ptr b0, ptr b1, ...)}, called here with the addresses of the buffers it uses that cannot
+     * overlap another of them (the others are addressed from the tables at their offsets).
+     * Statements equal up to buffer and variable names ({@link StatementKey}: ResNet's repeated
+     * layers) share one function. The arguments are not marked {@code noalias}: measured, that
+     * made MobileNet's code about 20 % slower (LLVM then vectorizes its loops over 4×4 and 8×8
+     * maps, which runs slower than the scalar code).
      */
     private void statementFunction(Stmt s) {
         List<Buffer> used = new java.util.ArrayList<>(LoopAnalysis.buffers(List.of(s)).values());
         boolean sharable = sharable(s);
         StatementKey key = sharable ? StatementKey.of(s, used) : null;
         String name = key == null ? null : statementFunctions.get(key);
-        int extra = sharable ? used.size() : 0;
+        List<Buffer> passed = new java.util.ArrayList<>();
+        java.util.Set<String> fixed = new java.util.HashSet<>();
+        for (Buffer buf : used) {
+            if (sharable && StatementKey.passed(buf, used)) passed.add(buf);
+            else fixed.add(buf.name());
+        }
+        int extra = passed.size();
         if (name == null) {
             name = entryName + "_stmt" + (statements++);
             int home = part, target = lightestPart();
@@ -288,16 +299,11 @@ public final class KernelCodegen {
             LLVMValueRef f = target == home ? mb.internalFunction(name, mb.voidType(), statementParams(extra)) : mb.function(name, mb.voidType(), statementParams(extra));
             fn = f;
             for (int i = 1; i <= 4; i++) mb.addEnum(f, i, "nocapture");
-            for (int i = 0; i < extra; i++) if (!key.mayOverlap().get(i)) mb.addEnum(f, 6 + i, "noalias");
             mb.addEnum(f, LLVMAttributeFunctionIndex, "noinline");
             worker = null;
             LLVMBasicBlockRef start = begin();
-            if (sharable) {
-                tables = new LLVMValueRef[] {LLVMGetParam(f, 0), LLVMGetParam(f, 1), LLVMGetParam(f, 2), LLVMGetParam(f, 3)};
-                for (int i = 0; i < extra; i++) bases.put(used.get(i).name(), LLVMGetParam(f, 5 + i));
-            } else {
-                bindBuffers(LLVMGetParam(f, 0), LLVMGetParam(f, 1), LLVMGetParam(f, 2), LLVMGetParam(f, 3), LoopAnalysis.buffers(List.of(s)).keySet());
-            }
+            bindBuffers(LLVMGetParam(f, 0), LLVMGetParam(f, 1), LLVMGetParam(f, 2), LLVMGetParam(f, 3), fixed);
+            for (int i = 0; i < extra; i++) bases.put(passed.get(i).name(), LLVMGetParam(f, 5 + i));
             threads = LLVMGetParam(f, 4);
             LLVMPositionBuilderAtEnd(b, start);
             stmt(s);
@@ -313,7 +319,7 @@ public final class KernelCodegen {
         if (f == null || f.isNull()) f = LLVMAddFunction(LlvmAccess.module(mb), name, type);   // defined in another part
         LLVMValueRef[] args = new LLVMValueRef[5 + extra];
         args[0] = tables[0]; args[1] = tables[1]; args[2] = tables[2]; args[3] = tables[3]; args[4] = threads;
-        for (int i = 0; i < extra; i++) args[5 + i] = bases.get(used.get(i).name());
+        for (int i = 0; i < extra; i++) args[5 + i] = bases.get(passed.get(i).name());
         LLVMBuildCall2(b, type, f, array(args), args.length, "");
     }
 
@@ -338,7 +344,7 @@ public final class KernelCodegen {
      * tables with this statement's own offsets.
      */
     private boolean sharable(Stmt s) {
-        return (maxThreads == 1 || !hasParallelLoop(List.of(s))) && !readsPrepacked(List.of(s));
+        return shareStatements && (maxThreads == 1 || !hasParallelLoop(List.of(s))) && !readsPrepacked(List.of(s));
     }
 
     /**

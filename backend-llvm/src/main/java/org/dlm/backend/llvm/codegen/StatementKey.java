@@ -14,19 +14,24 @@ import org.dlm.ir.kernel.Stmt;
  * {@code b0, b1, ...} and variables {@code v0, v1, ...} in order of first appearance, so the
  * im2col loops of two ResNet layers of one shape, or two GEMM calls of one size, get equal keys
  * and share one compiled function that takes the buffers' addresses as arguments. What else the
- * emitted code depends on is part of the key too: the buffers' dtypes, and which of them may
- * overlap in memory (the others are passed {@code noalias}).
+ * emitted code depends on is part of the key too: the buffers' dtypes, and the place of each
+ * buffer that may overlap another of the statement (memory planning reuses arena space, e.g. an
+ * elementwise op writing over its input): such buffers are not passed but addressed from the
+ * tables at their constant offsets as before, so LLVM still sees how they overlap.
  */
-record StatementKey(Stmt canonical, List<DType> dtypes, List<Boolean> mayOverlap) {
+record StatementKey(Stmt canonical, List<DType> dtypes, List<String> placed) {
     /** The key of {@code s}, whose buffers in first-appearance order are {@code used}. */
     static StatementKey of(Stmt s, List<Buffer> used) {
         Renamer r = new Renamer();
         for (Buffer b : used) r.buffer(b);
         List<DType> dtypes = used.stream().map(Buffer::dtype).toList();
-        List<Boolean> overlap = new ArrayList<>();
-        for (Buffer b : used) overlap.add(mayOverlapAny(b, used));
-        return new StatementKey(r.stmt(s), dtypes, overlap);
+        List<String> placed = new ArrayList<>();
+        for (Buffer b : used) placed.add(passed(b, used) ? "" : b.kind() + " " + b.slot() + " " + b.offset());
+        return new StatementKey(r.stmt(s), dtypes, placed);
     }
+
+    /** Whether {@code b} is passed as an argument: it cannot share memory with another of {@code used}. */
+    static boolean passed(Buffer b, List<Buffer> used) { return !mayOverlapAny(b, used); }
 
     /** Whether {@code b} may share memory with another of {@code used}. */
     static boolean mayOverlapAny(Buffer b, List<Buffer> used) {
