@@ -76,11 +76,23 @@ public final class KernelCodegen {
 
     /**
      * A GEMM alone at the top level (not one of a loop of calls, e.g. batch-1 layers) needs this
-     * many times {@code minParallelWork} to be split: between calls in a loop the workers are still
-     * spinning, while a lone call often has to wake them, and on a shared machine the hand-off
-     * then costs more than a small split saves (measured: resnet20 batch 1 got 10 % slower).
+     * many times {@code minParallelWork} to be split unconditionally: between calls in a loop the
+     * workers are still spinning, while a lone call may have to wake them, and on a shared machine
+     * the hand-off then costs more than a small split saves (measured: resnet20 batch 1 got 10 %
+     * slower). Below that it is split only over hot workers (see {@link #HOT_WORK_DIVISOR}).
      */
     static final long LONE_GEMM_FACTOR = 4;
+
+    /**
+     * Work from {@code minParallelWork / HOT_WORK_DIVISOR} up is split too, but only while the
+     * pool's workers are hot ({@code dlm_parallel_for_hot}): inside an executable call (a pool
+     * session) on a calm machine an idle worker spins, so a hand-off costs about a microsecond
+     * instead of a futex wake-up, and batch-1 layers (a 512×784 linear layer is 50,000 units) pay
+     * off on two threads. With cold workers such jobs run inline.
+     */
+    static final long HOT_WORK_DIVISOR = 10;
+
+    private double hotParallelWork() { return (double) minParallelWork / HOT_WORK_DIVISOR; }
 
     /** Emits single-threaded code (see {@link #emit(ModuleBuilder, KernelModule, String, int, long)}). */
     public static long emit(ModuleBuilder mb, KernelModule m, String entry) {
@@ -195,7 +207,19 @@ public final class KernelCodegen {
             if (outlinable(s)) statementFunction(s);
             else stmt(s);
         }
+        if (outlined > 0) {
+            // a session around the call: the pool's workers stay hot between its (many, small) jobs
+            poolCall(allocas, SharedGemmKernels.poolEnter(mb.target()));
+            poolCall(b, SharedGemmKernels.poolLeave(mb.target()));
+        }
         finish(start);
+    }
+
+    /** {@code void pool_fn(i64 threads)} at {@code at} (the pool's session enter or leave). */
+    private void poolCall(LLVMBuilderRef at, long address) {
+        LLVMTypeRef[] p = {i64()};
+        LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), 1, 0);
+        LLVMBuildCall2(at, type, LLVMConstIntToPtr(i64(address), ptr()), array(threads), 1, "");
     }
 
     /**
@@ -295,10 +319,11 @@ public final class KernelCodegen {
         switch (s) {
             case Stmt.Loop l -> {
                 Map<String, Buffer> own = null;
-                boolean threaded = worker == null && maxThreads > 1 && l.parallel() && l.step() == 1
-                        && LoopAnalysis.work(List.of(l)) >= minParallelWork
+                boolean candidate = worker == null && maxThreads > 1 && l.parallel() && l.step() == 1;
+                double work = candidate ? LoopAnalysis.work(List.of(l)) : 0;
+                boolean threaded = candidate && work >= hotParallelWork()
                         && LoopAnalysis.independent(l, (own = privateScratch(l)).keySet());
-                if (threaded) parallelLoop(l, own);
+                if (threaded) parallelLoop(l, own, work < minParallelWork);
                 else loop(l);
             }
             case Stmt.Store st -> {
@@ -371,8 +396,8 @@ public final class KernelCodegen {
                 case Stmt.NullArg n -> LLVMConstNull(ptr());
             };
         }
-        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, SharedGemmKernels.config(k, mb.target()), depth == 0 ? LONE_GEMM_FACTOR * minParallelWork : minParallelWork, maxThreads) : null;
-        if (split != null) parallelGemm(k, split, args);
+        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, SharedGemmKernels.config(k, mb.target()), hotParallelWork(), maxThreads) : null;
+        if (split != null) parallelGemm(k, split, args, LoopAnalysis.gemmFlops(c) / 16 < (depth == 0 ? LONE_GEMM_FACTOR * minParallelWork : minParallelWork));
         else gemm(k, args, worker == null ? i64(0) : worker);
     }
 
@@ -399,11 +424,12 @@ public final class KernelCodegen {
         return task;
     }
 
-    /** Calls {@code task} over {@code [0, n)} on the pool with the entry's thread count. */
-    private void parallelFor(LLVMValueRef task, LLVMValueRef context, LLVMValueRef n) {
+    /** Calls {@code task} over {@code [0, n)} on the pool with the entry's thread count; a {@code small} job only over hot workers. */
+    private void parallelFor(LLVMValueRef task, LLVMValueRef context, LLVMValueRef n, boolean small) {
         LLVMTypeRef[] p = {ptr(), ptr(), i64(), i64()};
         LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
-        LLVMValueRef pool = LLVMConstIntToPtr(i64(SharedGemmKernels.parallelFor(mb.target())), ptr());
+        long address = small ? SharedGemmKernels.parallelForHot(mb.target()) : SharedGemmKernels.parallelFor(mb.target());
+        LLVMValueRef pool = LLVMConstIntToPtr(i64(address), ptr());
         LLVMBuildCall2(b, type, pool, array(task, context, n, threads), 4, "");
     }
 
@@ -438,7 +464,7 @@ public final class KernelCodegen {
      * A parallel loop as an outlined function {@code body(ctx, begin, end, worker)} run by the pool;
      * the context holds the entry's four tables and the values of the outside variables it reads.
      */
-    private void parallelLoop(Stmt.Loop l, Map<String, Buffer> own) {
+    private void parallelLoop(Stmt.Loop l, Map<String, Buffer> own, boolean small) {
         Map<String, DType> free = LoopAnalysis.freeVars(l.var(), l.body());
         List<String> names = new java.util.ArrayList<>(free.keySet());
         LLVMValueRef context = alloca(LLVMArrayType(i64(), 4 + names.size()), "ctx");
@@ -484,14 +510,14 @@ public final class KernelCodegen {
         countedLoop(l.var(), LLVMGetParam(task, 1), LLVMGetParam(task, 2), 1, l.body());
         finish(start);
         leave(saved);
-        parallelFor(task, context, extent);
+        parallelFor(task, context, extent, small);
     }
 
     /**
      * A GEMM split over threads (BLIS style): rows of C (M blocks) or columns (N blocks) in
      * multiples of the register tile, one part per thread, each with its own packing scratch.
      */
-    private void parallelGemm(String kernel, GemmSplit split, LLVMValueRef[] args) {
+    private void parallelGemm(String kernel, GemmSplit split, LLVMValueRef[] args, boolean small) {
         // parts = min(threads * partsPerThread, units); per = ceil(units / parts) * unit; tasks = ceil(extent / per)
         LLVMValueRef units = i64(split.units());
         LLVMValueRef wanted = LLVMBuildNSWMul(b, threads, i64(split.partsPerThread()), "");
@@ -540,7 +566,7 @@ public final class KernelCodegen {
         });
         finish(start);
         leave(saved);
-        parallelFor(task, context, tasks);
+        parallelFor(task, context, tasks, small);
     }
 
     private LLVMValueRef floats(LLVMValueRef base, LLVMValueRef index) {

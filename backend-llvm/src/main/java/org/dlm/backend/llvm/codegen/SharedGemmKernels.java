@@ -20,7 +20,7 @@ import org.dlm.backend.llvm.ThreadPoolModule;
 final class SharedGemmKernels {
     private static final Map<String, Long> ADDRESSES = new HashMap<>();
     private static Jit jit;
-    private static long parallelFor;
+    private static long parallelFor, parallelForHot, poolEnter, poolLeave;
 
     private SharedGemmKernels() {}
 
@@ -37,8 +37,29 @@ final class SharedGemmKernels {
             mb.optimize();
             jit().add(mb);
         }
+        poolEnter = jit().address(ThreadPoolModule.ENTER).address();
+        poolLeave = jit().address(ThreadPoolModule.LEAVE).address();
+        parallelForHot = jit().address(ThreadPoolModule.PARALLEL_FOR_HOT).address();
         parallelFor = jit().address(ThreadPoolModule.PARALLEL_FOR).address();
         return parallelFor;
+    }
+
+    /** The native address of {@link ThreadPoolModule#PARALLEL_FOR_HOT} (small jobs: split only over hot workers). */
+    static synchronized long parallelForHot(HostTarget target) {
+        parallelFor(target);
+        return parallelForHot;
+    }
+
+    /** The native address of {@link ThreadPoolModule#ENTER} (opens a session: idle workers stay hot). */
+    static synchronized long poolEnter(HostTarget target) {
+        parallelFor(target);
+        return poolEnter;
+    }
+
+    /** The native address of {@link ThreadPoolModule#LEAVE} (closes a session). */
+    static synchronized long poolLeave(HostTarget target) {
+        parallelFor(target);
+        return poolLeave;
     }
 
     /** The native address of {@code dlm_<kernel>} (kernel = sgemm_nn, sgemm_nt, ...), compiling it on first use. */
