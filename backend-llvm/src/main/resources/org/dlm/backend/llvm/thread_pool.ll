@@ -301,6 +301,22 @@ entry:
 open:
   %old = atomicrmw max ptr @hot, i64 %threads seq_cst, align 8
   %n = atomicrmw add ptr @sessions, i64 1 seq_cst, align 8
+  ; start the workers now if none ran a job yet (a call of only small jobs would never start them)
+  %have = load atomic i64, ptr @workers seq_cst, align 8
+  %want0 = sub i64 %threads, 1
+  %big = icmp sgt i64 %want0, 63
+  %want = select i1 %big, i64 63, i64 %want0
+  %short = icmp slt i64 %have, %want
+  br i1 %short, label %lock, label %check
+lock:
+  %pair = cmpxchg ptr @lock, i32 0, i32 1 seq_cst seq_cst, align 4
+  %got = extractvalue { i32, i1 } %pair, 1
+  br i1 %got, label %grow, label %check
+grow:
+  call void @grow(i64 %want)
+  store atomic i32 0, ptr @lock seq_cst, align 4
+  br label %check
+check:
   %sl = load atomic i32, ptr @sleepers seq_cst, align 4
   %anyone = icmp sgt i32 %sl, 0
   %now = call i64 @llvm.readcyclecounter()

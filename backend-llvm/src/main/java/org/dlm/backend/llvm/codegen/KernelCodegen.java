@@ -515,7 +515,9 @@ public final class KernelCodegen {
 
     /**
      * A GEMM split over threads (BLIS style): rows of C (M blocks) or columns (N blocks) in
-     * multiples of the register tile, one part per thread, each with its own packing scratch.
+     * multiples of the register tile, a few parts per thread, each with its own packing scratch.
+     * A chunk of consecutive parts is one call, so a {@code small} job that the pool runs inline
+     * (cold workers) is the unsplit GEMM.
      */
     private void parallelGemm(String kernel, GemmSplit split, LLVMValueRef[] args, boolean small) {
         // parts = min(threads * partsPerThread, units); per = ceil(units / parts) * unit; tasks = ceil(extent / per)
@@ -540,13 +542,12 @@ public final class KernelCodegen {
         tables = new LLVMValueRef[] {null, null, null, LLVMBuildLoad2(b, ptr(), slot(in, 4), "")};
         LLVMValueRef perIn = LLVMBuildLoad2(b, i64(), slot(in, 5), "");
         LLVMPositionBuilderAtEnd(b, start);
-        String t = "part";
-        LLVMValueRef iv = alloca(i64(), t);
-        vars.put(t, iv);
-        countedLoopRaw(iv, LLVMGetParam(task, 1), LLVMGetParam(task, 2), () -> {
-            LLVMValueRef first = LLVMBuildNSWMul(b, LLVMBuildLoad2(b, i64(), iv, ""), perIn, "");
-            LLVMValueRef left = LLVMBuildNSWSub(b, i64(split.extent()), first, "");
-            LLVMValueRef len = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, left, perIn, ""), left, perIn, "");
+        {
+            // parts [begin, end) are consecutive rows or columns: one call (run inline, it is the whole GEMM)
+            LLVMValueRef first = LLVMBuildNSWMul(b, LLVMGetParam(task, 1), perIn, "");
+            LLVMValueRef last = LLVMBuildNSWMul(b, LLVMGetParam(task, 2), perIn, "");
+            LLVMValueRef stop = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, last, i64(split.extent()), ""), last, i64(split.extent()), "");
+            LLVMValueRef len = LLVMBuildNSWSub(b, stop, first, "");
             LLVMValueRef[] part = args.clone();
             boolean ta = kernel.charAt(6) == 't', tb = kernel.charAt(7) == 't';
             if (split.byRows()) {
@@ -563,7 +564,7 @@ public final class KernelCodegen {
                 part[10] = (split.flags() & org.dlm.ir.kernel.Microkernels.BIAS_COLUMNS) != 0 ? floats(bias, first) : bias;
             }
             gemm(kernel, part, worker);
-        });
+        }
         finish(start);
         leave(saved);
         parallelFor(task, context, tasks, small);
@@ -571,22 +572,6 @@ public final class KernelCodegen {
 
     private LLVMValueRef floats(LLVMValueRef base, LLVMValueRef index) {
         return LLVMBuildInBoundsGEP2(b, f32(), base, array(index), 1, "");
-    }
-
-    /** {@code for (*iv = from; *iv < to; ++*iv) body}. */
-    private void countedLoopRaw(LLVMValueRef iv, LLVMValueRef from, LLVMValueRef to, Runnable body) {
-        LLVMBuildStore(b, from, iv);
-        LLVMBasicBlockRef header = LLVMAppendBasicBlockInContext(ctx, fn, "loop");
-        LLVMBasicBlockRef inside = LLVMAppendBasicBlockInContext(ctx, fn, "body");
-        LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(ctx, fn, "exit");
-        LLVMBuildBr(b, header);
-        LLVMPositionBuilderAtEnd(b, header);
-        LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, LLVMBuildLoad2(b, i64(), iv, ""), to, ""), inside, exit);
-        LLVMPositionBuilderAtEnd(b, inside);
-        body.run();
-        LLVMBuildStore(b, LLVMBuildNSWAdd(b, LLVMBuildLoad2(b, i64(), iv, ""), i64(1), ""), iv);
-        LLVMBuildBr(b, header);
-        LLVMPositionBuilderAtEnd(b, exit);
     }
 
     private static long align(long bytes) { return (bytes + 63) / 64 * 64; }
