@@ -24,9 +24,11 @@
 ;   time the first job comes. After the last leave they spin their usual short while, then sleep.
 ;   Sessions overlap freely (a counter): concurrent callers stay correct, they share the workers.
 ;   A worker that finds itself descheduled while spinning (a gap of > 200k cycles between two
-;   rounds) marks the machine busy for ~300M cycles (@busy_until): meanwhile sessions keep nobody
-;   hot, as spinning on a busy machine takes CPU from the threads that have work. A hot worker
-;   also sleeps after ~6M cycles (~2 ms) without a job (a long serial stretch of the call).
+;   rounds), or a caller that waited for the workers' last chunks longer than it worked itself
+;   (and > 200k cycles), marks the machine busy for ~3G cycles (@busy_until, about a second):
+;   meanwhile sessions keep nobody hot, as spinning on a busy machine takes CPU from the threads
+;   that have work. A hot worker also sleeps after ~6M cycles (~2 ms) without a job (a long
+;   serial stretch of the call).
 ;
 ; void dlm_parallel_for_hot(ptr fn, ptr ctx, i64 n, i64 threads)
 ;   dlm_parallel_for for small jobs: split only while some worker is spinning hot (@spinning > 0),
@@ -129,7 +131,7 @@ more:
 busy:
   ; descheduled while spinning: the machine is busy, spinning would take CPU from other threads
   ; (with autogroup, from this process's own caller); no session keeps workers hot for a while
-  %until = add i64 %now, 300000000
+  %until = add i64 %now, 3000000000
   store atomic i64 %until, ptr @busy_until monotonic, align 8
   br label %cool
 counted:
@@ -271,7 +273,9 @@ wake:
   %wr = call i64 (i64, ...) @syscall(i64 202, ptr @gen, i64 129, i64 2147483647)
   br label %work
 work:
+  %tstart = call i64 @llvm.readcyclecounter()
   call void @run_chunks(i64 %g164, i64 0)
+  %tmine = call i64 @llvm.readcyclecounter()
   br label %wait
 wait:
   %spins = phi i64 [ 0, %work ], [ %spins1, %pause ], [ 0, %yield ]
@@ -290,6 +294,20 @@ yield:
   %y = call i32 @sched_yield()
   br label %wait
 finish:
+  ; waited longer than it worked (and > 200k cycles) for the workers' last chunks: a worker was
+  ; descheduled mid-job, the machine is busy (chunks are about a quarter of a thread's share)
+  %tend = call i64 @llvm.readcyclecounter()
+  %waited = sub i64 %tend, %tmine
+  %worked = sub i64 %tmine, %tstart
+  %longer = icmp ugt i64 %waited, %worked
+  %stalled0 = icmp ugt i64 %waited, 200000
+  %stalled = and i1 %longer, %stalled0
+  br i1 %stalled, label %mark, label %release
+mark:
+  %until = add i64 %tend, 3000000000
+  store atomic i64 %until, ptr @busy_until monotonic, align 8
+  br label %release
+release:
   store atomic i32 0, ptr @lock seq_cst, align 4
   ret void
 }
