@@ -29,9 +29,11 @@ public final class LlvmBackend {
      * @param mutableParams   parameters may be rewritten between runs ({@link LlvmExecutable#writeParam},
      *                        {@link LlvmExecutable#runUpdating}): no compile-time parameter rewrites
      *                        (batch-norm folding, pre-transposed weights), each parameter keeps its buffer
-     * @param minParallelWork work (about scalar operations; a GEMM counts 2mnk/16) below which a
-     *                        parallel loop or GEMM runs inline on the calling thread; tests use 0 to
-     *                        thread everything
+     * @param minParallelWork work (about scalar operations; a GEMM counts 2mnk/16) from which a
+     *                        parallel loop or GEMM always runs on the pool; from a tenth of it, it
+     *                        runs there only while the pool's workers are hot (spinning in an
+     *                        executable call on a calm machine), below that inline on the calling
+     *                        thread; tests use 0 to thread everything
      */
     public record Options(Map<String, Long> dims, int threads, boolean keepLlvmIr, boolean mutableParams, long minParallelWork) {
         public Options {

@@ -15,7 +15,7 @@ import org.bytedeco.llvm.LLVM.LLVMModuleRef;
  * ptr ctx, i64 n, i64 threads)} runs {@code fn(ctx, begin, end, worker)} over {@code [0, n)} in
  * chunks on up to {@code threads} threads (the caller is worker 0) and returns when all are done.
  * It needs nothing at run time but libc and pthread (lazily created detached workers that spin,
- * then sleep on a futex), so the same IR serves the JIT and shared libraries. Each module it is
+ * then sleep on a futex; they stay hot while a session, one executable call, is open), so the same IR serves the JIT and shared libraries. Each module it is
  * linked into has its own pool: the JIT links it once per process ({@code SharedGemmKernels}).
  *
  * <pre>{@code
@@ -30,6 +30,20 @@ import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 public final class ThreadPoolModule {
     /** The entry point's symbol. */
     public static final String PARALLEL_FOR = "dlm_parallel_for";
+    /**
+     * {@code void dlm_pool_enter(i64 threads)}: opens a session (one executable call on
+     * {@code threads} threads): until the matching {@link #LEAVE}, idle workers the session may use
+     * spin instead of sleeping, so that short jobs do not each pay a wake-up. No-op for one thread.
+     */
+    public static final String ENTER = "dlm_pool_enter";
+    /** {@code void dlm_pool_leave(i64 threads)}: closes a session opened with the same {@code threads}. */
+    public static final String LEAVE = "dlm_pool_leave";
+    /**
+     * {@code void dlm_parallel_for_hot(ptr fn, ptr ctx, i64 n, i64 threads)}: {@link #PARALLEL_FOR}
+     * for small jobs, split only while a worker is spinning hot (in a session on a calm machine),
+     * else run inline by the caller.
+     */
+    public static final String PARALLEL_FOR_HOT = "dlm_parallel_for_hot";
 
     private ThreadPoolModule() {}
 

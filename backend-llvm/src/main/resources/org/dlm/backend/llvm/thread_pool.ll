@@ -14,6 +14,25 @@
 ; A worker reads the fields after seeing @gen change and claims chunks with a CAS on @next that
 ; only succeeds while @next carries the generation it saw, so it never runs a chunk with fields of
 ; another job. @done counts finished iterations; the caller waits for @done == n.
+;
+;
+; void dlm_pool_enter(i64 threads) / void dlm_pool_leave(i64 threads)
+;   bracket one executable call (a "session"; no-ops for one thread). While a session is open,
+;   idle workers below the largest open session's thread count keep spinning with `pause` instead
+;   of going to sleep (they count themselves in @spinning), so the many small jobs of a batch-1
+;   call do not each pay a futex wake-up; enter wakes sleepers so that they are spinning by the
+;   time the first job comes. After the last leave they spin their usual short while, then sleep.
+;   Sessions overlap freely (a counter): concurrent callers stay correct, they share the workers.
+;   A worker that finds itself descheduled while spinning (a gap of > 200k cycles between two
+;   rounds), or a caller that waited for the workers' last chunks longer than it worked itself
+;   (and > 200k cycles), marks the machine busy for ~3G cycles (@busy_until, about a second):
+;   meanwhile sessions keep nobody hot, as spinning on a busy machine takes CPU from the threads
+;   that have work. A hot worker also sleeps after ~6M cycles (~2 ms) without a job (a long
+;   serial stretch of the call).
+;
+; void dlm_parallel_for_hot(ptr fn, ptr ctx, i64 n, i64 threads)
+;   dlm_parallel_for for small jobs: split only while some worker is spinning hot (@spinning > 0),
+;   else run inline by the caller (a wake-up would cost more than the job).
 
 @lock = internal global i32 0, align 64
 @gen = internal global i32 0, align 64
@@ -26,6 +45,10 @@
 @job_active = internal global i64 0, align 8
 @next = internal global i64 0, align 64
 @done = internal global i64 0, align 64
+@sessions = internal global i64 0, align 64
+@hot = internal global i64 0, align 8
+@spinning = internal global i32 0, align 64
+@busy_until = internal global i64 0, align 64
 
 declare i32 @pthread_create(ptr, ptr, ptr, ptr)
 declare i32 @pthread_detach(i64)
@@ -35,6 +58,7 @@ declare i32 @pthread_setname_np(i64, ptr)
 declare i64 @syscall(i64, ...)
 declare i32 @sched_yield()
 declare void @llvm.x86.sse2.pause()
+declare i64 @llvm.readcyclecounter()
 
 ; Claims and runs chunks of the job of generation %g as worker %w until none is left.
 define internal void @run_chunks(i64 %g, i64 %w) nounwind {
@@ -76,11 +100,18 @@ entry:
   %w = ptrtoint ptr %arg to i64
   %seen = alloca i32, align 4
   %spins = alloca i32, align 4
+  %last = alloca i64, align 8
+  %idle = alloca i64, align 8
+  %hotme = alloca i1, align 1
+  store i1 false, ptr %hotme, align 1
   %g0 = load atomic i32, ptr @gen seq_cst, align 4
   store i32 %g0, ptr %seen, align 4
   br label %wait
 wait:
   store i32 0, ptr %spins, align 4
+  %t0 = call i64 @llvm.readcyclecounter()
+  store i64 %t0, ptr %last, align 8
+  store i64 %t0, ptr %idle, align 8
   br label %spin
 spin:
   %g = load atomic i32, ptr @gen seq_cst, align 4
@@ -91,11 +122,54 @@ more:
   %k = load i32, ptr %spins, align 4
   %k1 = add i32 %k, 1
   store i32 %k1, ptr %spins, align 4
+  %now = call i64 @llvm.readcyclecounter()
+  %prev = load i64, ptr %last, align 8
+  store i64 %now, ptr %last, align 8
+  %gap = sub i64 %now, %prev
+  %preempted = icmp ugt i64 %gap, 200000
+  br i1 %preempted, label %busy, label %counted
+busy:
+  ; descheduled while spinning: the machine is busy, spinning would take CPU from other threads
+  ; (with autogroup, from this process's own caller); no session keeps workers hot for a while
+  %until = add i64 %now, 3000000000
+  store atomic i64 %until, ptr @busy_until monotonic, align 8
+  br label %cool
+counted:
   %long = icmp ugt i32 %k1, 500
-  br i1 %long, label %sleep, label %pause
+  br i1 %long, label %insession, label %pause
+insession:
+  ; a worker that an open session may use keeps spinning, unless the machine was found busy
+  %open = load atomic i64, ptr @sessions monotonic, align 8
+  %hotn = load atomic i64, ptr @hot monotonic, align 8
+  %bu = load atomic i64, ptr @busy_until monotonic, align 8
+  %isopen = icmp sgt i64 %open, 0
+  %wanted = icmp ult i64 %w, %hotn
+  %calm = icmp uge i64 %now, %bu
+  %since = load i64, ptr %idle, align 8
+  %idlefor = sub i64 %now, %since
+  %recent = icmp ult i64 %idlefor, 6000000
+  %stay0 = and i1 %isopen, %wanted
+  %stay1 = and i1 %stay0, %calm
+  %stay = and i1 %stay1, %recent
+  br i1 %stay, label %rearm, label %cool
+rearm:
+  store i32 0, ptr %spins, align 4
+  %was = load i1, ptr %hotme, align 1
+  br i1 %was, label %pause, label %heat
+heat:
+  store i1 true, ptr %hotme, align 1
+  %h = atomicrmw add ptr @spinning, i32 1 seq_cst, align 4
+  br label %pause
 pause:
   call void @llvm.x86.sse2.pause()
   br label %spin
+cool:
+  %washot = load i1, ptr %hotme, align 1
+  br i1 %washot, label %unheat, label %sleep
+unheat:
+  store i1 false, ptr %hotme, align 1
+  %c = atomicrmw sub ptr @spinning, i32 1 seq_cst, align 4
+  br label %sleep
 sleep:
   %a = atomicrmw add ptr @sleepers, i32 1 seq_cst, align 4
   %s64 = zext i32 %s to i64
@@ -199,7 +273,9 @@ wake:
   %wr = call i64 (i64, ...) @syscall(i64 202, ptr @gen, i64 129, i64 2147483647)
   br label %work
 work:
+  %tstart = call i64 @llvm.readcyclecounter()
   call void @run_chunks(i64 %g164, i64 0)
+  %tmine = call i64 @llvm.readcyclecounter()
   br label %wait
 wait:
   %spins = phi i64 [ 0, %work ], [ %spins1, %pause ], [ 0, %yield ]
@@ -218,6 +294,89 @@ yield:
   %y = call i32 @sched_yield()
   br label %wait
 finish:
+  ; waited longer than it worked (and > 200k cycles) for the workers' last chunks: a worker was
+  ; descheduled mid-job, the machine is busy (chunks are about a quarter of a thread's share)
+  %tend = call i64 @llvm.readcyclecounter()
+  %waited = sub i64 %tend, %tmine
+  %worked = sub i64 %tmine, %tstart
+  %longer = icmp ugt i64 %waited, %worked
+  %stalled0 = icmp ugt i64 %waited, 200000
+  %stalled = and i1 %longer, %stalled0
+  br i1 %stalled, label %mark, label %release
+mark:
+  %until = add i64 %tend, 3000000000
+  store atomic i64 %until, ptr @busy_until monotonic, align 8
+  br label %release
+release:
   store atomic i32 0, ptr @lock seq_cst, align 4
+  ret void
+}
+
+define void @dlm_pool_enter(i64 %threads) nounwind {
+entry:
+  %none = icmp sle i64 %threads, 1
+  br i1 %none, label %out, label %open
+open:
+  %old = atomicrmw max ptr @hot, i64 %threads seq_cst, align 8
+  %n = atomicrmw add ptr @sessions, i64 1 seq_cst, align 8
+  ; start the workers now if none ran a job yet (a call of only small jobs would never start them)
+  %have = load atomic i64, ptr @workers seq_cst, align 8
+  %want0 = sub i64 %threads, 1
+  %big = icmp sgt i64 %want0, 63
+  %want = select i1 %big, i64 63, i64 %want0
+  %short = icmp slt i64 %have, %want
+  br i1 %short, label %lock, label %check
+lock:
+  %pair = cmpxchg ptr @lock, i32 0, i32 1 seq_cst seq_cst, align 4
+  %got = extractvalue { i32, i1 } %pair, 1
+  br i1 %got, label %grow, label %check
+grow:
+  call void @grow(i64 %want)
+  store atomic i32 0, ptr @lock seq_cst, align 4
+  br label %check
+check:
+  %sl = load atomic i32, ptr @sleepers seq_cst, align 4
+  %anyone = icmp sgt i32 %sl, 0
+  %now = call i64 @llvm.readcyclecounter()
+  %bu = load atomic i64, ptr @busy_until monotonic, align 8
+  %calm = icmp uge i64 %now, %bu
+  %wakeup = and i1 %anyone, %calm
+  br i1 %wakeup, label %wake, label %out
+wake:
+  ; FUTEX_WAKE_PRIVATE, all: they find @gen unchanged and spin while the session lasts
+  %wr = call i64 (i64, ...) @syscall(i64 202, ptr @gen, i64 129, i64 2147483647)
+  br label %out
+out:
+  ret void
+}
+
+define void @dlm_pool_leave(i64 %threads) nounwind {
+entry:
+  %none = icmp sle i64 %threads, 1
+  br i1 %none, label %out, label %close
+close:
+  %old = atomicrmw sub ptr @sessions, i64 1 seq_cst, align 8
+  %last = icmp eq i64 %old, 1
+  br i1 %last, label %cool, label %out
+cool:
+  ; a session opened meanwhile may lose its @hot: its workers then sleep between jobs (slower, still correct)
+  store atomic i64 0, ptr @hot seq_cst, align 8
+  br label %out
+out:
+  ret void
+}
+
+; dlm_parallel_for for small jobs, worth splitting only over workers that are already spinning
+; (kept hot by an open session on a calm machine); otherwise the caller runs them inline.
+define void @dlm_parallel_for_hot(ptr %fn, ptr %ctx, i64 %n, i64 %threads) nounwind {
+entry:
+  %sp = load atomic i32, ptr @spinning monotonic, align 4
+  %hot = icmp sgt i32 %sp, 0
+  br i1 %hot, label %split, label %inline
+split:
+  call void @dlm_parallel_for(ptr %fn, ptr %ctx, i64 %n, i64 %threads)
+  ret void
+inline:
+  call void %fn(ptr %ctx, i64 0, i64 %n, i64 0)
   ret void
 }

@@ -19,6 +19,7 @@ import org.dlm.backend.llvm.GemmFlags;
 import org.dlm.backend.llvm.GemmGenerator;
 import org.dlm.backend.llvm.LlvmAccess;
 import org.dlm.backend.llvm.ModuleBuilder;
+import org.dlm.backend.llvm.ThreadPoolModule;
 import org.dlm.ir.DType;
 import org.dlm.ir.kernel.Buffer;
 import org.dlm.ir.kernel.Expr;
@@ -101,11 +102,23 @@ public final class KernelCodegen {
 
     /**
      * A GEMM alone at the top level (not one of a loop of calls, e.g. batch-1 layers) needs this
-     * many times {@code minParallelWork} to be split: between calls in a loop the workers are still
-     * spinning, while a lone call often has to wake them, and on a shared machine the hand-off
-     * then costs more than a small split saves (measured: resnet20 batch 1 got 10 % slower).
+     * many times {@code minParallelWork} to be split unconditionally: between calls in a loop the
+     * workers are still spinning, while a lone call may have to wake them, and on a shared machine
+     * the hand-off then costs more than a small split saves (measured: resnet20 batch 1 got 10 %
+     * slower). Below that it is split only over hot workers (see {@link #HOT_WORK_DIVISOR}).
      */
     static final long LONE_GEMM_FACTOR = 4;
+
+    /**
+     * Work from {@code minParallelWork / HOT_WORK_DIVISOR} up is split too, but only while the
+     * pool's workers are hot ({@code dlm_parallel_for_hot}): inside an executable call (a pool
+     * session) on a calm machine an idle worker spins, so a hand-off costs about a microsecond
+     * instead of a futex wake-up, and batch-1 layers (a 512×784 linear layer is 50,000 units) pay
+     * off on two threads. With cold workers such jobs run inline.
+     */
+    static final long HOT_WORK_DIVISOR = 10;
+
+    private double hotParallelWork() { return (double) minParallelWork / HOT_WORK_DIVISOR; }
 
     /** Emits single-threaded code (see {@link #emit(ModuleBuilder, KernelModule, String, int, long)}). */
     public static long emit(ModuleBuilder mb, KernelModule m, String entry) {
@@ -253,7 +266,19 @@ public final class KernelCodegen {
             if (outlinable(s)) statementFunction(s);
             else stmt(s);
         }
+        if (outlined > 0) {
+            // a session around the call: the pool's workers stay hot between its (many, small) jobs
+            poolCall(allocas, ThreadPoolModule.ENTER);
+            poolCall(b, ThreadPoolModule.LEAVE);
+        }
         finish(start);
+    }
+
+    /** {@code void symbol(i64 threads)} at {@code at} (the pool's session enter or leave). */
+    private void poolCall(LLVMBuilderRef at, String symbol) {
+        LLVMTypeRef[] p = {i64()};
+        LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), 1, 0);
+        LLVMBuildCall2(at, type, shared(symbol, type), array(threads), 1, "");
     }
 
     /**
@@ -445,10 +470,11 @@ public final class KernelCodegen {
         switch (s) {
             case Stmt.Loop l -> {
                 Map<String, Buffer> own = null;
-                boolean threaded = worker == null && maxThreads > 1 && l.parallel() && l.step() == 1
-                        && LoopAnalysis.work(List.of(l)) >= minParallelWork
+                boolean candidate = worker == null && maxThreads > 1 && l.parallel() && l.step() == 1;
+                double work = candidate ? LoopAnalysis.work(List.of(l)) : 0;
+                boolean threaded = candidate && work >= hotParallelWork()
                         && LoopAnalysis.independent(l, (own = privateScratch(l)).keySet());
-                if (threaded) parallelLoop(l, own);
+                if (threaded) parallelLoop(l, own, work < minParallelWork);
                 else loop(l);
             }
             case Stmt.Store st -> {
@@ -529,8 +555,8 @@ public final class KernelCodegen {
         LLVMValueRef[] packed = {prepacked(c, cfg, true), prepacked(c, cfg, false)};
         int bits = (packed[0] != null ? GemmFlags.PACKED_A : 0) | (packed[1] != null ? GemmFlags.PACKED_B : 0);
         if (bits != 0) args[9] = LLVMBuildOr(b, args[9], i32(bits), "");
-        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, cfg, depth == 0 ? LONE_GEMM_FACTOR * minParallelWork : minParallelWork, maxThreads) : null;
-        if (split != null) parallelGemm(cfg, split, args, packed);
+        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, cfg, hotParallelWork(), maxThreads) : null;
+        if (split != null) parallelGemm(cfg, split, args, packed, LoopAnalysis.gemmFlops(c) / 16 < (depth == 0 ? LONE_GEMM_FACTOR * minParallelWork : minParallelWork));
         else gemm(cfg, args, worker == null ? i64(0) : worker, packed);
     }
 
@@ -644,11 +670,11 @@ public final class KernelCodegen {
         return task;
     }
 
-    /** Calls {@code task} over {@code [0, n)} on the pool with the entry's thread count. */
-    private void parallelFor(LLVMValueRef task, LLVMValueRef context, LLVMValueRef n) {
+    /** Calls {@code task} over {@code [0, n)} on the pool with the entry's thread count; a {@code small} job only over hot workers. */
+    private void parallelFor(LLVMValueRef task, LLVMValueRef context, LLVMValueRef n, boolean small) {
         LLVMTypeRef[] p = {ptr(), ptr(), i64(), i64()};
         LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
-        LLVMBuildCall2(b, type, shared(SharedGemmKernels.symbol(SharedGemmKernels.POOL), type), array(task, context, n, threads), 4, "");
+        LLVMBuildCall2(b, type, shared(small ? ThreadPoolModule.PARALLEL_FOR_HOT : ThreadPoolModule.PARALLEL_FOR, type), array(task, context, n, threads), 4, "");
     }
 
     /**
@@ -762,7 +788,7 @@ public final class KernelCodegen {
      * A parallel loop as an outlined function {@code body(ctx, begin, end, worker)} run by the pool;
      * the context holds the entry's four tables and the values of the outside variables it reads.
      */
-    private void parallelLoop(Stmt.Loop l, Map<String, Buffer> own) {
+    private void parallelLoop(Stmt.Loop l, Map<String, Buffer> own, boolean small) {
         Map<String, DType> free = LoopAnalysis.freeVars(l.var(), l.body());
         List<String> names = new java.util.ArrayList<>(free.keySet());
         LLVMValueRef context = alloca(LLVMArrayType(i64(), 4 + names.size()), "ctx");
@@ -808,14 +834,16 @@ public final class KernelCodegen {
         countedLoop(l.var(), LLVMGetParam(task, 1), LLVMGetParam(task, 2), 1, l.body());
         finish(start);
         leave(saved);
-        parallelFor(task, context, extent);
+        parallelFor(task, context, extent, small);
     }
 
     /**
      * A GEMM split over threads (BLIS style): rows of C (M blocks) or columns (N blocks) in
-     * multiples of the register tile, one part per thread, each with its own packing scratch.
+     * multiples of the register tile, a few parts per thread, each with its own packing scratch.
+     * A chunk of consecutive parts is one call, so a {@code small} job that the pool runs inline
+     * (cold workers) is the unsplit GEMM.
      */
-    private void parallelGemm(GemmConfig cfg, GemmSplit split, LLVMValueRef[] args, LLVMValueRef[] packed) {
+    private void parallelGemm(GemmConfig cfg, GemmSplit split, LLVMValueRef[] args, LLVMValueRef[] packed, boolean small) {
         // parts = min(threads * partsPerThread, units); per = ceil(units / parts) * unit; tasks = ceil(extent / per)
         LLVMValueRef units = i64(split.units());
         LLVMValueRef wanted = LLVMBuildNSWMul(b, threads, i64(split.partsPerThread()), "");
@@ -841,13 +869,12 @@ public final class KernelCodegen {
         LLVMValueRef[] packedIn = new LLVMValueRef[2];
         for (int i = 0; i < 2; i++) if (packed[i] != null) packedIn[i] = LLVMBuildLoad2(b, ptr(), slot(in, 6 + i), "");
         LLVMPositionBuilderAtEnd(b, start);
-        String t = "part";
-        LLVMValueRef iv = alloca(i64(), t);
-        vars.put(t, iv);
-        countedLoopRaw(iv, LLVMGetParam(task, 1), LLVMGetParam(task, 2), () -> {
-            LLVMValueRef first = LLVMBuildNSWMul(b, LLVMBuildLoad2(b, i64(), iv, ""), perIn, "");
-            LLVMValueRef left = LLVMBuildNSWSub(b, i64(split.extent()), first, "");
-            LLVMValueRef len = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, left, perIn, ""), left, perIn, "");
+        {
+            // parts [begin, end) are consecutive rows or columns: one call (run inline, it is the whole GEMM)
+            LLVMValueRef first = LLVMBuildNSWMul(b, LLVMGetParam(task, 1), perIn, "");
+            LLVMValueRef last = LLVMBuildNSWMul(b, LLVMGetParam(task, 2), perIn, "");
+            LLVMValueRef stop = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, last, i64(split.extent()), ""), last, i64(split.extent()), "");
+            LLVMValueRef len = LLVMBuildNSWSub(b, stop, first, "");
             LLVMValueRef[] part = args.clone();
             boolean ta = cfg.transA(), tb = cfg.transB();
             // A part starts at a multiple of the tile: its panels of a prepacked operand start at first·K.
@@ -868,30 +895,14 @@ public final class KernelCodegen {
                 part[10] = (split.flags() & org.dlm.ir.kernel.Microkernels.BIAS_COLUMNS) != 0 ? floats(bias, first) : bias;
             }
             gemm(cfg, part, worker, partPacked);
-        });
+        }
         finish(start);
         leave(saved);
-        parallelFor(task, context, tasks);
+        parallelFor(task, context, tasks, small);
     }
 
     private LLVMValueRef floats(LLVMValueRef base, LLVMValueRef index) {
         return LLVMBuildInBoundsGEP2(b, f32(), base, array(index), 1, "");
-    }
-
-    /** {@code for (*iv = from; *iv < to; ++*iv) body}. */
-    private void countedLoopRaw(LLVMValueRef iv, LLVMValueRef from, LLVMValueRef to, Runnable body) {
-        LLVMBuildStore(b, from, iv);
-        LLVMBasicBlockRef header = LLVMAppendBasicBlockInContext(ctx, fn, "loop");
-        LLVMBasicBlockRef inside = LLVMAppendBasicBlockInContext(ctx, fn, "body");
-        LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(ctx, fn, "exit");
-        LLVMBuildBr(b, header);
-        LLVMPositionBuilderAtEnd(b, header);
-        LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, LLVMBuildLoad2(b, i64(), iv, ""), to, ""), inside, exit);
-        LLVMPositionBuilderAtEnd(b, inside);
-        body.run();
-        LLVMBuildStore(b, LLVMBuildNSWAdd(b, LLVMBuildLoad2(b, i64(), iv, ""), i64(1), ""), iv);
-        LLVMBuildBr(b, header);
-        LLVMPositionBuilderAtEnd(b, exit);
     }
 
     private static long align(long bytes) { return (bytes + 63) / 64 * 64; }

@@ -41,7 +41,8 @@ final class SharedGemmKernels {
     /** The pseudo kernel name of the thread pool ({@link ThreadPoolModule#PARALLEL_FOR} and its companions). */
     static final String POOL = "pool";
     private static final String PREFIX = "dlm_shared_";
-    private static final List<String> POOL_SYMBOLS = List.of(ThreadPoolModule.PARALLEL_FOR);
+    private static final List<String> POOL_SYMBOLS = List.of(
+            ThreadPoolModule.PARALLEL_FOR, ThreadPoolModule.PARALLEL_FOR_HOT, ThreadPoolModule.ENTER, ThreadPoolModule.LEAVE);
     /**
      * The GEMM kernels are vectorized and register-blocked by construction, so O3 and the
      * auto-vectorizers find nothing to add: measured in one process with alternating calls

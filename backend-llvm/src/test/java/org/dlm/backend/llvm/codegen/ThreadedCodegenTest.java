@@ -187,6 +187,90 @@ class ThreadedCodegenTest {
         }
     }
 
+    /**
+     * Pool sessions: executables with batch-1-sized jobs (split only over hot workers) run from two
+     * Java threads at once, so their sessions overlap and one caller often finds the pool taken,
+     * give the interpreter's results; after the calls the workers go back to sleep.
+     */
+    @Test
+    void overlappingSessionsStayCorrectAndWorkersSleepAfterwards() throws Exception {
+        Node x = input("x", DType.F32, 1, 784), w1 = param("w1", 512, 784), b1 = param("b1", 512), w2 = param("w2", 96, 512);
+        Node h = Node.of("relu", op("linear", Attrs.EMPTY, x, w1, b1));
+        Node wide = Node.of("tanh", Node.of("mul", h, h));
+        Graph g = new Graph("session", List.of(x), List.of(w1, b1, w2), List.of(
+                new Graph.Output("y", op("softmax", Attrs.of("axis", -1L), op("linear", Attrs.EMPTY, h, w2))),
+                new Graph.Output("z", Node.of("exp", Node.of("neg", wide)))));
+        Random r = new Random(11);
+        Map<String, NdArray> ps = Map.of("w1", random(r, DType.F32, new long[] {512, 784}, -0.05, 0.05),
+                "b1", random(r, DType.F32, new long[] {512}, -0.1, 0.1), "w2", random(r, DType.F32, new long[] {96, 512}, -0.05, 0.05));
+        List<NdArray> inputs = new ArrayList<>();
+        List<Map<String, double[]>> expected = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            NdArray in = random(r, DType.F32, new long[] {1, 784}, -1, 1);
+            inputs.add(in);
+            Map<String, double[]> want = new LinkedHashMap<>();
+            Interpreter.run(g, Map.of("x", in), ps).forEach((k, v) -> want.put(k, v.data()));
+            expected.add(want);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        LlvmBackend.Options defaults = LlvmBackend.Options.dims(Map.of());
+        try (LlvmExecutable e0 = LlvmBackend.compile(g, ps, defaults.withThreads(2)); LlvmExecutable e1 = LlvmBackend.compile(g, ps, defaults.withThreads(3))) {
+            List<LlvmExecutable> exes = List.of(e0, e1);
+            List<Future<Integer>> done = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                int me = t;
+                Callable<Integer> job = () -> {
+                    int runs = 0;
+                    try (Tensor in = Tensor.of(inputs.get(me))) {
+                        for (; runs < 400; runs++) {
+                            Map<String, Tensor> out = exes.get(me).run(Map.of("x", in));
+                            for (var e : out.entrySet()) {
+                                try (Tensor y = e.getValue()) {
+                                    float[] got = y.toFloatArray();
+                                    double[] want = expected.get(me).get(e.getKey());
+                                    assertEquals(want.length, got.length);
+                                    for (int j = 0; j < got.length; j++)
+                                        assertEquals(want[j], got[j], 1e-4 * (1 + Math.abs(want[j])), "executable " + me + " run " + runs + " " + e.getKey() + " at " + j);
+                                }
+                            }
+                        }
+                    }
+                    return runs;
+                };
+                done.add(pool.submit(job));
+            }
+            for (Future<Integer> f : done) assertEquals(400, f.get());
+        } finally {
+            pool.shutdownNow();
+        }
+        // sessions closed: every worker stops spinning and sleeps (state S) within a short while
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        long spinning;
+        do {
+            Thread.sleep(20);
+            spinning = workerStates().stream().filter(s -> !s.equals("S")).count();
+        } while (spinning > 0 && System.nanoTime() < deadline);
+        assertEquals(0, spinning, "pool workers still running after the last call: " + workerStates());
+        assertFalse(workerStates().isEmpty(), "two-thread executables started no pool worker");
+    }
+
+    /** Scheduler states (R, S, ...) of the native pool's threads. */
+    static List<String> workerStates() throws IOException {
+        List<String> states = new ArrayList<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    if (!Files.readString(t.resolve("comm")).trim().equals("dlm-worker")) continue;
+                    String stat = Files.readString(t.resolve("stat"));
+                    states.add(stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+                } catch (IOException gone) {
+                    // the thread ended while we listed
+                }
+            }
+        }
+        return states;
+    }
+
     /** Many threaded executables share one pool: the process's OS thread count does not grow with them. */
     @Test
     void poolDoesNotGrowPerExecutable() throws IOException {
