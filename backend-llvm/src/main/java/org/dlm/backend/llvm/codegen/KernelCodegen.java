@@ -846,7 +846,9 @@ public final class KernelCodegen {
     private void parallelGemm(GemmConfig cfg, GemmSplit split, LLVMValueRef[] args, LLVMValueRef[] packed, boolean small) {
         // parts = min(threads * partsPerThread, units); per = ceil(units / parts) * unit; tasks = ceil(extent / per)
         LLVMValueRef units = i64(split.units());
-        LLVMValueRef wanted = LLVMBuildNSWMul(b, threads, i64(split.partsPerThread()), "");
+        // a small (hot-only) GEMM takes one part per thread: the caller claims part 0 first, so each
+        // core keeps multiplying the same share of B (batch-1 weights then stay in its L2)
+        LLVMValueRef wanted = LLVMBuildNSWMul(b, threads, i64(small ? 1 : split.partsPerThread()), "");
         LLVMValueRef parts = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, wanted, units, ""), wanted, units, "");
         LLVMValueRef per = LLVMBuildNSWMul(b, LLVMBuildSDiv(b, LLVMBuildNSWAdd(b, units, LLVMBuildNSWSub(b, parts, i64(1), ""), ""), parts, ""), i64(split.unit()), "");
         LLVMValueRef tasks = LLVMBuildSDiv(b, LLVMBuildNSWAdd(b, i64(split.extent() - 1), per, ""), per, "");
