@@ -108,7 +108,8 @@ class NativeCommandsTest {
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().split("\n");
         assertTrue(lines[0].matches("compiled SmallCnn for \\{B=4} \\(1 thread, weights .*cnn\\.npz\\) in [0-9.]+ ms"), lines[0]);
-        assertTrue(lines[1].matches("  phases: lower \\d+ ms, codegen \\d+ ms, O3 \\d+ ms, machine code \\d+ ms"), lines[1]);
+        assertTrue(lines[1].matches("  phases: lower \\d+ ms, LLVM setup \\d+ ms, IR build \\d+ ms, \\d+ modules? in \\d+ ms "
+                + "\\(verify \\d+, O3 \\d+, machine code \\d+ ms summed(, \\d+ from the object cache)?\\), waiting for shared GEMM kernels \\d+ ms, link \\d+ ms"), lines[1]);
         assertEquals("memory plan:", lines[2]);
         assertTrue(lines[3].matches("  arena \\(peak of temporaries\\): [1-9]\\d* B.*, \\d+ temporaries of \\d+ B.* in total"), lines[3]);
         // 3*2*3*3 + 3 + 5*48 + 5 = 302 floats; the block may be padded for alignment

@@ -66,6 +66,7 @@ public final class KernelCodegen {
     private int depth;   // loops and ifs around the statement being emitted
     private final Map<String, Integer> topLevelUses = new HashMap<>();   // top-level statements touching each buffer
     private final Map<StatementKey, String> statementFunctions = new HashMap<>();
+    private final Map<StatementKey, Integer> keyCounts = new HashMap<>();   // top-level statements per key
     /** System property {@code dlm.llvm.shareStatements=false}: every statement its own function (for A/B measurements of the generated code). */
     private final boolean shareStatements = Boolean.parseBoolean(System.getProperty("dlm.llvm.shareStatements", "true"));
     // the function being emitted (the entry, or a loop body outlined for the thread pool)
@@ -262,6 +263,9 @@ public final class KernelCodegen {
         LLVMPositionBuilderAtEnd(b, start);
         for (Stmt s : m.body())
             for (String buf : LoopAnalysis.buffers(List.of(s)).keySet()) topLevelUses.merge(buf, 1, Integer::sum);
+        for (Stmt s : m.body())
+            if ((s instanceof Stmt.Loop || s instanceof Stmt.Call || s instanceof Stmt.If) && sharable(s))
+                keyCounts.merge(StatementKey.of(s, new java.util.ArrayList<>(LoopAnalysis.buffers(List.of(s)).values())), 1, Integer::sum);
         for (Stmt s : m.body()) {
             if (outlinable(s)) statementFunction(s);
             else stmt(s);
@@ -298,14 +302,16 @@ public final class KernelCodegen {
      * ptr b0, ptr b1, ...)}, called here with the addresses of the buffers it uses that cannot
      * overlap another of them (the others are addressed from the tables at their offsets).
      * Statements equal up to buffer and variable names ({@link StatementKey}: ResNet's repeated
-     * layers) share one function. The arguments are not marked {@code noalias}: measured, that
-     * made MobileNet's code about 20 % slower (LLVM then vectorizes its loops over 4×4 and 8×8
-     * maps, which runs slower than the scalar code).
+     * layers) share one function; a statement without an equal one keeps the plain signature and
+     * constant offsets: with buffer arguments LLVM cannot relate the buffers, versions more loops
+     * with run-time overlap checks (MobileNet b64's O3 time tripled) and, with the arguments
+     * {@code noalias}, vectorized loops over 4×4 and 8×8 maps that then ran about 20 % slower.
      */
     private void statementFunction(Stmt s) {
         List<Buffer> used = new java.util.ArrayList<>(LoopAnalysis.buffers(List.of(s)).values());
-        boolean sharable = sharable(s);
-        StatementKey key = sharable ? StatementKey.of(s, used) : null;
+        StatementKey key = sharable(s) ? StatementKey.of(s, used) : null;
+        if (key != null && keyCounts.getOrDefault(key, 0) < 2) key = null;   // unique: keep the constant offsets
+        boolean sharable = key != null;
         String name = key == null ? null : statementFunctions.get(key);
         List<Buffer> passed = new java.util.ArrayList<>();
         java.util.Set<String> fixed = new java.util.HashSet<>();
