@@ -222,10 +222,8 @@ final class ConvGradLowering {
             Expr ki = tap.dim(0), kj = tap.dim(1);
             Expr offX = sub(mul(kj, i64(win.dw())), i64(win.pl())), offY = sub(mul(ki, i64(win.dh())), i64(win.pt()));
             long sw = win.sw();
-            // z0 = first z with z·sw + offX >= 0; z1 = one past the last z with z·sw + offX < ow
-            var z0 = cx.local("z0", DType.I64, min(i64(w), select(bin(BinOp.GE, offX, i64(0)), i64(0), div(sub(i64(sw - 1), offX), i64(sw)))));
-            Expr last = sub(i64(ow - 1), offX);
-            var z1 = cx.local("z1", DType.I64, max(z0, min(i64(w), select(bin(BinOp.LT, last, i64(0)), i64(0), add(div(last, i64(sw)), i64(1))))));
+            Expr[] zs = columnRange(cx, offX, sw, w, ow);
+            Expr z0 = zs[0], z1 = zs[1];
             Expr row = mul(add(row0, tap.flat()), i64(h * w));
             cx.loop(h, y -> {
                 Expr ty = add(mul(y, i64(win.sh())), offY);
@@ -238,6 +236,18 @@ final class ConvGradLowering {
                 return List.of(new Stmt.If(inside, List.of(scatter)));
             });
         }));
+    }
+
+    /**
+     * The input columns {@code [z0, z1)} of a row whose scatter target {@code z·sw + offX} lies in
+     * {@code [0, ow)}, clamped to {@code [0, w)}: z0 is the first z with {@code z·sw + offX >= 0},
+     * z1 one past the last with {@code z·sw + offX < ow} (as locals).
+     */
+    private static Expr[] columnRange(Lowerer cx, Expr offX, long sw, long w, long ow) {
+        var z0 = cx.local("z0", DType.I64, min(i64(w), select(bin(BinOp.GE, offX, i64(0)), i64(0), div(sub(i64(sw - 1), offX), i64(sw)))));
+        Expr last = sub(i64(ow - 1), offX);
+        var z1 = cx.local("z1", DType.I64, max(z0, min(i64(w), select(bin(BinOp.LT, last, i64(0)), i64(0), add(div(last, i64(sw)), i64(1))))));
+        return new Expr[] {z0, z1};
     }
 
     /**
@@ -259,9 +269,8 @@ final class ConvGradLowering {
                 var wv = cx.local("w", DType.F32, load(weight, add(mul(ch, i64(kh * kw)), tap.flat())));
                 Expr offX = sub(mul(kj, i64(win.dw())), i64(win.pl())), offY = sub(mul(ki, i64(win.dh())), i64(win.pt()));
                 long sw = win.sw();
-                var z0 = cx.local("z0", DType.I64, min(i64(w), select(bin(BinOp.GE, offX, i64(0)), i64(0), div(sub(i64(sw - 1), offX), i64(sw)))));
-                Expr last = sub(i64(ow - 1), offX);
-                var z1 = cx.local("z1", DType.I64, max(z0, min(i64(w), select(bin(BinOp.LT, last, i64(0)), i64(0), add(div(last, i64(sw)), i64(1))))));
+                Expr[] zs = columnRange(cx, offX, sw, w, ow);
+                Expr z0 = zs[0], z1 = zs[1];
                 cx.loop(h, y -> {
                     Expr ty = add(mul(y, i64(win.sh())), offY);
                     Expr inside = bin(BinOp.AND, bin(BinOp.GE, ty, i64(0)), bin(BinOp.LT, ty, i64(oh)));
