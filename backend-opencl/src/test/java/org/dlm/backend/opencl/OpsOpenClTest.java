@@ -6,7 +6,7 @@ import java.util.List;
 import org.dlm.ir.Attrs;
 import org.dlm.ir.DType;
 import org.dlm.ir.Node;
-import org.dlm.ir.Shape;
+import org.dlm.runtime.testkit.OpCases;
 import org.junit.jupiter.api.Test;
 
 /** Reductions, shape ops, linear algebra, convolutions, pools and normalizations on OpenCL against the interpreter (one program per test). */
@@ -14,6 +14,11 @@ class OpsOpenClTest {
     static final double TOL = 1e-4;
 
     static Node op(String name, Attrs a, Node... in) { return Node.of(name, List.of(in), a); }
+
+    /** Checks each graph of {@code cases} (shared with the other backend, {@link OpCases}) with seeds from {@code seed} on. */
+    static void checkAll(long seed, List<List<Node>> cases) {
+        for (int i = 0; i < cases.size(); i++) check(seed + i, cases.get(i), TOL);
+    }
 
     @Test
     void reductions() {
@@ -28,61 +33,16 @@ class OpsOpenClTest {
     }
 
     @Test
-    void argCumsumAndGlobalPools() {
-        Node x = input("x", DType.F32, 2, 3, 5, 7);
-        check(11, List.of(op("argmax", Attrs.of("axis", 1L), x), op("argmin", Attrs.of("axis", -1L, "keepdims", true), x),
-                op("cumsum", Attrs.of("axis", 2L), x), op("global_avg_pool", Attrs.EMPTY, x),
-                op("global_max_pool", Attrs.of("keepdims", false), x)), TOL);
-    }
+    void argCumsumAndGlobalPools() { checkAll(11, OpCases.argCumsumAndGlobalPools()); }
 
     @Test
-    void shapeOps() {
-        Node x = input("x", DType.F32, 2, 3, 5);
-        check(12, List.of(
-                op("transpose", Attrs.of("perm", List.of(2L, 0L, 1L)), x),
-                op("reshape", Attrs.of("shape", Shape.of(6, 5)), Node.of("relu", x)),
-                op("flatten", Attrs.EMPTY, x),
-                op("slice", Attrs.of("starts", List.of(1L, -1L), "ends", List.of(5L, -100L), "axes", List.of(2L, 1L), "steps", List.of(2L, -1L)), x),
-                op("concat", Attrs.of("axis", 1L), x, Node.of("neg", x), op("slice", Attrs.of("starts", List.of(0L), "ends", List.of(1L), "axes", List.of(1L)), x)),
-                op("pad", Attrs.of("pads", List.of(0L, 1L, 2L, 0L, 2L, 1L)), x),
-                op("pad", Attrs.of("pads", List.of(0L, 1L, 2L, 0L, 1L, 2L), "mode", "reflect"), x),
-                op("pad", Attrs.of("pads", List.of(0L, 0L, 3L, 1L, 0L, 1L), "mode", "edge"), x),
-                op("tile", Attrs.of("repeats", List.of(1L, 2L, 3L)), x),
-                op("expand", Attrs.of("shape", Shape.of(4, 2, 3, 5)), x),
-                op("squeeze", Attrs.EMPTY, op("unsqueeze", Attrs.of("axes", List.of(0L)), x))), TOL);
-        Node ids = input("ids", DType.I64, 2, 4);
-        Node table = param("table", 3, 6);
-        check(13, List.of(op("gather", Attrs.of("axis", 1L), x, ids), op("embedding", Attrs.EMPTY, table, ids),
-                op("one_hot", Attrs.of("depth", 4L), ids)), TOL);
-    }
+    void shapeOps() { checkAll(12, OpCases.shapeOps()); }
 
     @Test
-    void matmulGemmLinear() {
-        Node a = input("a", DType.F32, 2, 1, 7, 9), b = input("b", DType.F32, 3, 9, 5);
-        Node v = input("v", DType.F32, 9);
-        check(14, List.of(Node.of("matmul", a, b), Node.of("matmul", v, b), Node.of("matmul", a, v)), TOL);
-        Node x = input("x", DType.F32, 4, 3, 17), w = param("w", 11, 17), bias = param("bias", 11);
-        check(15, List.of(Node.of("linear", x, w, bias), Node.of("relu", Node.of("linear", x, w))), TOL);
-        Node p = input("p", DType.F32, 6, 4), q = input("q", DType.F32, 5, 6), c = input("c", DType.F32, 5);
-        check(16, List.of(op("gemm", Attrs.of("trans_a", true, "trans_b", true), p, q, c),
-                op("gemm", Attrs.of("trans_a", true, "trans_b", true, "alpha", 0.5, "beta", 2.0), p, q, input("c2", DType.F32, 4, 1))), TOL);
-    }
+    void matmulGemmLinear() { checkAll(14, OpCases.matmulGemmLinear()); }
 
     @Test
-    void convolutionsAndPools() {
-        Node x = input("x", DType.F32, 2, 3, 9, 8);
-        Node w = param("w", 4, 3, 3, 3), b = param("b", 4);
-        Node w1 = param("w1", 5, 3, 1, 1), dw = param("dw", 3, 1, 3, 3);
-        check(17, List.of(
-                op("conv2d", Attrs.of("stride", List.of(2L, 1L), "padding", List.of(1L, 0L, 1L, 2L)), x, w, b),
-                op("conv2d", Attrs.of("dilation", List.of(2L, 2L)), x, w),
-                op("conv2d", Attrs.EMPTY, x, w1),
-                op("conv2d", Attrs.of("groups", 3L, "padding", List.of(1L, 1L, 1L, 1L), "stride", List.of(2L, 2L)), x, dw, param("db", 3)),
-                op("max_pool2d", Attrs.of("kernel", List.of(2L, 2L)), x),
-                op("max_pool2d", Attrs.of("kernel", List.of(3L, 3L), "stride", List.of(2L, 2L), "padding", List.of(1L, 1L, 1L, 1L), "ceil_mode", true), x),
-                op("avg_pool2d", Attrs.of("kernel", List.of(3L, 2L), "stride", List.of(2L, 2L), "padding", List.of(1L, 1L, 1L, 1L)), x),
-                op("avg_pool2d", Attrs.of("kernel", List.of(3L, 3L), "padding", List.of(1L, 1L, 1L, 1L), "count_include_pad", true), x)), TOL);
-    }
+    void convolutionsAndPools() { checkAll(17, OpCases.convolutionsAndPools()); }
 
     @Test
     void directConvolutions() {
@@ -98,25 +58,8 @@ class OpsOpenClTest {
     }
 
     @Test
-    void convBatchNormReluFoldAndFuse() {
-        Node x = input("x", DType.F32, 2, 3, 7, 6);
-        Node conv = op("conv2d", Attrs.of("padding", List.of(1L, 1L, 1L, 1L)), x, param("w", 4, 3, 3, 3), param("b", 4));
-        Node bn = op("batch_norm", Attrs.EMPTY, conv, param("gamma", 4), param("beta", 4), param("mean", 4), Node.of("abs", param("var", 4)));
-        Node conv2 = op("conv2d", Attrs.EMPTY, x, param("w2", 5, 3, 1, 1));
-        Node lin = Node.of("linear", input("z", DType.F32, 3, 7), param("lw", 4, 7));
-        check(20, List.of(Node.of("relu", bn), Node.of("relu", conv2), Node.of("relu", lin)), TOL);
-    }
+    void convBatchNormReluFoldAndFuse() { checkAll(20, OpCases.convBatchNormReluFoldAndFuse()); }
 
     @Test
-    void normalizationsAndAttention() {
-        Node x = input("x", DType.F32, 2, 3, 4, 5);
-        check(18, List.of(op("softmax", Attrs.of("axis", 1L), x), op("log_softmax", Attrs.EMPTY, x),
-                op("layer_norm", Attrs.of("axis", -2L), x, param("g", 4, 5), param("be", 4, 5)),
-                Node.of("relu", op("batch_norm", Attrs.EMPTY, x, param("gamma", 3), param("beta", 3), param("mean", 3), Node.of("abs", param("var", 3)))),
-                op("batch_norm", Attrs.EMPTY, x, param("gamma2", 3), param("beta2", 3), param("mean2", 3), op("const", Attrs.of("value",
-                        new org.dlm.ir.Constant(org.dlm.ir.TensorType.of(DType.F32, 3), new double[] {1, 2, 3}))))), TOL);
-        Node q = input("q", DType.F32, 2, 3, 7, 8), k = input("k", DType.F32, 2, 3, 5, 8), v = input("v", DType.F32, 2, 3, 5, 6);
-        Node mask = input("mask", DType.BOOL, 7, 5);
-        check(19, List.of(op("attention", Attrs.EMPTY, q, k, v), op("attention", Attrs.of("causal", true, "scale", 0.3), q, k, v, mask)), TOL);
-    }
+    void normalizationsAndAttention() { checkAll(18, OpCases.normalizationsAndAttention()); }
 }
