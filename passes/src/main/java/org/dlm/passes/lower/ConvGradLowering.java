@@ -219,35 +219,35 @@ final class ConvGradLowering {
      */
     static void col2im(Lowerer cx, Buffer col, Expr row0, Buffer out, Expr plane, long h, long w, long oh, long ow, ConvLowering.Window win) {
         cx.loops(new long[] {win.kh(), win.kw()}, false, tap -> cx.collect(() -> {
-            Expr ki = tap.dim(0), kj = tap.dim(1);
-            Expr offX = sub(mul(kj, i64(win.dw())), i64(win.pl())), offY = sub(mul(ki, i64(win.dh())), i64(win.pt()));
-            long sw = win.sw();
-            Expr[] zs = columnRange(cx, offX, sw, w, ow);
-            Expr z0 = zs[0], z1 = zs[1];
             Expr row = mul(add(row0, tap.flat()), i64(h * w));
-            cx.loop(h, y -> {
-                Expr ty = add(mul(y, i64(win.sh())), offY);
-                Expr inside = bin(BinOp.AND, bin(BinOp.GE, ty, i64(0)), bin(BinOp.LT, ty, i64(oh)));
-                String v = cx.fresh("j");
-                Expr z = add(new Expr.Var(v, DType.I64), z0);
-                Expr dst = add(plane, add(mul(ty, i64(ow)), add(mul(z, i64(sw)), offX)));
-                Stmt scatter = new Stmt.Loop(v, sub(z1, z0), 1, false, List.of(
-                        new Stmt.Store(out, dst, add(load(out, dst), load(col, add(row, add(mul(y, i64(w)), z)))))));
-                return List.of(new Stmt.If(inside, List.of(scatter)));
-            });
+            scatterTap(cx, win, tap.dim(0), tap.dim(1), h, w, oh, ow, out, plane, (y, z) -> load(col, add(row, add(mul(y, i64(w)), z))));
         }));
     }
 
     /**
-     * The input columns {@code [z0, z1)} of a row whose scatter target {@code z·sw + offX} lies in
-     * {@code [0, ow)}, clamped to {@code [0, w)}: z0 is the first z with {@code z·sw + offX >= 0},
-     * z1 one past the last with {@code z·sw + offX < ow} (as locals).
+     * One kernel tap's scatter-add {@code out[plane + ty·ow + z·sw + offX] += value(y, z)} with
+     * {@code ty = y·sh + offY} (tap (ki, kj): {@code offY = ki·dh − pad_top}, {@code offX = kj·dw − pad_left})
+     * over the input rows y whose ty lies in {@code [0, oh)} and the input columns z whose target
+     * lies in {@code [0, ow)}: that column range is computed once per tap (z0 = first z with
+     * {@code z·sw + offX >= 0}, z1 = one past the last with {@code z·sw + offX < ow}, both clamped to
+     * {@code [0, w)}), so the inner loop has no test.
      */
-    private static Expr[] columnRange(Lowerer cx, Expr offX, long sw, long w, long ow) {
+    private static void scatterTap(Lowerer cx, ConvLowering.Window win, Expr ki, Expr kj, long h, long w, long oh, long ow,
+                                   Buffer out, Expr plane, java.util.function.BiFunction<Expr, Expr, Expr> value) {
+        Expr offX = sub(mul(kj, i64(win.dw())), i64(win.pl())), offY = sub(mul(ki, i64(win.dh())), i64(win.pt()));
+        long sw = win.sw();
         var z0 = cx.local("z0", DType.I64, min(i64(w), select(bin(BinOp.GE, offX, i64(0)), i64(0), div(sub(i64(sw - 1), offX), i64(sw)))));
         Expr last = sub(i64(ow - 1), offX);
         var z1 = cx.local("z1", DType.I64, max(z0, min(i64(w), select(bin(BinOp.LT, last, i64(0)), i64(0), add(div(last, i64(sw)), i64(1))))));
-        return new Expr[] {z0, z1};
+        cx.loop(h, y -> {
+            Expr ty = add(mul(y, i64(win.sh())), offY);
+            Expr inside = bin(BinOp.AND, bin(BinOp.GE, ty, i64(0)), bin(BinOp.LT, ty, i64(oh)));
+            String v = cx.fresh("j");
+            Expr z = add(new Expr.Var(v, DType.I64), z0);
+            Expr dst = add(plane, add(mul(ty, i64(ow)), add(mul(z, i64(sw)), offX)));
+            Stmt scatter = new Stmt.Loop(v, sub(z1, z0), 1, false, List.of(new Stmt.Store(out, dst, add(load(out, dst), value.apply(y, z)))));
+            return List.of(new Stmt.If(inside, List.of(scatter)));
+        });
     }
 
     /**
@@ -265,22 +265,8 @@ final class ConvGradLowering {
             Expr init = bias == null ? f32(0) : cx.local("b", DType.F32, load(bias, ch));
             cx.loop(oh * ow, i -> List.of(new Stmt.Store(out, add(plane, i), init)));
             cx.loops(new long[] {kh, kw}, false, tap -> cx.collect(() -> {
-                Expr ki = tap.dim(0), kj = tap.dim(1);
                 var wv = cx.local("w", DType.F32, load(weight, add(mul(ch, i64(kh * kw)), tap.flat())));
-                Expr offX = sub(mul(kj, i64(win.dw())), i64(win.pl())), offY = sub(mul(ki, i64(win.dh())), i64(win.pt()));
-                long sw = win.sw();
-                Expr[] zs = columnRange(cx, offX, sw, w, ow);
-                Expr z0 = zs[0], z1 = zs[1];
-                cx.loop(h, y -> {
-                    Expr ty = add(mul(y, i64(win.sh())), offY);
-                    Expr inside = bin(BinOp.AND, bin(BinOp.GE, ty, i64(0)), bin(BinOp.LT, ty, i64(oh)));
-                    String v = cx.fresh("j");
-                    Expr z = add(new Expr.Var(v, DType.I64), z0);
-                    Expr dst = add(plane, add(mul(ty, i64(ow)), add(mul(z, i64(sw)), offX)));
-                    Stmt scatter = new Stmt.Loop(v, sub(z1, z0), 1, false, List.of(
-                            new Stmt.Store(out, dst, add(load(out, dst), mul(load(in, add(src, add(mul(y, i64(w)), z))), wv)))));
-                    return List.of(new Stmt.If(inside, List.of(scatter)));
-                });
+                scatterTap(cx, win, tap.dim(0), tap.dim(1), h, w, oh, ow, out, plane, (y, z) -> mul(load(in, add(src, add(mul(y, i64(w)), z))), wv));
             }));
         }));
     }

@@ -261,12 +261,8 @@ final class NormGradLowering {
             cx.loops(new long[] {rows}, true, ri -> cx.collect(() -> {
                 Expr base = mul(ri.dim(0), i64(cols));
                 Span over = Span.row(i64(0), cols);
-                var mean = cx.local("mean", t, mul(sum(cx, "sum", t, over, j -> at(cx, x, add(base, j))), c(t, 1.0 / cols)));
-                var q = sum(cx, "sq", t, over, j -> {
-                    Expr d = sub(at(cx, x, add(base, j)), mean);
-                    return mul(d, d);
-                });
-                var inv = cx.local("inv", t, div(c(t, 1), un(UnOp.SQRT, add(mul(q, c(t, 1.0 / cols)), c(t, eps)))));
+                Expr[] stats = stats(cx, x, base, cols, eps);
+                Expr mean = stats[0], inv = stats[1];
                 Function<Expr, Expr> xhat = j -> mul(sub(at(cx, x, add(base, j)), mean), inv);
                 Function<Expr, Expr> d = j -> mul(at(cx, gy, add(base, j)), gammaAt.apply(j));
                 var sd = sum(cx, "sumd", t, over, d);
@@ -302,16 +298,23 @@ final class NormGradLowering {
     private static void blockStats(Lowerer cx, Node x, Buffer stats, long blocks, long m, double eps) {
         DType t = x.dtype();
         cx.loops(new long[] {blocks}, true, bi -> cx.collect(() -> {
-            Expr base = mul(bi.dim(0), i64(m));
-            Span over = Span.row(i64(0), m);
-            var mean = cx.local("mean", t, mul(sum(cx, "sum", t, over, j -> at(cx, x, add(base, j))), c(t, 1.0 / m)));
-            var q = sum(cx, "sq", t, over, j -> {
-                Expr d = sub(at(cx, x, add(base, j)), mean);
-                return mul(d, d);
-            });
-            cx.emit(new Stmt.Store(stats, mul(bi.dim(0), i64(2)), mean));
-            cx.emit(new Stmt.Store(stats, add(mul(bi.dim(0), i64(2)), i64(1)), div(c(t, 1), un(UnOp.SQRT, add(mul(q, c(t, 1.0 / m)), c(t, eps))))));
+            Expr[] ms = stats(cx, x, mul(bi.dim(0), i64(m)), m, eps);
+            cx.emit(new Stmt.Store(stats, mul(bi.dim(0), i64(2)), ms[0]));
+            cx.emit(new Stmt.Store(stats, add(mul(bi.dim(0), i64(2)), i64(1)), ms[1]));
         }));
+    }
+
+    /** Locals holding the mean and 1/sqrt(var + eps) of the {@code m} contiguous elements of x from {@code base} (two passes). */
+    private static Expr[] stats(Lowerer cx, Node x, Expr base, long m, double eps) {
+        DType t = x.dtype();
+        Span over = Span.row(i64(0), m);
+        var mean = cx.local("mean", t, mul(sum(cx, "sum", t, over, j -> at(cx, x, add(base, j))), c(t, 1.0 / m)));
+        var q = sum(cx, "sq", t, over, j -> {
+            Expr d = sub(at(cx, x, add(base, j)), mean);
+            return mul(d, d);
+        });
+        var inv = cx.local("inv", t, div(c(t, 1), un(UnOp.SQRT, add(mul(q, c(t, 1.0 / m)), c(t, eps)))));
+        return new Expr[] {mean, inv};
     }
 
     static void groupNorm(Node n, Lowerer cx) {

@@ -5,6 +5,7 @@ import static org.dlm.ir.kernel.Expr.*;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.dlm.ir.DType;
 import org.dlm.ir.Node;
 import org.dlm.ir.kernel.Expr;
@@ -105,20 +106,19 @@ final class ReductionLowering {
                         kind == Kind.MEAN ? mul(load(out, k.flat()), c(t, 1.0 / count)) : un(UnOp.SQRT, load(out, k.flat())))));
             return;
         }
+        // additive reductions over contiguous blocks: lane sums of the term, then the kind's finish
+        Function<Expr, Expr> term = v -> kind == Kind.L2 ? mul(v, v) : v;
+        Function<Expr, Expr> finish = s -> switch (kind) {
+            case MEAN -> mul(s, c(t, 1.0 / count));
+            case L2 -> un(UnOp.SQRT, s);
+            default -> s;
+        };
         if (additive && trailing) {
             // contiguous reduced block per kept index: independent partial sums (no fast-math reassociation otherwise)
             cx.loops(kr[0], true, kept -> cx.collect(() -> {
                 Expr base = mul(kept.flat(), i64(count));
-                Expr s = NormGradLowering.laneSum(cx, "acc", t, count, j -> {
-                    Expr v = cx.read(x, Index.ofFlat(xs, add(base, j)));
-                    return kind == Kind.L2 ? mul(v, v) : v;
-                });
-                Expr result = switch (kind) {
-                    case MEAN -> mul(s, c(t, 1.0 / count));
-                    case L2 -> un(UnOp.SQRT, s);
-                    default -> s;
-                };
-                cx.emit(new Stmt.Store(out, kept.flat(), result));
+                Expr s = NormGradLowering.laneSum(cx, "acc", t, count, j -> term.apply(cx.read(x, Index.ofFlat(xs, add(base, j)))));
+                cx.emit(new Stmt.Store(out, kept.flat(), finish.apply(s)));
             }));
             return;
         }
@@ -136,17 +136,9 @@ final class ReductionLowering {
                 var acc = cx.local("acc", t, c(t, 0));
                 cx.loop(outer, o -> cx.collect(() -> {
                     Expr base = mul(add(mul(o, i64(keptCount)), k), i64(in));
-                    cx.assign(acc, add(acc, NormGradLowering.laneSum(cx, "acc", t, in, j -> {
-                        Expr v = cx.read(x, Index.ofFlat(xs, add(base, j)));
-                        return kind == Kind.L2 ? mul(v, v) : v;
-                    })));
+                    cx.assign(acc, add(acc, NormGradLowering.laneSum(cx, "acc", t, in, j -> term.apply(cx.read(x, Index.ofFlat(xs, add(base, j)))))));
                 }));
-                Expr result = switch (kind) {
-                    case MEAN -> mul(acc, c(t, 1.0 / count));
-                    case L2 -> un(UnOp.SQRT, acc);
-                    default -> acc;
-                };
-                cx.emit(new Stmt.Store(out, k, result));
+                cx.emit(new Stmt.Store(out, k, finish.apply(acc)));
             }));
             return;
         }
