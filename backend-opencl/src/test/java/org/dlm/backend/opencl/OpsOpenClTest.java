@@ -1,6 +1,7 @@
 package org.dlm.backend.opencl;
 
 import static org.dlm.backend.opencl.Diff.*;
+import static org.dlm.runtime.testkit.BackendDiff.op;
 
 import java.util.List;
 import org.dlm.ir.Attrs;
@@ -12,8 +13,6 @@ import org.junit.jupiter.api.Test;
 /** Reductions, shape ops, linear algebra, convolutions, pools and normalizations on OpenCL against the interpreter (one program per test). */
 class OpsOpenClTest {
     static final double TOL = 1e-4;
-
-    static Node op(String name, Attrs a, Node... in) { return Node.of(name, List.of(in), a); }
 
     /** Checks each graph of {@code cases} (shared with the other backend, {@link OpCases}) with seeds from {@code seed} on. */
     static void checkAll(long seed, List<List<Node>> cases) {

@@ -38,6 +38,9 @@ public final class BackendDiff {
         return Node.of("input", List.of(), Attrs.of("name", name, "dtype", t, "shape", Shape.of(shape)));
     }
 
+    /** Op {@code name} with attributes {@code a} on {@code in} (checked, shape inferred). */
+    public static Node op(String name, Attrs a, Node... in) { return Node.of(name, List.of(in), a); }
+
     public static Node param(String name, long... shape) {
         return Node.of("param", List.of(), Attrs.of("name", name, "dtype", DType.F32, "shape", Shape.of(shape)));
     }

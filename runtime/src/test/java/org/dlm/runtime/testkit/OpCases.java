@@ -1,6 +1,7 @@
 package org.dlm.runtime.testkit;
 
 import static org.dlm.runtime.testkit.BackendDiff.input;
+import static org.dlm.runtime.testkit.BackendDiff.op;
 import static org.dlm.runtime.testkit.BackendDiff.param;
 
 import java.util.ArrayList;
@@ -18,8 +19,6 @@ import org.dlm.ir.Shape;
  */
 public final class OpCases {
     private OpCases() {}
-
-    static Node op(String name, Attrs a, Node... in) { return Node.of(name, List.of(in), a); }
 
     /** argmax/argmin, cumsum, global pools. */
     public static List<List<Node>> argCumsumAndGlobalPools() {

@@ -1,6 +1,7 @@
 package org.dlm.backend.llvm.codegen;
 
 import static org.dlm.backend.llvm.codegen.Diff.*;
+import static org.dlm.runtime.testkit.BackendDiff.op;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +19,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class GradOpsCodegenTest {
     static final double TOL = 2e-4;
-
-    static Node op(String name, Attrs a, Node... in) { return Node.of(name, List.of(in), a); }
 
     static List<Long> ints(long... v) {
         List<Long> l = new ArrayList<>();

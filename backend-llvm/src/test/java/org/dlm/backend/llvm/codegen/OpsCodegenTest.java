@@ -1,6 +1,7 @@
 package org.dlm.backend.llvm.codegen;
 
 import static org.dlm.backend.llvm.codegen.Diff.*;
+import static org.dlm.runtime.testkit.BackendDiff.op;
 
 import java.util.List;
 import org.dlm.ir.Attrs;
@@ -14,8 +15,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Reductions, shape ops, linear algebra, convolutions, pools and normalizations against the interpreter. */
 class OpsCodegenTest {
     static final double TOL = 1e-4;
-
-    static Node op(String name, Attrs a, Node... in) { return Node.of(name, List.of(in), a); }
 
     /** Checks each graph of {@code cases} (shared with the other backend, {@link OpCases}) with seeds from {@code seed} on. */
     static void checkAll(long seed, List<List<Node>> cases) {

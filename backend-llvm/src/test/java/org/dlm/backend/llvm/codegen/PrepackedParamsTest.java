@@ -1,6 +1,7 @@
 package org.dlm.backend.llvm.codegen;
 
 import static org.dlm.backend.llvm.codegen.Diff.*;
+import static org.dlm.runtime.testkit.BackendDiff.op;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.LinkedHashMap;
@@ -23,8 +24,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** GEMM operands that are parameters are packed once at compile time (inference only); results equal the interpreter's. */
 class PrepackedParamsTest {
     static final double TOL = 1e-4;
-
-    static Node op(String name, Attrs a, Node... in) { return Node.of(name, List.of(in), a); }
 
     /** Linear layers (weight as B) and convolutions and a matmul (parameter as A), run on 1-3 threads with every GEMM split. */
     static Graph graph() {

@@ -1,6 +1,7 @@
 package org.dlm.backend.llvm.codegen;
 
 import static org.dlm.backend.llvm.codegen.Diff.*;
+import static org.dlm.runtime.testkit.BackendDiff.op;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
@@ -32,8 +33,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Graphs run on 1-4 threads with every parallel loop and GEMM threaded: results equal the interpreter's. */
 class ThreadedCodegenTest {
     static final double TOL = 1e-4;
-
-    static Node op(String name, Attrs a, Node... in) { return Node.of(name, List.of(in), a); }
 
     static LlvmBackend.Options threaded(int threads) {
         return LlvmBackend.Options.dims(Map.of()).withThreads(threads).withMinParallelWork(0);
@@ -150,40 +149,54 @@ class ThreadedCodegenTest {
         Graph g = new Graph("pair", List.of(x), List.of(w), List.of(new Graph.Output("y", op("softmax", Attrs.of("axis", -1L), h))));
         Random r = new Random(9);
         Map<String, NdArray> ps = Map.of("w", random(r, DType.F32, new long[] {64, 96}, -0.3, 0.3));
-        List<NdArray> inputs = new ArrayList<>();
-        List<float[]> expected = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-            NdArray in = random(r, DType.F32, new long[] {16, 96}, -1, 1);
-            inputs.add(in);
-            double[] d = Interpreter.run(g, Map.of("x", in), ps).get("y").data();
-            float[] f = new float[d.length];
-            for (int j = 0; j < d.length; j++) f[j] = (float) d[j];
-            expected.add(f);
+        List<NdArray> inputs = List.of(random(r, DType.F32, new long[] {16, 96}, -1, 1), random(r, DType.F32, new long[] {16, 96}, -1, 1));
+        runConcurrently(g, ps, List.of(threaded(2), threaded(3)), inputs, 300, want -> 1e-5);
+    }
+
+    /**
+     * Runs executable i of {@code options} on {@code inputs.get(i)} from Java thread i, all at the
+     * same time, {@code runs} times each, and checks every output against the interpreter within
+     * {@code tolerance(expected value)}.
+     */
+    static void runConcurrently(Graph g, Map<String, NdArray> ps, List<LlvmBackend.Options> options, List<NdArray> inputs, int runs,
+                                java.util.function.DoubleUnaryOperator tolerance) throws Exception {
+        List<Map<String, double[]>> expected = new ArrayList<>();
+        for (NdArray in : inputs) {
+            Map<String, double[]> want = new LinkedHashMap<>();
+            Interpreter.run(g, Map.of("x", in), ps).forEach((k, v) -> want.put(k, v.data()));
+            expected.add(want);
         }
-        ExecutorService pool = Executors.newFixedThreadPool(2);
-        try (LlvmExecutable e0 = LlvmBackend.compile(g, ps, threaded(2)); LlvmExecutable e1 = LlvmBackend.compile(g, ps, threaded(3))) {
-            List<LlvmExecutable> exes = List.of(e0, e1);
+        ExecutorService pool = Executors.newFixedThreadPool(options.size());
+        List<LlvmExecutable> exes = new ArrayList<>();
+        try {
+            for (LlvmBackend.Options o : options) exes.add(LlvmBackend.compile(g, ps, o));
             List<Future<Integer>> done = new ArrayList<>();
-            for (int t = 0; t < 2; t++) {
+            for (int t = 0; t < exes.size(); t++) {
                 int me = t;
                 Callable<Integer> job = () -> {
-                    int runs = 0;
+                    int n = 0;
                     try (Tensor in = Tensor.of(inputs.get(me))) {
-                        for (; runs < 300; runs++) {
-                            try (Tensor y = exes.get(me).run(Map.of("x", in)).get("y")) {
-                                float[] got = y.toFloatArray();
-                                for (int j = 0; j < got.length; j++)
-                                    assertEquals(expected.get(me)[j], got[j], 1e-5, "executable " + me + " run " + runs + " at " + j);
+                        for (; n < runs; n++) {
+                            Map<String, Tensor> out = exes.get(me).run(Map.of("x", in));
+                            for (var e : out.entrySet()) {
+                                try (Tensor y = e.getValue()) {
+                                    float[] got = y.toFloatArray();
+                                    double[] want = expected.get(me).get(e.getKey());
+                                    assertEquals(want.length, got.length);
+                                    for (int j = 0; j < got.length; j++)
+                                        assertEquals(want[j], got[j], tolerance.applyAsDouble(want[j]), "executable " + me + " run " + n + " " + e.getKey() + " at " + j);
+                                }
                             }
                         }
                     }
-                    return runs;
+                    return n;
                 };
                 done.add(pool.submit(job));
             }
-            for (Future<Integer> f : done) assertEquals(300, f.get());
+            for (Future<Integer> f : done) assertEquals(runs, f.get());
         } finally {
             pool.shutdownNow();
+            for (LlvmExecutable e : exes) e.close();
         }
     }
 
@@ -203,46 +216,9 @@ class ThreadedCodegenTest {
         Random r = new Random(11);
         Map<String, NdArray> ps = Map.of("w1", random(r, DType.F32, new long[] {512, 784}, -0.05, 0.05),
                 "b1", random(r, DType.F32, new long[] {512}, -0.1, 0.1), "w2", random(r, DType.F32, new long[] {96, 512}, -0.05, 0.05));
-        List<NdArray> inputs = new ArrayList<>();
-        List<Map<String, double[]>> expected = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-            NdArray in = random(r, DType.F32, new long[] {1, 784}, -1, 1);
-            inputs.add(in);
-            Map<String, double[]> want = new LinkedHashMap<>();
-            Interpreter.run(g, Map.of("x", in), ps).forEach((k, v) -> want.put(k, v.data()));
-            expected.add(want);
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(2);
+        List<NdArray> inputs = List.of(random(r, DType.F32, new long[] {1, 784}, -1, 1), random(r, DType.F32, new long[] {1, 784}, -1, 1));
         LlvmBackend.Options defaults = LlvmBackend.Options.dims(Map.of());
-        try (LlvmExecutable e0 = LlvmBackend.compile(g, ps, defaults.withThreads(2)); LlvmExecutable e1 = LlvmBackend.compile(g, ps, defaults.withThreads(3))) {
-            List<LlvmExecutable> exes = List.of(e0, e1);
-            List<Future<Integer>> done = new ArrayList<>();
-            for (int t = 0; t < 2; t++) {
-                int me = t;
-                Callable<Integer> job = () -> {
-                    int runs = 0;
-                    try (Tensor in = Tensor.of(inputs.get(me))) {
-                        for (; runs < 400; runs++) {
-                            Map<String, Tensor> out = exes.get(me).run(Map.of("x", in));
-                            for (var e : out.entrySet()) {
-                                try (Tensor y = e.getValue()) {
-                                    float[] got = y.toFloatArray();
-                                    double[] want = expected.get(me).get(e.getKey());
-                                    assertEquals(want.length, got.length);
-                                    for (int j = 0; j < got.length; j++)
-                                        assertEquals(want[j], got[j], 1e-4 * (1 + Math.abs(want[j])), "executable " + me + " run " + runs + " " + e.getKey() + " at " + j);
-                                }
-                            }
-                        }
-                    }
-                    return runs;
-                };
-                done.add(pool.submit(job));
-            }
-            for (Future<Integer> f : done) assertEquals(400, f.get());
-        } finally {
-            pool.shutdownNow();
-        }
+        runConcurrently(g, ps, List.of(defaults.withThreads(2), defaults.withThreads(3)), inputs, 400, want -> 1e-4 * (1 + Math.abs(want)));
         // sessions closed: every worker stops spinning and sleeps (state S) within a short while
         long deadline = System.nanoTime() + 5_000_000_000L;
         long spinning;
