@@ -29,8 +29,8 @@ class StatementFunctionsTest {
 
     @Test
     void repeatedLayersShareOneFunction() {
-        Graph g = ReferenceModelsNativeTest.model("resnet20", "ResNet20");
-        Map<String, NdArray> ps = ReferenceModelsNativeTest.params(g, new Random(1));
+        Graph g = org.dlm.runtime.testkit.ReferenceModels.model("resnet20", "ResNet20");
+        Map<String, NdArray> ps = org.dlm.runtime.testkit.ReferenceModels.params(g, new Random(1));
         try (LlvmExecutable exe = LlvmBackend.compile(g, ps, LlvmBackend.Options.dims(Map.of("B", 1L)).withLlvmIr())) {
             long statements = exe.lowered().module().body().stream().filter(s -> s instanceof Stmt.Loop || s instanceof Stmt.Call).count();
             int defined = count(exe.llvmIr(), "define [^@]*@dlm_run_stmt\\d+\\(");
@@ -41,9 +41,9 @@ class StatementFunctionsTest {
 
     @Test
     void codeSplitOverModulesComputesTheSame() {
-        Graph g = ReferenceModelsNativeTest.model("resnet20", "ResNet20");
+        Graph g = org.dlm.runtime.testkit.ReferenceModels.model("resnet20", "ResNet20");
         Random r = new Random(3);
-        Map<String, NdArray> ps = ReferenceModelsNativeTest.params(g, r);
+        Map<String, NdArray> ps = org.dlm.runtime.testkit.ReferenceModels.params(g, r);
         Map<String, NdArray> in = new LinkedHashMap<>();
         for (Node x : g.inputs()) in.put(x.attrs().getString("name"), Diff.random(r, x.dtype(), x.shape().substitute(Map.of("B", 2L)).sizes(), -1, 1));
         String before = System.getProperty("dlm.llvm.modules");

@@ -41,7 +41,7 @@ class TrainStepNativeTest {
 
     /** The model in training mode with cross_entropy on its logits. */
     static Graph training(String file, String name) {
-        Graph g = ReferenceModelsNativeTest.model(file, name);
+        Graph g = org.dlm.runtime.testkit.ReferenceModels.model(file, name);
         Graph withLoss = Losses.attach(g, g.outputs().get(0).name(), "cross_entropy", Attrs.EMPTY);
         return TrainingMode.apply(withLoss, TrainingMode.DEFAULT_MOMENTUM);
     }
@@ -63,7 +63,7 @@ class TrainStepNativeTest {
         GradPolicy policy = variant.endsWith("clip-l2") ? GradPolicy.NONE.withClipNorm(1.0).withL2(1e-3) : GradPolicy.NONE;
         Graph step = stepWithGradients(training(file, name), opt, policy);
         Random r = new Random(7);
-        Map<String, NdArray> ps = ReferenceModelsNativeTest.params(step, r);
+        Map<String, NdArray> ps = org.dlm.runtime.testkit.ReferenceModels.params(step, r);
         for (Node p : step.params()) {   // optimizer state: small positive second moments, random momenta
             String n = p.attrs().getString("name");
             if (n.startsWith(TrainStep.STATE)) ps.put(n, Diff.random(r, p.dtype(), p.shape().sizes(), n.contains("sq") ? 0 : -0.01, 0.01));
