@@ -22,15 +22,27 @@ final class GemmKernel {
 
     static final String SOURCE = """
             #define DLM_TILE %d
-            __kernel __attribute__((reqd_work_group_size(DLM_TILE, DLM_TILE, 1)))
-            void dlm_sgemm(long m, long n, long k,
-                           __global const uchar* ab, long aoff, long lda, int ta,
-                           __global const uchar* bb, long boff, long ldb, int tb,
-                           __global uchar* cb, long coff, long ldc,
-                           int flags, __global const uchar* biasb, long biasoff) {
-                __global const float* A = (__global const float*)(ab + aoff);
-                __global const float* B = (__global const float*)(bb + boff);
+            #define DLM_GEMM_ARGS long m, long n, long k, \
+                    __global const uchar* ab, long aoff, long lda, int ta, \
+                    __global const uchar* bb, long boff, long ldb, int tb, \
+                    __global uchar* cb, long coff, long ldc, \
+                    int flags, __global const uchar* biasb, long biasoff
+            #define DLM_GEMM_OPERANDS \
+                __global const float* A = (__global const float*)(ab + aoff); \
+                __global const float* B = (__global const float*)(bb + boff); \
                 __global float* C = (__global float*)(cb + coff);
+            /* C[i, j] = epilogue(acc): + C (accumulate), + bias per column or per row, relu */
+            #define DLM_GEMM_STORE(i, j, acc) { \
+                __global const float* bias = (__global const float*)(biasb + biasoff); \
+                if (flags & %d) acc += C[(i) * ldc + (j)]; \
+                if (flags & %d) acc += bias[j]; \
+                if (flags & %d) acc += bias[i]; \
+                if (flags & %d) acc = fmax(acc, 0.0f); \
+                C[(i) * ldc + (j)] = acc; }
+
+            __kernel __attribute__((reqd_work_group_size(DLM_TILE, DLM_TILE, 1)))
+            void dlm_sgemm(DLM_GEMM_ARGS) {
+                DLM_GEMM_OPERANDS
                 __local float As[DLM_TILE][DLM_TILE + 1];
                 __local float Bs[DLM_TILE][DLM_TILE + 1];
                 const int tx = get_local_id(0), ty = get_local_id(1);
@@ -45,36 +57,17 @@ final class GemmKernel {
                     for (int q = 0; q < DLM_TILE; q++) acc = fma(As[ty][q], Bs[q][tx], acc);
                     barrier(CLK_LOCAL_MEM_FENCE);
                 }
-                if (i < m && j < n) {
-                    __global const float* bias = (__global const float*)(biasb + biasoff);
-                    if (flags & %d) acc += C[i * ldc + j];
-                    if (flags & %d) acc += bias[j];
-                    if (flags & %d) acc += bias[i];
-                    if (flags & %d) acc = fmax(acc, 0.0f);
-                    C[i * ldc + j] = acc;
-                }
+                if (i < m && j < n) DLM_GEMM_STORE(i, j, acc)
             }
 
-            __kernel void dlm_sgemm_direct(long m, long n, long k,
-                           __global const uchar* ab, long aoff, long lda, int ta,
-                           __global const uchar* bb, long boff, long ldb, int tb,
-                           __global uchar* cb, long coff, long ldc,
-                           int flags, __global const uchar* biasb, long biasoff) {
-                __global const float* A = (__global const float*)(ab + aoff);
-                __global const float* B = (__global const float*)(bb + boff);
-                __global float* C = (__global float*)(cb + coff);
+            __kernel void dlm_sgemm_direct(DLM_GEMM_ARGS) {
+                DLM_GEMM_OPERANDS
                 const long j = get_global_id(0), i = get_global_id(1);   // the NDRange is exactly n x m
                 const long as = ta ? lda : 1, a0 = ta ? i : i * lda;     // A(i, p) = A[a0 + p * as]
                 const long bs = tb ? 1 : ldb, b0 = tb ? j * ldb : j;     // B(p, j) = B[b0 + p * bs]
                 float acc = 0.0f;
                 for (long p = 0; p < k; p++) acc += A[a0 + p * as] * B[b0 + p * bs];
-                __global const float* bias = (__global const float*)(biasb + biasoff);
-                if (flags & %d) acc += C[i * ldc + j];
-                if (flags & %d) acc += bias[j];
-                if (flags & %d) acc += bias[i];
-                if (flags & %d) acc = fmax(acc, 0.0f);
-                C[i * ldc + j] = acc;
+                DLM_GEMM_STORE(i, j, acc)
             }
-            """.formatted(TILE, Microkernels.ACCUMULATE, Microkernels.BIAS_COLUMNS, Microkernels.BIAS_ROWS, Microkernels.RELU,
-                    Microkernels.ACCUMULATE, Microkernels.BIAS_COLUMNS, Microkernels.BIAS_ROWS, Microkernels.RELU);
+            """.formatted(TILE, Microkernels.ACCUMULATE, Microkernels.BIAS_COLUMNS, Microkernels.BIAS_ROWS, Microkernels.RELU);
 }
