@@ -1,16 +1,25 @@
 package org.dlm.backend.llvm;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Machine code of LLVM modules on disk, so that compiling the same model (or the shared GEMM
@@ -26,6 +35,11 @@ import java.util.HexFormat;
  * (truncated, corrupt) is ignored and rewritten. Failing to read or write the cache only costs
  * the compile it would have saved.
  *
+ * <p>The cache is bounded: after each store, when its entries take more than the limit
+ * ({@code $DLM_CACHE_MAX_MB} or the system property {@code dlm.cache.maxMb}, default 1024 MB), the
+ * least recently used entries (by modification time, which a hit refreshes) are deleted until it is
+ * at 3/4 of the limit. Temporary files left by a killed writer are removed when older than an hour.
+ *
  * <pre>{@code
  * ObjectCache cache = ObjectCache.standard();   // null when disabled
  * String key = cache.key(irText, host, "default<O3>");
@@ -37,20 +51,47 @@ public final class ObjectCache {
     private static final int FORMAT = 1;
     private static final byte[] MAGIC = "DLMOBJ01".getBytes(StandardCharsets.US_ASCII);
     private static final int HEADER = MAGIC.length + 8 + 32;
+    private static final long DEFAULT_MAX_BYTES = 1024L << 20;
+    private static final Duration STALE_TMP = Duration.ofHours(1);
+    private static final Object TRIM_LOCK = new Object();
     private final Path dir;
+    private final long maxBytes;
 
-    public ObjectCache(Path dir) { this.dir = dir; }
+    public ObjectCache(Path dir) { this(dir, DEFAULT_MAX_BYTES); }
+
+    /** A cache in {@code dir} that keeps at most {@code maxBytes} of entries. */
+    public ObjectCache(Path dir, long maxBytes) {
+        if (maxBytes <= 0) throw new IllegalArgumentException("cache limit must be positive, got " + maxBytes);
+        this.dir = dir;
+        this.maxBytes = maxBytes;
+    }
 
     /** The cache the environment asks for, or null when it is off. */
     public static ObjectCache standard() {
         String where = System.getProperty("dlm.cache.dir", System.getenv("DLM_CACHE_DIR"));
         if (where != null && where.equalsIgnoreCase("off")) return null;
-        if (where != null && !where.isBlank()) return new ObjectCache(Path.of(where));
+        long max = maxBytesFromEnvironment();
+        if (where != null && !where.isBlank()) return new ObjectCache(Path.of(where), max);
         String home = System.getProperty("user.home");
-        return home == null ? null : new ObjectCache(Path.of(home, ".cache", "dlm", "objects"));
+        return home == null ? null : new ObjectCache(Path.of(home, ".cache", "dlm", "objects"), max);
+    }
+
+    /** {@code DLM_CACHE_MAX_MB} / {@code dlm.cache.maxMb} in bytes; an unreadable value keeps the default. */
+    private static long maxBytesFromEnvironment() {
+        String mb = System.getProperty("dlm.cache.maxMb", System.getenv("DLM_CACHE_MAX_MB"));
+        if (mb == null || mb.isBlank()) return DEFAULT_MAX_BYTES;
+        try {
+            long v = Long.parseLong(mb.trim());
+            return v > 0 ? v << 20 : DEFAULT_MAX_BYTES;
+        } catch (NumberFormatException e) {
+            return DEFAULT_MAX_BYTES;
+        }
     }
 
     public Path directory() { return dir; }
+
+    /** The most bytes of entries this cache keeps. */
+    public long maxBytes() { return maxBytes; }
 
     /** The key of a module whose unoptimized IR is {@code ir}, optimized with {@code pipeline} for {@code target}. */
     public String key(String ir, HostTarget target, String pipeline) {
@@ -69,8 +110,9 @@ public final class ObjectCache {
     /** The object stored under {@code key}, or null when there is none or it is damaged. */
     public byte[] get(String key) {
         byte[] entry;
+        Path file = file(key);
         try {
-            entry = Files.readAllBytes(file(key));
+            entry = Files.readAllBytes(file);
         } catch (IOException e) {
             return null;
         }
@@ -80,6 +122,11 @@ public final class ObjectCache {
         byte[] object = Arrays.copyOfRange(entry, HEADER, entry.length);
         byte[] digest = sha256().digest(object);
         if (!Arrays.equals(digest, 0, 32, entry, MAGIC.length + 8, HEADER)) return null;
+        try {
+            Files.setLastModifiedTime(file, FileTime.from(Instant.now()));   // recently used: evicted last
+        } catch (IOException e) {
+            // a read-only cache still serves hits
+        }
         return object;
     }
 
@@ -99,6 +146,7 @@ public final class ObjectCache {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
             tmp = null;
+            trim();
         } catch (IOException | RuntimeException e) {
             // a cache that cannot be written only costs the next compile its time
         } finally {
@@ -108,6 +156,47 @@ public final class ObjectCache {
                 } catch (IOException ignored) {
                     // left for the next cleanup
                 }
+            }
+        }
+    }
+
+    /**
+     * Deletes least recently used entries until the cache holds at most 3/4 of its limit, when it
+     * holds more than the limit, and temporary files older than an hour. I/O errors stop the trim.
+     */
+    public void trim() {
+        synchronized (TRIM_LOCK) {
+            record Entry(Path path, long size, FileTime used) {}
+            List<Entry> entries = new ArrayList<>();
+            FileTime staleBefore = FileTime.from(Instant.now().minus(STALE_TMP));
+            long total = 0;
+            try (Stream<Path> files = Files.walk(dir, 2)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    BasicFileAttributes a;
+                    try {
+                        a = Files.readAttributes(f, BasicFileAttributes.class);
+                    } catch (IOException e) {
+                        continue;   // deleted meanwhile by another process
+                    }
+                    if (!a.isRegularFile()) continue;
+                    String name = f.getFileName().toString();
+                    if (name.endsWith(".o")) {
+                        entries.add(new Entry(f, a.size(), a.lastModifiedTime()));
+                        total += a.size();
+                    } else if (name.endsWith(".tmp") && a.lastModifiedTime().compareTo(staleBefore) < 0) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+                if (total <= maxBytes) return;
+                entries.sort(Comparator.comparing(Entry::used));
+                long goal = maxBytes - maxBytes / 4;
+                for (Entry e : entries) {
+                    if (total <= goal) break;
+                    Files.deleteIfExists(e.path());
+                    total -= e.size();
+                }
+            } catch (IOException | UncheckedIOException e) {
+                // another process may be trimming too; the next store tries again
             }
         }
     }

@@ -118,4 +118,32 @@ class ObjectCacheTest {
             }
         }
     }
+
+    @Test
+    void aFullCacheEvictsTheLeastRecentlyUsedEntriesAndStaleTemporaryFiles() throws IOException {
+        byte[] object = new byte[1000];
+        ObjectCache cache = new ObjectCache(dir, 10 * (1000 + 48));   // room for ten entries
+        List<String> keys = new java.util.ArrayList<>();
+        java.time.Instant t0 = java.time.Instant.now().minusSeconds(3600);
+        for (int i = 0; i < 10; i++) {
+            String k = String.format("%02x", i) + "0".repeat(62);
+            keys.add(k);
+            cache.put(k, object);
+            Path f = entries().stream().filter(p -> p.getFileName().toString().startsWith(k)).findFirst().orElseThrow();
+            Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.from(t0.plusSeconds(i)));   // stored in key order
+        }
+        assertEquals(10, entries().size(), "ten entries fit");
+        assertNotNull(cache.get(keys.get(0)), "reading the oldest entry makes it the most recently used");
+        Path stale = dir.resolve("00").resolve("left-by-a-killed-writer.tmp");
+        Files.write(stale, new byte[10]);
+        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.from(t0));
+        cache.put("ff" + "0".repeat(62), object);   // the eleventh: over the limit
+        int left = entries().size();
+        assertTrue(left <= 8 && left >= 6, "trimmed to 3/4 of the limit, kept " + left);
+        assertNotNull(cache.get(keys.get(0)), "a recently read entry is kept");
+        assertNotNull(cache.get("ff" + "0".repeat(62)), "the new entry is kept");
+        assertNull(cache.get(keys.get(1)), "the least recently used entry is gone");
+        assertFalse(Files.exists(stale), "stale temporary files are removed");
+        assertThrows(IllegalArgumentException.class, () -> new ObjectCache(dir, 0));
+    }
 }
