@@ -58,7 +58,7 @@ public final class CompiledSteps implements StepEngine {
         Map<String, NdArray> values = new LinkedHashMap<>();
         for (Node p : g.params()) values.put(name(p), get(name(p)));
         long t0 = System.nanoTime();
-        exe = LlvmBackend.compile(g, values, LlvmBackend.Options.dims(dims).withThreads(threads).trainable());
+        exe = LlvmBackend.compile(g, values, LlvmBackend.Options.dims(dims).withThreads(threads).updatingInPlace());
         compileNanos += System.nanoTime() - t0;
         compilations++;
         Map<String, Long> h = new HashMap<>();
