@@ -188,6 +188,7 @@ public final class GraphLowering {
         }
 
         if (mutableParams && updateInPlace) body = updateInPlace(body, outputs, paramBuffers);
+        if (mutableParams) body = LoopFusion.fuseAdjacent(body);   // training: an optimizer's updates of one parameter in one pass
 
         // ---- memory planning
         List<Buffer> temps = cx.buffers.stream().filter(b -> b.kind() == Buffer.Kind.TEMP).toList();
