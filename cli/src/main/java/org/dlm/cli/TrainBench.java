@@ -86,7 +86,7 @@ final class TrainBench {
         double[] ids = new double[(int) batch];
         for (int i = 0; i < ids.length; i++) ids[i] = r.nextInt((int) classes);
         List<Tensor> owned = new ArrayList<>();
-        try (LlvmExecutable exe = LlvmBackend.compile(step, params, LlvmBackend.Options.dims(bound).withThreads(threads).trainable())) {
+        try (LlvmExecutable exe = LlvmBackend.compile(step, params, LlvmBackend.Options.dims(bound).withThreads(threads).updatingInPlace())) {
             Map<String, Tensor> feed = new LinkedHashMap<>();
             for (var e : inputs.entrySet()) feed.put(e.getKey(), own(owned, Tensor.of(e.getValue())));
             feed.put("labels", own(owned, Tensor.of(NdArray.of(step.input("labels").dtype(), new long[] {batch}, ids))));
@@ -134,21 +134,19 @@ final class TrainBench {
         }
     }
 
-    /** One step: the optimizer's scalars for step t, then forward, backward and update natively; returns the loss. */
+    /**
+     * One step: the optimizer's scalars for step t (written into scalar input tensors made on
+     * the first step and reused), then forward, backward and update natively; returns the loss.
+     */
     private static double step(LlvmExecutable exe, Map<String, Tensor> feed, Optimizer sgd, long t, List<Tensor> owned) {
-        List<Tensor> hp = new ArrayList<>();
-        try {
-            for (var e : sgd.scalars(t, 0.01).entrySet()) {
-                String name = "hp/" + e.getKey();
-                if (!exe.inputs().containsKey(name)) continue;
-                Tensor x = Tensor.of(NdArray.scalar(exe.inputs().get(name).dtype(), e.getValue()));
-                hp.add(x);
-                feed.put(name, x);
-            }
-            return exe.runUpdating(feed, "new/").get("loss").get(0);
-        } finally {
-            hp.forEach(Tensor::close);
+        for (var e : sgd.scalars(t, 0.01).entrySet()) {
+            String name = "hp/" + e.getKey();
+            if (!exe.inputs().containsKey(name)) continue;
+            Tensor x = feed.get(name);
+            if (x == null) feed.put(name, x = own(owned, Tensor.zeros(exe.inputs().get(name))));
+            x.set(0, e.getValue());
         }
+        return exe.runUpdating(feed, "new/").get("loss").get(0);
     }
 
     private static Tensor own(List<Tensor> owned, Tensor t) {

@@ -1,10 +1,8 @@
 package org.dlm.backend.llvm;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.dlm.ir.Dim;
 import org.dlm.ir.Graph;
@@ -15,9 +13,10 @@ import org.dlm.runtime.train.StepEngine;
 
 /**
  * A {@link StepEngine} on the LLVM backend: each graph (training step, evaluation model) is
- * compiled once per batch size with {@link LlvmBackend.Options#trainable()} and keeps its
- * parameters and optimizer state in its native parameter block between runs; a step's
- * {@code new/<p>} outputs are copied into the block natively ({@link LlvmExecutable#runUpdating}).
+ * compiled once per batch size with {@link LlvmBackend.Options#updatingInPlace()} and keeps its
+ * parameters and optimizer state in its native parameter block between runs; a step writes its
+ * {@code new/<p>} outputs straight into the block (where that is safe; the others are copied there
+ * natively by {@link LlvmExecutable#runUpdating}).
  * State moves between executables (the step and the evaluation model, or the executable for a
  * last partial batch) by native copies, only when the other one has changed it since; it is read
  * back into Java arrays only by {@link #get} (checkpoints, best-parameter snapshots).
@@ -40,6 +39,8 @@ public final class CompiledSteps implements StepEngine {
     /** A counter per state name, bumped whenever it changes; each executable's copy is as new as the version it holds. */
     private final Map<String, Long> version = new HashMap<>();
     private final Map<LlvmExecutable, Map<String, Long>> held = new IdentityHashMap<>();
+    /** Native copies of each executable's inputs, rewritten every run. */
+    private final Map<LlvmExecutable, Map<String, Tensor>> inputTensors = new IdentityHashMap<>();
     /** The executable with the newest value of each name (absent: {@link #pending} has it). */
     private final Map<String, LlvmExecutable> owner = new HashMap<>();
     private long compileNanos;
@@ -58,7 +59,7 @@ public final class CompiledSteps implements StepEngine {
         Map<String, NdArray> values = new LinkedHashMap<>();
         for (Node p : g.params()) values.put(name(p), get(name(p)));
         long t0 = System.nanoTime();
-        exe = LlvmBackend.compile(g, values, LlvmBackend.Options.dims(dims).withThreads(threads).trainable());
+        exe = LlvmBackend.compile(g, values, LlvmBackend.Options.dims(dims).withThreads(threads).updatingInPlace());
         compileNanos += System.nanoTime() - t0;
         compilations++;
         Map<String, Long> h = new HashMap<>();
@@ -80,27 +81,31 @@ public final class CompiledSteps implements StepEngine {
             else exe.writeParam(n, pending.get(n));
             e.setValue(v);
         }
-        List<Tensor> tensors = new ArrayList<>();
-        try {
-            Map<String, Tensor> in = new LinkedHashMap<>();
-            for (var e : inputs.entrySet()) {
-                Tensor t = Tensor.of(e.getValue());
-                tensors.add(t);
-                in.put(e.getKey(), t);
+        // the inputs go into tensors kept per executable and input name (a tensor per step costs an arena each time)
+        Map<String, Tensor> kept = inputTensors.computeIfAbsent(exe, k -> new HashMap<>());
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        for (var e : inputs.entrySet()) {
+            NdArray v = e.getValue();
+            Tensor t = kept.get(e.getKey());
+            if (t == null || t.dtype() != v.dtype() || !java.util.Arrays.equals(t.shape(), v.shape())) {
+                if (t != null) t.close();
+                t = Tensor.zeros(v.dtype(), v.shape());
+                kept.put(e.getKey(), t);
             }
-            Map<String, NdArray> rest = exe.runUpdating(in, NEW);
-            for (String out : exe.outputs().keySet()) {
-                if (!out.startsWith(NEW) || !h.containsKey(out.substring(NEW.length()))) continue;
-                String n = out.substring(NEW.length());
-                long v = version.merge(n, 1L, Long::sum);
-                h.put(n, v);
-                owner.put(n, exe);
-                pending.remove(n);
-            }
-            return rest;
-        } finally {
-            tensors.forEach(Tensor::close);
+            double[] d = v.data();
+            for (int i = 0; i < d.length; i++) t.set(i, d[i]);
+            in.put(e.getKey(), t);
         }
+        Map<String, NdArray> rest = exe.runUpdating(in, NEW);
+        for (String out : exe.outputs().keySet()) {
+            if (!out.startsWith(NEW) || !h.containsKey(out.substring(NEW.length()))) continue;
+            String n = out.substring(NEW.length());
+            long v = version.merge(n, 1L, Long::sum);
+            h.put(n, v);
+            owner.put(n, exe);
+            pending.remove(n);
+        }
+        return rest;
     }
 
     /** Binds each symbolic dim that is a whole input dim (B in f32[B, 784]) to the given input's size. */
@@ -139,6 +144,8 @@ public final class CompiledSteps implements StepEngine {
     @Override public void close() {
         for (var m : compiled.values()) m.values().forEach(LlvmExecutable::close);
         compiled.clear();
+        inputTensors.values().forEach(m -> m.values().forEach(Tensor::close));
+        inputTensors.clear();
         held.clear();
         owner.clear();
     }

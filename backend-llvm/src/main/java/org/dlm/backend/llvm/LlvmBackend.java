@@ -34,22 +34,30 @@ public final class LlvmBackend {
      *                        runs there only while the pool's workers are hot (spinning in an
      *                        executable call on a calm machine), below that inline on the calling
      *                        thread; tests use 0 to thread everything
+     * @param updateInPlace   with {@code mutableParams}: a {@code new/<p>} output is written straight
+     *                        into parameter {@code p} wherever no statement reads the old value after
+     *                        it is overwritten ({@link org.dlm.passes.lower.InPlaceUpdates}), so every
+     *                        run — {@link LlvmExecutable#run} too — advances the parameters; the other
+     *                        {@code new/} outputs are copied by {@link LlvmExecutable#runUpdating}
      */
-    public record Options(Map<String, Long> dims, int threads, boolean keepLlvmIr, boolean mutableParams, long minParallelWork) {
+    public record Options(Map<String, Long> dims, int threads, boolean keepLlvmIr, boolean mutableParams, long minParallelWork,
+                          boolean updateInPlace) {
         public Options {
             dims = Map.copyOf(dims);
             if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
             if (minParallelWork < 0) throw new IllegalArgumentException("minParallelWork must be >= 0, got " + minParallelWork);
         }
         public Options(Map<String, Long> dims, int threads, boolean keepLlvmIr) {
-            this(dims, threads, keepLlvmIr, false, KernelCodegen.DEFAULT_MIN_PARALLEL_WORK);
+            this(dims, threads, keepLlvmIr, false, KernelCodegen.DEFAULT_MIN_PARALLEL_WORK, false);
         }
         public static Options dims(Map<String, Long> dims) { return new Options(dims, 1, false); }
-        public Options withThreads(int t) { return new Options(dims, t, keepLlvmIr, mutableParams, minParallelWork); }
-        public Options withLlvmIr() { return new Options(dims, threads, true, mutableParams, minParallelWork); }
-        public Options withMinParallelWork(long work) { return new Options(dims, threads, keepLlvmIr, mutableParams, work); }
+        public Options withThreads(int t) { return new Options(dims, t, keepLlvmIr, mutableParams, minParallelWork, updateInPlace); }
+        public Options withLlvmIr() { return new Options(dims, threads, true, mutableParams, minParallelWork, updateInPlace); }
+        public Options withMinParallelWork(long work) { return new Options(dims, threads, keepLlvmIr, mutableParams, work, updateInPlace); }
         /** For training: parameters stay writable (see {@link #mutableParams}). */
-        public Options trainable() { return new Options(dims, threads, keepLlvmIr, true, minParallelWork); }
+        public Options trainable() { return new Options(dims, threads, keepLlvmIr, true, minParallelWork, updateInPlace); }
+        /** For a training step: writable parameters, {@code new/<p>} outputs written into them in place where safe (see {@link #updateInPlace}). */
+        public Options updatingInPlace() { return new Options(dims, threads, keepLlvmIr, true, minParallelWork, true); }
     }
 
     /**

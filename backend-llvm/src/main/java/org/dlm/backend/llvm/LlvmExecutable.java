@@ -113,7 +113,8 @@ public final class LlvmExecutable implements Executable {
     static LlvmExecutable compile(Graph g, Map<String, NdArray> params, LlvmBackend.Options options) {
         long t0 = System.nanoTime();
         KernelCodegen.prefetchCommon(options.threads(), options.mutableParams());   // LLVM start-up and the common GEMM kernels overlap lowering
-        Lowered lowered = GraphLowering.lower(g, options.dims(), params, org.dlm.passes.lower.LoweringTable.standard(), options.mutableParams());
+        Lowered lowered = GraphLowering.lower(g, options.dims(), params, org.dlm.passes.lower.LoweringTable.standard(), options.mutableParams(),
+                options.updateInPlace());
         KernelCodegen.prefetchShared(lowered.module(), options.threads());
         long t1 = System.nanoTime();
         int n = modules(lowered.module());
@@ -198,6 +199,9 @@ public final class LlvmExecutable implements Executable {
                 outputTable.setAtIndex(ADDRESS, i++, t.segment());
             }
             entry.invokeExact(inputTable, outputTable, params, arena, (long) threads);
+            for (Lowered.Port p : lowered.outputs()) {   // an output updated in place (Options.updateInPlace) is in its parameter
+                if (p.buffer().kind() == Buffer.Kind.PARAM) MemorySegment.copy(params, p.buffer().offset(), result.get(p.name()).segment(), 0, p.buffer().byteSize());
+            }
             return result;
         } catch (Throwable e) {
             result.values().forEach(Tensor::close);
@@ -231,6 +235,11 @@ public final class LlvmExecutable implements Executable {
             throw new IllegalArgumentException("graph '" + lowered.module().name() + "' has no parameter '" + name + "'; it has "
                     + String.join(", ", lowered.params().keySet()));
         return b;
+    }
+
+    /** The outputs the step writes straight into their parameters (with {@link LlvmBackend.Options#updateInPlace}), in output order. */
+    public List<String> inPlaceOutputs() {
+        return lowered.outputs().stream().filter(p -> p.buffer().kind() == Buffer.Kind.PARAM).map(Lowered.Port::name).toList();
     }
 
     /** The current value of parameter {@code name}. */
@@ -288,7 +297,9 @@ public final class LlvmExecutable implements Executable {
      * Runs once with outputs the executable owns and then, for every output named
      * {@code prefix + p} where {@code p} is a parameter, copies it into that parameter (one
      * native copy, no Java arrays): a training step whose {@code new/<p>} outputs replace its
-     * parameters. Returns the other outputs (loss, metrics) as arrays.
+     * parameters. Outputs compiled to be written in place ({@link LlvmBackend.Options#updateInPlace},
+     * {@link #inPlaceOutputs}) are already there and not copied. Returns the other outputs (loss,
+     * metrics) as arrays.
      */
     public synchronized Map<String, NdArray> runUpdating(Map<String, Tensor> given, String prefix) {
         checkOpen();
@@ -297,8 +308,8 @@ public final class LlvmExecutable implements Executable {
         if (stepOutputs == null) {
             stepOutputs = new MemorySegment[outs.size()];
             for (int i = 0; i < outs.size(); i++) {
-                Buffer b = outs.get(i).buffer();
-                stepOutputs[i] = HugePages.allocate(memory, Math.max(64, b.byteSize()));
+                Buffer b = outs.get(i).buffer();   // an output written into its parameter in place needs no memory of its own
+                stepOutputs[i] = HugePages.allocate(memory, b.kind() == Buffer.Kind.PARAM ? 64 : Math.max(64, b.byteSize()));
             }
         }
         int i = 0;
@@ -315,6 +326,7 @@ public final class LlvmExecutable implements Executable {
         boolean updated = false;
         for (i = 0; i < outs.size(); i++) {
             Lowered.Port p = outs.get(i);
+            if (p.buffer().kind() == Buffer.Kind.PARAM && p.name().startsWith(prefix)) continue;   // written in place
             Buffer target = p.name().startsWith(prefix) ? lowered.params().get(p.name().substring(prefix.length())) : null;
             if (target != null && target.byteSize() == p.buffer().byteSize() && target.dtype() == p.buffer().dtype()) {
                 MemorySegment.copy(stepOutputs[i], 0, params, target.offset(), target.byteSize());

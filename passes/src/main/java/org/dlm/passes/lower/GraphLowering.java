@@ -35,6 +35,9 @@ import org.dlm.ir.kernel.Stmt;
  * instead of constants here; the loop extents already are expressions.
  */
 public final class GraphLowering {
+    /** Output name prefix of a parameter's next value (a training step's {@code new/<p>}). */
+    public static final String UPDATE_PREFIX = org.dlm.passes.train.TrainStep.NEW;
+
     private GraphLowering() {}
 
     public static Lowered lower(Graph g, Map<String, Long> dims, Map<String, NdArray> params) {
@@ -52,6 +55,18 @@ public final class GraphLowering {
      * constant — so the values may be rewritten between runs.
      */
     public static Lowered lower(Graph g, Map<String, Long> dims, Map<String, NdArray> params, LoweringTable table, boolean mutableParams) {
+        return lower(g, dims, params, table, mutableParams, false);
+    }
+
+    /**
+     * With {@code updateInPlace} as well (a training step run by {@code runUpdating}), each output
+     * {@code new/<p>} that {@link InPlaceUpdates#safe} allows is written straight into parameter
+     * {@code p}'s buffer: its {@link Lowered.Port} then is that {@link Buffer.Kind#PARAM} buffer
+     * and running the program updates the parameter. Other {@code new/} outputs keep their own
+     * buffers (to be copied by the caller).
+     */
+    public static Lowered lower(Graph g, Map<String, Long> dims, Map<String, NdArray> params, LoweringTable table, boolean mutableParams,
+                                boolean updateInPlace) {
         List<String> problems = new ArrayList<>();
         g = TrainingBatchNorm.rewrite(g);
         List<Node> order = g.topoOrder();
@@ -172,6 +187,9 @@ public final class GraphLowering {
             body.addAll(cx.take());
         }
 
+        if (mutableParams && updateInPlace) body = updateInPlace(body, outputs, paramBuffers);
+        if (mutableParams) body = LoopFusion.fuseAdjacent(body);   // training: an optimizer's updates of one parameter in one pass
+
         // ---- memory planning
         List<Buffer> temps = cx.buffers.stream().filter(b -> b.kind() == Buffer.Kind.TEMP).toList();
         MemoryPlanner.Plan plan = MemoryPlanner.plan(temps, body);
@@ -190,6 +208,20 @@ public final class GraphLowering {
         Map<String, Buffer> paramPorts = new LinkedHashMap<>();
         paramBuffers.forEach((name, b) -> paramPorts.put(name, placed.get(b.name())));
         return new Lowered(m, cx.paramData, ins, outs, plan.arenaBytes(), paramPorts);
+    }
+
+    /** Renames each {@code new/<p>} output that may share {@code p}'s memory to {@code p}, in the body and in {@code outputs}. */
+    private static List<Stmt> updateInPlace(List<Stmt> body, List<Lowered.Port> outputs, Map<String, Buffer> paramBuffers) {
+        Map<String, Buffer> renamed = new HashMap<>();
+        for (int i = 0; i < outputs.size(); i++) {
+            Lowered.Port o = outputs.get(i);
+            if (!o.name().startsWith(UPDATE_PREFIX)) continue;
+            Buffer p = paramBuffers.get(o.name().substring(UPDATE_PREFIX.length()));
+            if (p == null || renamed.containsKey(o.buffer().name()) || !InPlaceUpdates.safe(body, o.buffer(), p)) continue;
+            renamed.put(o.buffer().name(), p);
+            outputs.set(i, new Lowered.Port(o.name(), o.type(), p));
+        }
+        return renamed.isEmpty() ? body : BufferRebinder.rebind(body, renamed);
     }
 
     private static String sanitize(String name) {

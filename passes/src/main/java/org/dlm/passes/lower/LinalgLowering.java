@@ -59,6 +59,12 @@ final class LinalgLowering {
         long[] ab = batch(as, 2), bb = batch(bs, 2);
         long[] ob = org.dlm.ir.ops.Broadcast.sizes(ab, bb);
         Buffer ba = cx.storage(a), bbuf = cx.storage(b), out = cx.storage(n);
+        if (Lowerer.numel(bb) == 1 && Lowerer.numel(ab) > 1) {
+            // one matrix on the right ([B, T, K]·[K, N], a linear layer's input gradient): the batch entries of the left
+            // operand are consecutive rows, so one GEMM of B·T rows instead of B GEMMs that each pack the right operand again
+            cx.emit(sgemm(false, false, Lowerer.numel(ab) * m, nn, k, ba, i64(0), k, bbuf, i64(0), nn, out, i64(0), nn, 0, null));
+            return;
+        }
         cx.loops(ob, true, idx -> List.of(sgemm(false, false, m, nn, k,
                 ba, batchOffset(idx, ab, m * k), k, bbuf, batchOffset(idx, bb, k * nn), nn,
                 out, mul(idx.flat(), i64(m * nn)), nn, 0, null)));

@@ -59,6 +59,8 @@ public final class OpCases {
         Node a = input("a", DType.F32, 2, 1, 7, 9), b = input("b", DType.F32, 3, 9, 5);
         Node v = input("v", DType.F32, 9);
         cases.add(List.of(Node.of("matmul", a, b), Node.of("matmul", v, b), Node.of("matmul", a, v)));
+        // one matrix on the right (as a linear layer's input gradient): the left operand's batch entries as one GEMM's rows
+        cases.add(List.of(Node.of("matmul", a, input("m", DType.F32, 9, 5)), Node.of("matmul", a, input("m1", DType.F32, 1, 9, 5))));
         Node x = input("x", DType.F32, 4, 3, 17), w = param("w", 11, 17), bias = param("bias", 11);
         cases.add(List.of(Node.of("linear", x, w, bias), Node.of("relu", Node.of("linear", x, w))));
         Node p = input("p", DType.F32, 6, 4), q = input("q", DType.F32, 5, 6), c = input("c", DType.F32, 5);

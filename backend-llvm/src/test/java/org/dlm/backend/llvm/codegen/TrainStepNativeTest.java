@@ -56,11 +56,13 @@ class TrainStepNativeTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"mlp,MLP,3,sgd", "mlp,MLP,2,adam-clip-l2", "lenet,LeNet,2,adam", "lenet,LeNet,3,sgd-clip-l2",
-            "resnet20,ResNet20,2,sgd", "mobilenet,MobileNet,2,adam", "transformer,Transformer,2,adam-clip-l2"})
+    @CsvSource({"mlp,MLP,3,sgd", "mlp,MLP,2,adam-clip-l2-inplace", "lenet,LeNet,2,adam-inplace", "lenet,LeNet,3,sgd-clip-l2",
+            "resnet20,ResNet20,2,sgd-inplace", "mobilenet,MobileNet,2,adam", "transformer,Transformer,2,adam-clip-l2-inplace"})
     void stepMatchesTheInterpreter(String file, String name, long batch, String variant) {
         Optimizer opt = variant.startsWith("sgd") ? SGD : ADAM;
-        GradPolicy policy = variant.endsWith("clip-l2") ? GradPolicy.NONE.withClipNorm(1.0).withL2(1e-3) : GradPolicy.NONE;
+        GradPolicy policy = variant.contains("clip-l2") ? GradPolicy.NONE.withClipNorm(1.0).withL2(1e-3) : GradPolicy.NONE;
+        // "-inplace": compiled for training with every new/<p> output written straight into p (Options.updatingInPlace)
+        boolean inPlace = variant.endsWith("-inplace");
         Graph step = stepWithGradients(training(file, name), opt, policy);
         Random r = new Random(7);
         Map<String, NdArray> ps = org.dlm.runtime.testkit.ReferenceModels.params(step, r);
@@ -78,16 +80,19 @@ class TrainStepNativeTest {
             else in.put(n, Diff.random(r, x.dtype(), s, -1, 1));
         }
         Map<String, NdArray> want = Interpreter.run(step, in, ps);
-        try (LlvmExecutable exe = LlvmBackend.compile(step, ps, LlvmBackend.Options.dims(Map.of("B", batch)))) {
+        LlvmBackend.Options options = LlvmBackend.Options.dims(Map.of("B", batch));
+        try (LlvmExecutable exe = LlvmBackend.compile(step, ps, inPlace ? options.updatingInPlace() : options)) {
             Map<String, Tensor> tin = new LinkedHashMap<>();
             in.forEach((k, v) -> tin.put(k, Tensor.of(v)));
             Map<String, Tensor> out = exe.run(tin);
             double worst = 0;
             String worstAt = "";
+            Map<String, NdArray> returned = new LinkedHashMap<>();
             for (var e : want.entrySet()) {
                 NdArray w = e.getValue();
                 try (Tensor t = out.get(e.getKey())) {
                     NdArray got = t.toNdArray();
+                    returned.put(e.getKey(), got);
                     assertArrayEquals(w.shape(), got.shape(), e.getKey());
                     double scale = 1e-6;
                     for (int i = 0; i < w.size(); i++) scale = Math.max(scale, Math.abs(w.get(i)));
@@ -102,6 +107,12 @@ class TrainStepNativeTest {
                 }
             }
             tin.values().forEach(Tensor::close);
+            if (inPlace) {   // every update went into its parameter, which now holds exactly the returned value
+                List<String> updates = want.keySet().stream().filter(n -> n.startsWith(TrainStep.NEW)).toList();
+                assertEquals(updates, exe.inPlaceOutputs());
+                for (String u : updates)
+                    assertArrayEquals(returned.get(u).data(), exe.readParam(u.substring(TrainStep.NEW.length())).data(), u);
+            }
             System.out.printf("%s %s B=%d: compile %.0f ms, %d outputs, worst error %.2e at %s%n", name, variant, batch,
                     exe.compileNanos() / 1e6, want.size(), worst, worstAt);
             assertTrue(worst < TOL, "worst error " + worst + " at " + worstAt);
