@@ -188,6 +188,10 @@ final class ConvGradLowering {
             Buffer wf = cx.temp("w_flipped", DType.F32, o * patch);
             cx.loops(new long[] {o, c, kh, kw}, true, i -> List.of(new Stmt.Store(wf, i.flat(), load(weight,
                     add(mul(add(mul(i.dim(1), i64(o)), i.dim(0)), i64(kh * kw)), add(mul(sub(i64(kh - 1), i.dim(2)), i64(kw)), sub(i64(kw - 1), i.dim(3))))))));
+            if (ConvLowering.useDirect(flipped)) {
+                ConvLowering.directConv(cx, in, wf, bias, out, batch, c, h, wd, o, kh, kw, oh, ow, flipped, biasFlag, null);
+                return;
+            }
             Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
             cx.loop(batch, true, img -> cx.collect(() -> {
                 ConvLowering.im2col(cx, in, mul(img, i64(c * hw)), col, i64(0), ohw, c, h, wd, oh, ow, flipped);

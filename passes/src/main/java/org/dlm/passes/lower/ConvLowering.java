@@ -103,7 +103,7 @@ final class ConvLowering {
      * are {@code parallel} (the scratch is per thread); a single image is split over blocks of
      * output channels instead.
      */
-    private static void directConv(Lowerer cx, Buffer in, Buffer weight, Buffer bias, Buffer out, long batch, long c, long h, long wd,
+    static void directConv(Lowerer cx, Buffer in, Buffer weight, Buffer bias, Buffer out, long batch, long c, long h, long wd,
                                    long o, long kh, long kw, long oh, long ow, Window win, int flags, Node act) {
         long ih = h + win.pt() + win.pb(), iw = wd + win.pl() + win.pr(), taps = kh * kw, sh = win.sh(), sw = win.sw();
         long ph = Math.ceilDiv(ih, sh), pw = Math.ceilDiv(iw, sw);
