@@ -47,6 +47,10 @@ final class ConvGradLowering {
             return;
         }
         long patch = c * kh * kw, ohw = oh * ow, size = o * patch;
+        if (useDirectWeightGrad(win)) {
+            directConvWeightGrad(cx, in, dy, out, batch, c, h, wd, o, oh, ow, win);
+            return;
+        }
         // Images in chunks, one parallel iteration each, summing into its own partial dW; then the
         // partials are added up. (One dW accumulated image after image runs in sequence: its
         // small per-image GEMMs and the im2col copies do not spread over threads.)
@@ -78,6 +82,65 @@ final class ConvGradLowering {
             for (long k = 1; k < chunks; k++) sum = add(sum, load(acc, add(i, i64(k * size))));
             return List.of(new Stmt.Store(out, i, sum));
         });
+    }
+
+    /**
+     * Whether a dense weight gradient goes to the {@code sconv_wgrad} kernel: stride 1 and a kernel
+     * wider than one tap (1×1 stride-1 ones multiply the images in place; strided ones keep im2col),
+     * at most {@link #MAX_WGRAD_COLUMNS} columns (the kernel holds a tap accumulator per column).
+     */
+    static boolean useDirectWeightGrad(ConvLowering.Window win) {
+        return win.sh() == 1 && win.sw() == 1 && win.kh() * win.kw() > 1 && win.kw() <= MAX_WGRAD_COLUMNS
+                && !Boolean.getBoolean("dlm.conv.im2col") && !Boolean.getBoolean("dlm.tmp.wgradGemm");
+    }
+
+    /** Widest kernel {@code sconv_wgrad} takes. */
+    static final long MAX_WGRAD_COLUMNS = 8;
+
+    /**
+     * Stride-1 weight gradient through {@code sconv_wgrad}: the batch in chunks (a divisor of it,
+     * at most {@link #WEIGHT_GRAD_CHUNKS}) that run in parallel, each copying its images zero-padded
+     * (unless there is no padding: then read in place) and their output gradients onto the padded
+     * images' row grid (zeros in the columns past the output's), then one kernel call that sums the
+     * chunk into its own partial dW in registers; the partials are added up at the end.
+     */
+    private static void directConvWeightGrad(Lowerer cx, Buffer in, Buffer dy, Buffer out, long batch, long c, long h, long wd,
+                                             long o, long oh, long ow, ConvLowering.Window win) {
+        long kh = win.kh(), kw = win.kw(), ih = h + win.pt() + win.pb(), iw = wd + win.pl() + win.pr(), size = o * c * kh * kw;
+        long chunks = weightGradChunks(batch), per = batch / chunks;
+        boolean copied = ih != h || iw != wd;
+        Buffer acc = chunks == 1 ? out : cx.temp("dw_partial", DType.F32, chunks * size);
+        Buffer pad = copied ? cx.temp("wgrad_x", DType.F32, per * c * ih * iw) : null;
+        Buffer grid = cx.temp("wgrad_g", DType.F32, per * o * oh * iw);
+        cx.loop(chunks, true, chunk -> cx.collect(() -> {
+            Expr first = mul(chunk, i64(per));
+            if (copied) cx.emit(ConvLowering.padPlanes(cx, in, mul(first, i64(c * h * wd)), pad, i64(0), per * c, h, wd, win));
+            // output gradient rows onto the padded row grid: [per·o·oh, iw], columns >= ow zero
+            Expr g0 = mul(first, i64(o * oh * ow));
+            cx.loop(per * o * oh, r -> cx.collect(() -> {
+                cx.loop(ow, j -> List.of(new Stmt.Store(grid, add(mul(r, i64(iw)), j), load(dy, add(g0, add(mul(r, i64(ow)), j))))));
+                if (iw > ow) cx.loop(iw - ow, j -> List.of(new Stmt.Store(grid, add(mul(r, i64(iw)), add(j, i64(ow))), f32(0))));
+            }));
+            List<Stmt.Arg> args = new java.util.ArrayList<>();
+            for (long v : new long[] {o, c, ih, iw, kh, kw, win.dh(), win.dw(), per}) args.add(new Stmt.ScalarArg(i64(v)));
+            args.add(copied ? new Stmt.PtrArg(pad, i64(0)) : new Stmt.PtrArg(in, mul(first, i64(c * h * wd))));
+            args.add(new Stmt.PtrArg(grid, i64(0)));
+            args.add(new Stmt.PtrArg(acc, mul(chunk, i64(size))));
+            cx.emit(new Stmt.Call(Microkernels.SCONV_WGRAD, args));
+        }));
+        if (chunks == 1) return;
+        cx.loop(size, true, i -> {
+            Expr sum = load(acc, i);
+            for (long k = 1; k < chunks; k++) sum = add(sum, load(acc, add(i, i64(k * size))));
+            return List.of(new Stmt.Store(out, i, sum));
+        });
+    }
+
+    /** The largest divisor of the batch up to {@link #WEIGHT_GRAD_CHUNKS}: chunks of equal size, as the kernel's image count is a constant. */
+    static long weightGradChunks(long batch) {
+        for (long k = Math.min(batch, WEIGHT_GRAD_CHUNKS); k > 1; k--)
+            if (batch % k == 0) return k;
+        return 1;
     }
 
     /** Most partial weight gradients {@link #weightGrad} sums (chunks of the batch that run in parallel). */
