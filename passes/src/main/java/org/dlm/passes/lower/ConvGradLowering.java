@@ -56,6 +56,11 @@ final class ConvGradLowering {
         // small per-image GEMMs and the im2col copies do not spread over threads.)
         long per = Math.ceilDiv(batch, Math.min(batch, WEIGHT_GRAD_CHUNKS)), chunks = Math.ceilDiv(batch, per);
         Buffer acc = chunks == 1 ? out : cx.temp("dw_partial", DType.F32, chunks * size);
+        long group = win.trivial() && batch % per == 0 && ohw < ConvLowering.GEMM_COLUMNS ? pointwiseGroup(per, ohw) : 1;
+        if (group > 1) {
+            pointwiseWeightGrad(cx, in, dy, out, acc, c, o, ohw, chunks, per, group);
+            return;
+        }
         Buffer col = win.trivial() ? null : cx.temp("im2col", DType.F32, patch * ohw);
         cx.loop(chunks, true, chunk -> cx.collect(() -> {
             Expr part = mul(chunk, i64(size));
@@ -75,6 +80,53 @@ final class ConvGradLowering {
                         acc, part, patch, Microkernels.ACCUMULATE, null));
             });
             cx.emit(new Stmt.Loop(v, i64(per), 1, false, ragged ? List.of(new Stmt.If(bin(BinOp.LT, next, i64(batch)), body)) : body));
+        }));
+        if (chunks == 1) return;
+        cx.loop(size, true, i -> {
+            Expr sum = load(acc, i);
+            for (long k = 1; k < chunks; k++) sum = add(sum, load(acc, add(i, i64(k * size))));
+            return List.of(new Stmt.Store(out, i, sum));
+        });
+    }
+
+    /** Most columns (images × positions) of one batched pointwise weight-gradient GEMM. */
+    static final long POINTWISE_DEPTH = 4096;
+
+    /** Images per batched pointwise weight-gradient GEMM: the largest divisor of a chunk's images with {@code g·hw <= POINTWISE_DEPTH}. */
+    static long pointwiseGroup(long per, long hw) {
+        long best = 1;
+        for (long g = 2; g <= per; g++)
+            if (per % g == 0 && g * hw <= POINTWISE_DEPTH) best = g;
+        return best;
+    }
+
+    /**
+     * 1×1 stride-1 weight gradient on small maps: per chunk, {@code group} images' output
+     * gradients and inputs copied side by side into {@code [o, g·hw]} and {@code [c, g·hw]}, one
+     * {@code sgemm_nt} of depth {@code g·hw} accumulating into the chunk's partial dW. (One GEMM per
+     * image has a depth of only h·w — 16 on a 4×4 map — so it reads and writes all of dW for a few
+     * multiply-adds per element.)
+     */
+    private static void pointwiseWeightGrad(Lowerer cx, Buffer in, Buffer dy, Buffer out, Buffer acc, long c, long o, long hw,
+                                            long chunks, long per, long group) {
+        long cols = group * hw, size = o * c;
+        Buffer gcat = cx.temp("wgrad_dy", DType.F32, o * cols), xcat = cx.temp("wgrad_in", DType.F32, c * cols);
+        cx.loop(chunks, true, chunk -> cx.collect(() -> {
+            Expr part = mul(chunk, i64(size));
+            cx.loop(size, i -> List.of(new Stmt.Store(acc, add(part, i), f32(0))));
+            cx.loop(per / group, gi -> cx.collect(() -> {
+                Expr first = add(mul(chunk, i64(per)), mul(gi, i64(group)));
+                // plane r of the group's images (image r / rows, row r % rows) to row r % rows, columns (r / rows)·hw
+                for (Object[] m : new Object[][] {{dy, gcat, o}, {in, xcat, c}}) {
+                    Buffer src = (Buffer) m[0], dst = (Buffer) m[1];
+                    long rows = (Long) m[2];
+                    cx.loop(group * rows, r -> cx.collect(() -> {
+                        Expr from = mul(add(mul(first, i64(rows)), r), i64(hw)), to = add(mul(rem(r, i64(rows)), i64(cols)), mul(div(r, i64(rows)), i64(hw)));
+                        cx.loop(hw, j -> List.of(new Stmt.Store(dst, add(to, j), load(src, add(from, j)))));
+                    }));
+                }
+                cx.emit(LinalgLowering.sgemm(false, true, o, c, cols, gcat, i64(0), cols, xcat, i64(0), cols, acc, part, c, Microkernels.ACCUMULATE, null));
+            }));
         }));
         if (chunks == 1) return;
         cx.loop(size, true, i -> {

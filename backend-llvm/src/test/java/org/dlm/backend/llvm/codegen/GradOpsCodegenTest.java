@@ -65,6 +65,8 @@ class GradOpsCodegenTest {
                 weightGrad("g5", x, new long[] {9, 3, 3, 2}, Attrs.of("padding", ints(1, 0, 1, 1)))), TOL, threads);
         Node twelve = input("twelve", DType.F32, 12, 2, 6, 7);   // stride 1: six chunks of two images
         checkThreaded(56 + threads, List.of(weightGrad("g6", twelve, new long[] {10, 2, 3, 3}, Attrs.of("padding", ints(1, 1, 1, 1), "dilation", ints(1, 2)))), TOL, threads);
+        Node sixteen = input("sixteen", DType.F32, 16, 3, 3, 4);   // 1x1: chunks of two images, both in one GEMM of depth 2·12
+        checkThreaded(58 + threads, List.of(weightGrad("g7", sixteen, new long[] {5, 3, 1, 1}, Attrs.EMPTY)), TOL, threads);
         Node big = input("big", DType.F32, 8, 2, 5, 5);   // batch 8: one image per chunk
         checkThreaded(53 + threads, List.of(weightGrad("g4", big, new long[] {3, 2, 3, 3}, Attrs.of("padding", ints(1, 1, 1, 1)))), TOL, threads);
     }
