@@ -143,7 +143,7 @@ final class ConvGradLowering {
      */
     static boolean useDirectWeightGrad(ConvLowering.Window win) {
         return win.sh() == 1 && win.sw() == 1 && win.kh() * win.kw() > 1 && win.kw() <= MAX_WGRAD_COLUMNS
-                && !Boolean.getBoolean("dlm.conv.im2col") && !Boolean.getBoolean("dlm.tmp.wgradGemm");
+                && !Boolean.getBoolean("dlm.conv.im2col");
     }
 
     /** Widest kernel {@code sconv_wgrad} takes. */
