@@ -134,6 +134,13 @@ public final class FunctionBuilder implements AutoCloseable {
 
     public LLVMValueRef extract(LLVMValueRef vector, int lane) { return LLVMBuildExtractElement(builder, vector, i32(lane), ""); }
 
+    /** Lane {@code i} of the result is lane {@code mask[i]} of {@code a} followed by {@code b} (LLVM shufflevector). */
+    public LLVMValueRef shuffle(LLVMValueRef a, LLVMValueRef b, int[] mask) {
+        LLVMValueRef[] items = new LLVMValueRef[mask.length];
+        for (int i = 0; i < mask.length; i++) items[i] = i32(mask[i]);
+        return LLVMBuildShuffleVector(builder, a, b, LLVMConstVector(Llvm.array(items), mask.length), "");
+    }
+
     /** A vector of copies of lane 0 of {@code v}. */
     public LLVMValueRef broadcastLane0(LLVMValueRef v) {
         int lanes = LLVMGetVectorSize(LLVMTypeOf(v));

@@ -91,6 +91,14 @@ final class GemmPacking {
                     for (int i = 0; i < width; i++)
                         row[i] = b.select(valid[i], b.load(vec, b.gep(f32, rowPtr[i], k0), 4), b.zero(vec));
                     LLVMValueRef to = b.gep(f32, panel, b.mul(k0, b.i64(width)));
+                    if (width % lanes == 0) {
+                        // lanes × lanes blocks transposed in registers, one vector store per panel row part
+                        for (int i0 = 0; i0 < width; i0 += lanes) {
+                            LLVMValueRef[] t = transposeBlock(b, java.util.Arrays.copyOfRange(row, i0, i0 + lanes));
+                            for (int l = 0; l < lanes; l++) b.store(t[l], b.gep(f32, to, b.i64((long) l * width + i0)), 4);
+                        }
+                        return;
+                    }
                     for (int l = 0; l < lanes; l++)
                         for (int i = 0; i < width; i++)
                             b.store(b.extract(row[i], l), b.gep(f32, to, b.i64((long) l * width + i)), 4);
@@ -106,5 +114,33 @@ final class GemmPacking {
             b.retVoid();
         }
         return fn;
+    }
+
+    /**
+     * The transpose of a square block of vectors ({@code v.length == lanes}, a power of two):
+     * lane {@code l} of result {@code i} is lane {@code i} of {@code v[l]}. For each bit {@code s}
+     * (largest first) the pair {@code (i, i+s)} swaps its off-diagonal {@code s×s} blocks, which
+     * exchanges that bit between the row and the lane index: log2(lanes) rounds of two-source
+     * shuffles instead of lanes² extracts and scalar stores.
+     */
+    private static LLVMValueRef[] transposeBlock(FunctionBuilder b, LLVMValueRef[] v) {
+        int n = v.length;
+        LLVMValueRef[] cur = v.clone();
+        for (int s = n / 2; s >= 1; s /= 2) {
+            int[] low = new int[n], high = new int[n];
+            for (int l = 0; l < n; l++) {
+                boolean upper = (l & s) != 0;
+                low[l] = upper ? n + l - s : l;    // row i keeps its lanes without bit s and takes row i+s's
+                high[l] = upper ? n + l : l + s;
+            }
+            LLVMValueRef[] next = new LLVMValueRef[n];
+            for (int i = 0; i < n; i++) {
+                if ((i & s) != 0) continue;
+                next[i] = b.shuffle(cur[i], cur[i + s], low);
+                next[i + s] = b.shuffle(cur[i], cur[i + s], high);
+            }
+            cur = next;
+        }
+        return cur;
     }
 }

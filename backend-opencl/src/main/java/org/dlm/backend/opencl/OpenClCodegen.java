@@ -106,7 +106,7 @@ public final class OpenClCodegen {
             } else if (hasCall(s)) {
                 switch (s) {
                     case Stmt.Call c -> {
-                        if (c.kernel().equals(Microkernels.SCONV_DIRECT)) usesConv = true;
+                        if (c.kernel().equals(Microkernels.SCONV_DIRECT) || c.kernel().equals(Microkernels.SCONV_WGRAD)) usesConv = true;
                         else if (c.kernel().startsWith("sgemm_")) usesGemm = true;
                         else throw new UnsupportedOperationException("no OpenCL microkernel " + c.kernel());
                         out.add(new Step.Gemm(c));

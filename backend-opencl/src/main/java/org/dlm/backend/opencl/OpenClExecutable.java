@@ -46,7 +46,7 @@ public final class OpenClExecutable implements Executable {
     private final Map<String, MemorySegment> kernels = new HashMap<>();
     private final int blockArgs;
     private final boolean tiledGemm;
-    private MemorySegment queue, clProgram, gemm, conv, params, arena;
+    private MemorySegment queue, clProgram, gemm, conv, wgrad, params, arena;
     private MemorySegment[] inputMems, outputMems;
 
     private enum Kind { QUEUE, PROGRAM, MEM, KERNEL }
@@ -118,6 +118,7 @@ public final class OpenClExecutable implements Executable {
         createKernels(program.steps(), blocks);
         if (program.source().contains("void " + GemmKernel.NAME + "(")) gemm = own(Kind.KERNEL, Cl.createKernel(clProgram, tiledGemm ? GemmKernel.NAME : GemmKernel.DIRECT));
         if (program.source().contains("void " + ConvKernel.NAME + "(")) conv = own(Kind.KERNEL, Cl.createKernel(clProgram, ConvKernel.NAME));
+        if (program.source().contains("void " + ConvKernel.WGRAD + "(")) wgrad = own(Kind.KERNEL, Cl.createKernel(clProgram, ConvKernel.WGRAD));
     }
 
     private void createKernels(List<Step> steps, MemorySegment[] blocks) {
@@ -202,6 +203,7 @@ public final class OpenClExecutable implements Executable {
                 case Step.Launch l -> launch(l, env);
                 case Step.Gemm g -> {
                     if (g.call().kernel().equals(Microkernels.SCONV_DIRECT)) conv(g.call(), env);
+                    else if (g.call().kernel().equals(Microkernels.SCONV_WGRAD)) weightGrad(g.call(), env);
                     else gemm(g.call(), env);
                 }
                 case Step.HostLoop l -> {
@@ -270,6 +272,20 @@ public final class OpenClExecutable implements Executable {
         Cl.setArg(conv, 16, argInt);
         setPtr(conv, 17, a.get(14), env);
         Cl.ndRange(queue, conv, new long[] {outputs}, null);
+    }
+
+    /** A {@code sconv_wgrad} call: one work item per weight-gradient element. */
+    private void weightGrad(Stmt.Call c, Map<String, Long> env) {
+        var a = c.args();
+        long[] v = new long[9];
+        for (int i = 0; i < 9; i++) v[i] = scalar(a.get(i), env);
+        long elements = v[0] * v[1] * v[4] * v[5];
+        if (elements <= 0) return;
+        for (int i = 0; i < 9; i++) setLong(wgrad, i, v[i]);
+        setPtr(wgrad, 9, a.get(9), env);
+        setPtr(wgrad, 11, a.get(10), env);
+        setPtr(wgrad, 13, a.get(11), env);
+        Cl.ndRange(queue, wgrad, new long[] {elements}, null);
     }
 
     private static long scalar(Stmt.Arg a, Map<String, Long> env) {

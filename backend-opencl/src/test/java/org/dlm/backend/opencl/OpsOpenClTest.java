@@ -57,6 +57,19 @@ class OpsOpenClTest {
     }
 
     @Test
+    void stride1ConvolutionGradients() {
+        // sconv_wgrad (weight gradients: padding, dilation; batch 6 in six chunks of one image, batch 10 in five of two)
+        // and sconv_direct on the flipped kernel (input gradient)
+        Node x = input("x", DType.F32, 6, 3, 7, 6), gy = input("gy", DType.F32, 6, 4, 7, 6), gy2 = input("gy2", DType.F32, 6, 4, 3, 5);
+        Node x3 = input("x3", DType.F32, 10, 2, 5, 5), gy3 = input("gy3", DType.F32, 10, 5, 5, 5);
+        check(22, List.of(
+                op("conv2d_weight_grad", Attrs.of("kernel", List.of(3L, 3L), "padding", List.of(1L, 1L, 1L, 1L)), x, gy),
+                op("conv2d_weight_grad", Attrs.of("kernel", List.of(3L, 2L), "dilation", List.of(2L, 1L)), x, gy2),
+                op("conv2d_weight_grad", Attrs.of("kernel", List.of(3L, 3L), "padding", List.of(1L, 1L, 1L, 1L)), x3, gy3),
+                op("conv_transpose2d", Attrs.of("padding", List.of(1L, 1L, 1L, 1L)), gy, param("w", 4, 3, 3, 3))), TOL);
+    }
+
+    @Test
     void convBatchNormReluFoldAndFuse() { checkAll(20, OpCases.convBatchNormReluFoldAndFuse()); }
 
     @Test

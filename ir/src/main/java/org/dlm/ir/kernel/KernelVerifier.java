@@ -83,8 +83,8 @@ public final class KernelVerifier {
                 Integer arity = Microkernels.ARITY.get(c.kernel());
                 if (arity == null) errors.add("call of unknown microkernel " + c.kernel());
                 else if (arity != c.args().size()) errors.add(c.kernel() + " takes " + arity + " arguments, got " + c.args().size());
-                else if (c.kernel().equals(Microkernels.SCONV_DIRECT))
-                    for (int i : new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13})
+                else
+                    for (int i : Microkernels.constantArgs(c.kernel()))
                         if (!(c.args().get(i) instanceof Stmt.ScalarArg sa && sa.value() instanceof Expr.Const))
                             errors.add(c.kernel() + " argument " + i + " must be a constant");
                 for (Stmt.Arg a : c.args()) {

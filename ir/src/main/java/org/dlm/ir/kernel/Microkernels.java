@@ -20,6 +20,14 @@ import java.util.Map;
  * {@code Y[oc, oy, ox] = epilogue(Σ_{ci,ky,kx} W[oc, ci, ky, kx] · image[ci, oy·sh + ky·dh, ox·sw + kx·dw])}.
  * Flags: 4 add {@code bias[oc]}, 8 ReLU. The scalar arguments must be constants (backends
  * specialize the kernel on them).
+ *
+ * <p>{@code sconv_wgrad(o, c, ih, iw, kh, kw, dh, dw, n, X, G, dW)}: the weight gradient of a
+ * stride-1 convolution over {@code n} (already padded) images, without an im2col matrix.
+ * {@code X} is {@code [n, c, ih, iw]}, {@code G} the output gradient on the input's row grid,
+ * {@code [n, o, oh, iw]} with {@code oh = ih - (kh-1)·dh} and zeros in the columns
+ * {@code >= ow = iw - (kw-1)·dw}; it sets (not accumulates)
+ * {@code dW[oc, ci, ky, kx] = Σ_{img < n} Σ_{q < (oh-1)·iw + ow} G[img, oc, q] · X[img, ci, ky·dh·iw + kx·dw + q]}
+ * (q = oy·iw + ox, a flat position in a plane). The scalar arguments must be constants.
  */
 public final class Microkernels {
     public static final int ACCUMULATE = 1, BIAS_COLUMNS = 2, BIAS_ROWS = 4, RELU = 8;
@@ -27,8 +35,20 @@ public final class Microkernels {
     /** The direct convolution microkernel (see the class comment). */
     public static final String SCONV_DIRECT = "sconv_direct";
 
+    /** The direct convolution weight gradient (see the class comment). */
+    public static final String SCONV_WGRAD = "sconv_wgrad";
+
     public static final Map<String, Integer> ARITY = Map.of(
-            "sgemm_nn", 11, "sgemm_nt", 11, "sgemm_tn", 11, "sgemm_tt", 11, SCONV_DIRECT, 15);
+            "sgemm_nn", 11, "sgemm_nt", 11, "sgemm_tn", 11, "sgemm_tt", 11, SCONV_DIRECT, 15, SCONV_WGRAD, 12);
+
+    /** Indices of a microkernel's arguments that must be constants. */
+    public static int[] constantArgs(String kernel) {
+        return switch (kernel) {
+            case SCONV_DIRECT -> new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13};
+            case SCONV_WGRAD -> new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8};
+            default -> new int[0];
+        };
+    }
 
     private Microkernels() {}
 
@@ -36,8 +56,12 @@ public final class Microkernels {
         return "sgemm_" + (transA ? "t" : "n") + (transB ? "t" : "n");
     }
 
-    /** The index of the argument a microkernel writes (C of a GEMM, Y of a convolution). */
+    /** The index of the argument a microkernel writes (C of a GEMM, Y of a convolution, dW of its weight gradient). */
     public static int outputArg(String kernel) {
-        return kernel.equals(SCONV_DIRECT) ? 12 : 7;
+        return switch (kernel) {
+            case SCONV_DIRECT -> 12;
+            case SCONV_WGRAD -> 11;
+            default -> 7;
+        };
     }
 }

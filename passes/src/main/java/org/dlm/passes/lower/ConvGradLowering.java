@@ -47,11 +47,20 @@ final class ConvGradLowering {
             return;
         }
         long patch = c * kh * kw, ohw = oh * ow, size = o * patch;
+        if (useDirectWeightGrad(win)) {
+            directConvWeightGrad(cx, in, dy, out, batch, c, h, wd, o, oh, ow, win);
+            return;
+        }
         // Images in chunks, one parallel iteration each, summing into its own partial dW; then the
         // partials are added up. (One dW accumulated image after image runs in sequence: its
         // small per-image GEMMs and the im2col copies do not spread over threads.)
         long per = Math.ceilDiv(batch, Math.min(batch, WEIGHT_GRAD_CHUNKS)), chunks = Math.ceilDiv(batch, per);
         Buffer acc = chunks == 1 ? out : cx.temp("dw_partial", DType.F32, chunks * size);
+        long group = win.trivial() && batch % per == 0 && ohw < ConvLowering.GEMM_COLUMNS ? pointwiseGroup(per, ohw) : 1;
+        if (group > 1) {
+            pointwiseWeightGrad(cx, in, dy, out, acc, c, o, ohw, chunks, per, group);
+            return;
+        }
         Buffer col = win.trivial() ? null : cx.temp("im2col", DType.F32, patch * ohw);
         cx.loop(chunks, true, chunk -> cx.collect(() -> {
             Expr part = mul(chunk, i64(size));
@@ -78,6 +87,112 @@ final class ConvGradLowering {
             for (long k = 1; k < chunks; k++) sum = add(sum, load(acc, add(i, i64(k * size))));
             return List.of(new Stmt.Store(out, i, sum));
         });
+    }
+
+    /** Most columns (images × positions) of one batched pointwise weight-gradient GEMM. */
+    static final long POINTWISE_DEPTH = 4096;
+
+    /** Images per batched pointwise weight-gradient GEMM: the largest divisor of a chunk's images with {@code g·hw <= POINTWISE_DEPTH}. */
+    static long pointwiseGroup(long per, long hw) {
+        long best = 1;
+        for (long g = 2; g <= per; g++)
+            if (per % g == 0 && g * hw <= POINTWISE_DEPTH) best = g;
+        return best;
+    }
+
+    /**
+     * 1×1 stride-1 weight gradient on small maps: per chunk, {@code group} images' output
+     * gradients and inputs copied side by side into {@code [o, g·hw]} and {@code [c, g·hw]}, one
+     * {@code sgemm_nt} of depth {@code g·hw} accumulating into the chunk's partial dW. (One GEMM per
+     * image has a depth of only h·w — 16 on a 4×4 map — so it reads and writes all of dW for a few
+     * multiply-adds per element.)
+     */
+    private static void pointwiseWeightGrad(Lowerer cx, Buffer in, Buffer dy, Buffer out, Buffer acc, long c, long o, long hw,
+                                            long chunks, long per, long group) {
+        long cols = group * hw, size = o * c;
+        Buffer gcat = cx.temp("wgrad_dy", DType.F32, o * cols), xcat = cx.temp("wgrad_in", DType.F32, c * cols);
+        cx.loop(chunks, true, chunk -> cx.collect(() -> {
+            Expr part = mul(chunk, i64(size));
+            cx.loop(size, i -> List.of(new Stmt.Store(acc, add(part, i), f32(0))));
+            cx.loop(per / group, gi -> cx.collect(() -> {
+                Expr first = add(mul(chunk, i64(per)), mul(gi, i64(group)));
+                // plane r of the group's images (image r / rows, row r % rows) to row r % rows, columns (r / rows)·hw
+                for (Object[] m : new Object[][] {{dy, gcat, o}, {in, xcat, c}}) {
+                    Buffer src = (Buffer) m[0], dst = (Buffer) m[1];
+                    long rows = (Long) m[2];
+                    cx.loop(group * rows, r -> cx.collect(() -> {
+                        Expr from = mul(add(mul(first, i64(rows)), r), i64(hw)), to = add(mul(rem(r, i64(rows)), i64(cols)), mul(div(r, i64(rows)), i64(hw)));
+                        cx.loop(hw, j -> List.of(new Stmt.Store(dst, add(to, j), load(src, add(from, j)))));
+                    }));
+                }
+                cx.emit(LinalgLowering.sgemm(false, true, o, c, cols, gcat, i64(0), cols, xcat, i64(0), cols, acc, part, c, Microkernels.ACCUMULATE, null));
+            }));
+        }));
+        if (chunks == 1) return;
+        cx.loop(size, true, i -> {
+            Expr sum = load(acc, i);
+            for (long k = 1; k < chunks; k++) sum = add(sum, load(acc, add(i, i64(k * size))));
+            return List.of(new Stmt.Store(out, i, sum));
+        });
+    }
+
+    /**
+     * Whether a dense weight gradient goes to the {@code sconv_wgrad} kernel: stride 1 and a kernel
+     * wider than one tap (1×1 stride-1 ones multiply the images in place; strided ones keep im2col),
+     * at most {@link #MAX_WGRAD_COLUMNS} columns (the kernel holds a tap accumulator per column).
+     */
+    static boolean useDirectWeightGrad(ConvLowering.Window win) {
+        return win.sh() == 1 && win.sw() == 1 && win.kh() * win.kw() > 1 && win.kw() <= MAX_WGRAD_COLUMNS
+                && !Boolean.getBoolean("dlm.conv.im2col");
+    }
+
+    /** Widest kernel {@code sconv_wgrad} takes. */
+    static final long MAX_WGRAD_COLUMNS = 8;
+
+    /**
+     * Stride-1 weight gradient through {@code sconv_wgrad}: the batch in chunks (a divisor of it,
+     * at most {@link #WEIGHT_GRAD_CHUNKS}) that run in parallel, each copying its images zero-padded
+     * (unless there is no padding: then read in place) and their output gradients onto the padded
+     * images' row grid (zeros in the columns past the output's), then one kernel call that sums the
+     * chunk into its own partial dW in registers; the partials are added up at the end.
+     */
+    private static void directConvWeightGrad(Lowerer cx, Buffer in, Buffer dy, Buffer out, long batch, long c, long h, long wd,
+                                             long o, long oh, long ow, ConvLowering.Window win) {
+        long kh = win.kh(), kw = win.kw(), ih = h + win.pt() + win.pb(), iw = wd + win.pl() + win.pr(), size = o * c * kh * kw;
+        long chunks = weightGradChunks(batch), per = batch / chunks;
+        boolean copied = ih != h || iw != wd;
+        Buffer acc = chunks == 1 ? out : cx.temp("dw_partial", DType.F32, chunks * size);
+        Buffer pad = copied ? cx.temp("wgrad_x", DType.F32, per * c * ih * iw) : null;
+        Buffer grid = cx.temp("wgrad_g", DType.F32, per * o * oh * iw);
+        cx.loop(chunks, true, chunk -> cx.collect(() -> {
+            Expr first = mul(chunk, i64(per));
+            if (copied) cx.emit(ConvLowering.padPlanes(cx, in, mul(first, i64(c * h * wd)), pad, i64(0), per * c, h, wd, win));
+            // output gradient rows onto the padded row grid: [per·o·oh, iw], columns >= ow zero
+            Expr g0 = mul(first, i64(o * oh * ow));
+            cx.loop(per * o * oh, r -> cx.collect(() -> {
+                cx.loop(ow, j -> List.of(new Stmt.Store(grid, add(mul(r, i64(iw)), j), load(dy, add(g0, add(mul(r, i64(ow)), j))))));
+                if (iw > ow) cx.loop(iw - ow, j -> List.of(new Stmt.Store(grid, add(mul(r, i64(iw)), add(j, i64(ow))), f32(0))));
+            }));
+            List<Stmt.Arg> args = new java.util.ArrayList<>();
+            for (long v : new long[] {o, c, ih, iw, kh, kw, win.dh(), win.dw(), per}) args.add(new Stmt.ScalarArg(i64(v)));
+            args.add(copied ? new Stmt.PtrArg(pad, i64(0)) : new Stmt.PtrArg(in, mul(first, i64(c * h * wd))));
+            args.add(new Stmt.PtrArg(grid, i64(0)));
+            args.add(new Stmt.PtrArg(acc, mul(chunk, i64(size))));
+            cx.emit(new Stmt.Call(Microkernels.SCONV_WGRAD, args));
+        }));
+        if (chunks == 1) return;
+        cx.loop(size, true, i -> {
+            Expr sum = load(acc, i);
+            for (long k = 1; k < chunks; k++) sum = add(sum, load(acc, add(i, i64(k * size))));
+            return List.of(new Stmt.Store(out, i, sum));
+        });
+    }
+
+    /** The largest divisor of the batch up to {@link #WEIGHT_GRAD_CHUNKS}: chunks of equal size, as the kernel's image count is a constant. */
+    static long weightGradChunks(long batch) {
+        for (long k = Math.min(batch, WEIGHT_GRAD_CHUNKS); k > 1; k--)
+            if (batch % k == 0) return k;
+        return 1;
     }
 
     /** Most partial weight gradients {@link #weightGrad} sums (chunks of the batch that run in parallel). */
@@ -188,6 +303,10 @@ final class ConvGradLowering {
             Buffer wf = cx.temp("w_flipped", DType.F32, o * patch);
             cx.loops(new long[] {o, c, kh, kw}, true, i -> List.of(new Stmt.Store(wf, i.flat(), load(weight,
                     add(mul(add(mul(i.dim(1), i64(o)), i.dim(0)), i64(kh * kw)), add(mul(sub(i64(kh - 1), i.dim(2)), i64(kw)), sub(i64(kw - 1), i.dim(3))))))));
+            if (ConvLowering.useDirect(flipped)) {
+                ConvLowering.directConv(cx, in, wf, bias, out, batch, c, h, wd, o, kh, kw, oh, ow, flipped, biasFlag, null);
+                return;
+            }
             Buffer col = cx.temp("im2col", DType.F32, patch * ohw);
             cx.loop(batch, true, img -> cx.collect(() -> {
                 ConvLowering.im2col(cx, in, mul(img, i64(c * hw)), col, i64(0), ohw, c, h, wd, oh, ow, flipped);

@@ -103,7 +103,7 @@ final class ConvLowering {
      * are {@code parallel} (the scratch is per thread); a single image is split over blocks of
      * output channels instead.
      */
-    private static void directConv(Lowerer cx, Buffer in, Buffer weight, Buffer bias, Buffer out, long batch, long c, long h, long wd,
+    static void directConv(Lowerer cx, Buffer in, Buffer weight, Buffer bias, Buffer out, long batch, long c, long h, long wd,
                                    long o, long kh, long kw, long oh, long ow, Window win, int flags, Node act) {
         long ih = h + win.pt() + win.pb(), iw = wd + win.pl() + win.pr(), taps = kh * kw, sh = win.sh(), sw = win.sw();
         long ph = Math.ceilDiv(ih, sh), pw = Math.ceilDiv(iw, sw);
@@ -112,9 +112,9 @@ final class ConvLowering {
         long part = batch == 1 ? channelPart(o) : o;
         java.util.function.Function<Expr, List<Stmt>> padImage = img -> cx.collect(() -> {
             Expr src = mul(img, i64(c * h * wd));
-            String qv = cx.fresh("q");
-            Expr q = new Expr.Var(qv, DType.I64);
             if (strided) {
+                String qv = cx.fresh("q");
+                Expr q = new Expr.Var(qv, DType.I64);
                 // Row q of the phase planes: channel, row phase, column phase, plane row.
                 Expr y = sub(add(mul(rem(q, i64(ph)), i64(sh)), rem(div(q, i64(sw * ph)), i64(sh))), i64(win.pt()));
                 Expr rx = rem(div(q, i64(ph)), i64(sw)), ci = div(q, i64(sh * sw * ph));
@@ -125,15 +125,7 @@ final class ConvLowering {
                 }))));
                 return;
             }
-            Expr iy = sub(rem(q, i64(ih)), i64(win.pt()));
-            Expr inRows = bin(BinOp.AND, bin(BinOp.GE, iy, i64(0)), bin(BinOp.LT, iy, i64(h)));
-            Expr dst = mul(q, i64(iw));
-            Expr from = add(src, add(mul(div(q, i64(ih)), i64(h * wd)), mul(iy, i64(wd))));
-            Stmt copy = loop(cx, i64(wd), j -> new Stmt.Store(pad, add(add(dst, i64(win.pl())), j), load(in, add(from, j))));
-            cx.emit(new Stmt.Loop(qv, i64(c * ih), 1, false, List.of(
-                    new Stmt.If(inRows, List.of(fill(pad, dst, i64(0), i64(win.pl()), cx), copy,
-                            fill(pad, dst, i64(win.pl() + wd), i64(win.pr()), cx))),
-                    new Stmt.If(un(UnOp.NOT, inRows), List.of(fill(pad, dst, i64(0), i64(iw), cx))))));
+            cx.emit(padPlanes(cx, in, src, pad, i64(0), c, h, wd, win));
         });
         // Output channels [first, first + part) of image img (the padded image already in place).
         java.util.function.BiFunction<Expr, Expr, List<Stmt>> channels = (img, first) -> cx.collect(() -> {
@@ -157,6 +149,26 @@ final class ConvLowering {
         }
         if (copied) padImage.apply(i64(0)).forEach(cx::emit);
         cx.loop(o / part, true, blk -> channels.apply(i64(0), mul(blk, i64(part))));
+    }
+
+    /**
+     * {@code planes} consecutive {@code h × w} planes from {@code in[src...]} copied into
+     * zero-padded {@code (h+pt+pb) × (w+pl+pr)} planes at {@code pad[dst...]}: one loop over the
+     * padded rows, each a copy with its border columns zeroed, or all zero in the padding rows.
+     */
+    static Stmt padPlanes(Lowerer cx, Buffer in, Expr src, Buffer pad, Expr dst0, long planes, long h, long wd, Window win) {
+        long ih = h + win.pt() + win.pb(), iw = wd + win.pl() + win.pr();
+        String qv = cx.fresh("q");
+        Expr q = new Expr.Var(qv, DType.I64);
+        Expr iy = sub(rem(q, i64(ih)), i64(win.pt()));
+        Expr inRows = bin(BinOp.AND, bin(BinOp.GE, iy, i64(0)), bin(BinOp.LT, iy, i64(h)));
+        Expr dst = add(dst0, mul(q, i64(iw)));
+        Expr from = add(src, add(mul(div(q, i64(ih)), i64(h * wd)), mul(iy, i64(wd))));
+        Stmt copy = loop(cx, i64(wd), j -> new Stmt.Store(pad, add(add(dst, i64(win.pl())), j), load(in, add(from, j))));
+        return new Stmt.Loop(qv, i64(planes * ih), 1, false, List.of(
+                new Stmt.If(inRows, List.of(fill(pad, dst, i64(0), i64(win.pl()), cx), copy,
+                        fill(pad, dst, i64(win.pl() + wd), i64(win.pr()), cx))),
+                new Stmt.If(un(UnOp.NOT, inRows), List.of(fill(pad, dst, i64(0), i64(iw), cx)))));
     }
 
     /**

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LoweringFileTest {
     @ParameterizedTest
     @ValueSource(strings = {"fuse_chain", "flat_loop", "views_and_gemm", "arena_reuse", "batch_norm_fold", "linear_weight_transpose",
-            "conv_weight_grad", "batch_norm_training", "batch_norm_grad_training", "conv_depthwise_pointwise"})
+            "conv_weight_grad", "conv_weight_grad_strided", "batch_norm_training", "batch_norm_grad_training", "conv_depthwise_pointwise"})
     void loweredKernelIrMatches(String name) throws IOException {
         String text;
         try (InputStream in = getClass().getClassLoader().getResourceAsStream("lower/" + name + ".ir")) {

@@ -13,6 +13,7 @@ import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
+import org.dlm.backend.llvm.ConvWeightGradGenerator;
 import org.dlm.backend.llvm.DirectConvGenerator;
 import org.dlm.backend.llvm.GemmConfig;
 import org.dlm.backend.llvm.GemmFlags;
@@ -548,6 +549,10 @@ public final class KernelCodegen {
             directConv(c);
             return;
         }
+        if (k.equals(Microkernels.SCONV_WGRAD)) {
+            weightGradConv(c);
+            return;
+        }
         if (!k.startsWith("sgemm_")) throw new UnsupportedOperationException("no microkernel " + k);
         LLVMValueRef[] args = new LLVMValueRef[11];
         for (int i = 0; i < 11; i++) {
@@ -588,6 +593,22 @@ public final class KernelCodegen {
         LLVMBuildCall2(b, type, target, array(args), args.length, "");
     }
 
+    /** A {@code sconv_wgrad} call: the shared weight gradient specialized on the call's constant shape. */
+    private void weightGradConv(Stmt.Call c) {
+        long[] v = new long[9];
+        for (int i = 0; i < 9; i++) v[i] = (long) ((Expr.Const) ((Stmt.ScalarArg) c.args().get(i)).value()).value();
+        var cfg = new ConvWeightGradGenerator.Config(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], mb.target().f32Lanes());
+        LLVMValueRef[] args = new LLVMValueRef[3];
+        for (int i = 0; i < 3; i++) {
+            if (!(c.args().get(9 + i) instanceof Stmt.PtrArg p)) throw new IllegalStateException("sconv_wgrad argument " + (9 + i) + " must be a pointer");
+            args[i] = element(p.buffer(), p.offset());
+        }
+        LLVMTypeRef[] p = {ptr(), ptr(), ptr()};
+        LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
+        LLVMValueRef target = shared(SharedGemmKernels.symbol(SharedGemmKernels.weightGradConv(cfg)), type);
+        LLVMBuildCall2(b, type, target, array(args), args.length, "");
+    }
+
     /** Parameters {@code body} stores into or passes as a GEMM's C. */
     private static void written(List<Stmt> body, java.util.Set<String> out) {
         for (Stmt s : body) {
@@ -596,7 +617,7 @@ public final class KernelCodegen {
                 case Stmt.If i -> written(i.then(), out);
                 case Stmt.Store st when st.buffer().kind() == Buffer.Kind.PARAM -> out.add(st.buffer().name());
                 case Stmt.Call c -> {
-                    if (c.args().size() > 7 && c.args().get(7) instanceof Stmt.PtrArg p && p.buffer().kind() == Buffer.Kind.PARAM) out.add(p.buffer().name());
+                    if (c.args().get(Microkernels.outputArg(c.kernel())) instanceof Stmt.PtrArg p && p.buffer().kind() == Buffer.Kind.PARAM) out.add(p.buffer().name());
                 }
                 default -> {}
             }

@@ -199,6 +199,16 @@ final class LoopAnalysis {
             long oh = (v[2] - (v[4] - 1) * v[8] - 1) / v[6] + 1, pw = (v[3] + v[7] - 1) / v[7];
             return 2.0 * v[0] * v[1] * v[4] * v[5] * oh * pw;
         }
+        if (c.kernel().equals(org.dlm.ir.kernel.Microkernels.SCONV_WGRAD)) {
+            long[] v = new long[9];
+            for (int i = 0; i < 9; i++) {
+                if (c.args().get(i) instanceof Stmt.ScalarArg s && s.value() instanceof Expr.Const k) v[i] = (long) k.value();
+                else return 1 << 20;
+            }
+            // o, c, ih, iw, kh, kw, dh, dw, n; (oh - 1)·iw + ow positions per plane
+            long oh = v[2] - (v[4] - 1) * v[6], ow = v[3] - (v[5] - 1) * v[7];
+            return 2.0 * v[0] * v[1] * v[4] * v[5] * v[8] * ((oh - 1) * v[3] + ow);
+        }
         long[] mnk = new long[3];
         for (int i = 0; i < 3; i++) {
             if (c.args().get(i) instanceof Stmt.ScalarArg s && s.value() instanceof Expr.Const k) mnk[i] = (long) k.value();

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
+import org.dlm.backend.llvm.ConvWeightGradGenerator;
 import org.dlm.backend.llvm.DirectConvGenerator;
 import org.dlm.backend.llvm.GemmConfig;
 import org.dlm.backend.llvm.GemmGenerator;
@@ -96,6 +97,15 @@ final class SharedGemmKernels {
                 + "_s" + cfg.sh() + "x" + cfg.sw() + "_d" + cfg.dh() + "x" + cfg.dw() + "_v" + cfg.lanes();
         // vectorized and register-tiled by construction
         KERNELS.putIfAbsent(name, new Kernel("default<O3>", false, (mb, symbol) -> DirectConvGenerator.emit(mb, cfg, symbol)));
+        request(name);
+        return name;
+    }
+
+    /** The kernel name of the stride-1 convolution weight gradient {@code cfg} (one per layer shape and chunk size), its compile started in the background. */
+    static synchronized String weightGradConv(ConvWeightGradGenerator.Config cfg) {
+        String name = "sconv_wgrad_" + cfg.o() + "_" + cfg.c() + "_" + cfg.ih() + "x" + cfg.iw() + "_k" + cfg.kh() + "x" + cfg.kw()
+                + "_d" + cfg.dh() + "x" + cfg.dw() + "_n" + cfg.n() + "_v" + cfg.lanes();
+        KERNELS.putIfAbsent(name, new Kernel("default<O3>", false, (mb, symbol) -> ConvWeightGradGenerator.emit(mb, cfg, symbol)));
         request(name);
         return name;
     }

@@ -49,7 +49,10 @@ class GradOpsCodegenTest {
         check(31, List.of(weightGrad("g7", thin, new long[] {2, 1, 1, 3}, Attrs.of("padding", ints(0, 1, 0, 0)))), TOL);
     }
 
-    /** A batch of 11 splits into chunks of 2 images (the last one short), each into its own partial dW, on 1 and 3 threads. */
+    /**
+     * A batch of 11 splits into chunks of 2 images (the last one short), each into its own partial
+     * dW, on 1 and 3 threads (im2col + GEMM); stride-1 ones (the direct kernel) need chunks of equal size.
+     */
     @ParameterizedTest
     @ValueSource(ints = {1, 3})
     void convWeightGradientOverBatchChunks(int threads) {
@@ -57,7 +60,13 @@ class GradOpsCodegenTest {
         checkThreaded(50 + threads, List.of(
                 weightGrad("g1", x, new long[] {5, 3, 3, 3}, Attrs.of("stride", ints(2, 1), "padding", ints(1, 0, 1, 2))),
                 weightGrad("g2", x, new long[] {4, 3, 1, 1}, Attrs.EMPTY),
-                weightGrad("g3", x, new long[] {2, 3, 2, 2}, Attrs.of("dilation", ints(2, 1), "stride", ints(2, 2)))), TOL, threads);
+                weightGrad("g3", x, new long[] {2, 3, 2, 2}, Attrs.of("dilation", ints(2, 1), "stride", ints(2, 2))),
+                // stride 1 (sconv_wgrad): 11 has no divisor up to 8, so one chunk of all 11 images
+                weightGrad("g5", x, new long[] {9, 3, 3, 2}, Attrs.of("padding", ints(1, 0, 1, 1)))), TOL, threads);
+        Node twelve = input("twelve", DType.F32, 12, 2, 6, 7);   // stride 1: six chunks of two images
+        checkThreaded(56 + threads, List.of(weightGrad("g6", twelve, new long[] {10, 2, 3, 3}, Attrs.of("padding", ints(1, 1, 1, 1), "dilation", ints(1, 2)))), TOL, threads);
+        Node sixteen = input("sixteen", DType.F32, 16, 3, 3, 4);   // 1x1: chunks of two images, both in one GEMM of depth 2·12
+        checkThreaded(58 + threads, List.of(weightGrad("g7", sixteen, new long[] {5, 3, 1, 1}, Attrs.EMPTY)), TOL, threads);
         Node big = input("big", DType.F32, 8, 2, 5, 5);   // batch 8: one image per chunk
         checkThreaded(53 + threads, List.of(weightGrad("g4", big, new long[] {3, 2, 3, 3}, Attrs.of("padding", ints(1, 1, 1, 1)))), TOL, threads);
     }
