@@ -69,6 +69,16 @@ public final class KernelCodegen {
     private final Map<StatementKey, Integer> keyCounts = new HashMap<>();   // top-level statements per key
     /** System property {@code dlm.llvm.shareStatements=false}: every statement its own function (for A/B measurements of the generated code). */
     private final boolean shareStatements = Boolean.parseBoolean(System.getProperty("dlm.llvm.shareStatements", "true"));
+    /**
+     * System property {@code dlm.llvm.profile=true}: the entry adds the cycles
+     * ({@code llvm.readcyclecounter}) each top-level statement takes to slot N of the exported
+     * global {@code <entry>_profile} ({@code i64[statements]}), for {@code dlmc bench --profile}
+     * style per-statement timing (see {@code LlvmExecutable.statementCycles}).
+     */
+    public static final String PROFILE_PROPERTY = "dlm.llvm.profile";
+    /** The suffix of the entry's per-statement cycle counters (see {@link #PROFILE_PROPERTY}). */
+    public static final String PROFILE = "_profile";
+    private final boolean profile = Boolean.getBoolean(PROFILE_PROPERTY);
     // the function being emitted (the entry, or a loop body outlined for the thread pool)
     private LLVMBuilderRef allocas;
     private LLVMValueRef fn;
@@ -266,9 +276,25 @@ public final class KernelCodegen {
         for (Stmt s : m.body())
             if ((s instanceof Stmt.Loop || s instanceof Stmt.Call || s instanceof Stmt.If) && sharable(s))
                 keyCounts.merge(StatementKey.of(s, new java.util.ArrayList<>(LoopAnalysis.buffers(List.of(s)).values())), 1, Integer::sum);
+        LLVMValueRef counters = null;
+        ModuleBuilder.Callee clock = null;
+        if (profile) {
+            LLVMTypeRef array = LLVMArrayType(i64(), Math.max(1, m.body().size()));
+            counters = LLVMAddGlobal(LlvmAccess.module(mb), array, name + PROFILE);
+            LLVMSetInitializer(counters, LLVMConstNull(array));
+            clock = mb.intrinsic("llvm.readcyclecounter");
+        }
+        int index = 0;
         for (Stmt s : m.body()) {
+            LLVMValueRef t0 = profile ? call(clock) : null;
             if (outlinable(s)) statementFunction(s);
             else stmt(s);
+            if (profile) {
+                LLVMValueRef at = LLVMBuildInBoundsGEP2(b, i64(), counters, array(i64(index)), 1, "");
+                LLVMValueRef spent = LLVMBuildSub(b, call(clock), t0, "");
+                LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, i64(), at, ""), spent, ""), at);
+            }
+            index++;
         }
         if (outlined > 0) {
             // a session around the call: the pool's workers stay hot between its (many, small) jobs
@@ -511,13 +537,22 @@ public final class KernelCodegen {
     }
 
     private void loop(Stmt.Loop l) {
-        countedLoop(l.var(), i64(0), expr(l.extent()), l.step(), l.body());
+        countedLoop(l.var(), i64(0), expr(l.extent()), l.step(), l.body(), -1);
     }
 
-    /** {@code for var in [from, to) step step { body }}. */
-    private void countedLoop(String var, LLVMValueRef from, LLVMValueRef extent, long step, List<Stmt> stmts) {
+    /**
+     * {@code for var in [from, to) step step { body }}. With {@code bound >= 0} the body sees the
+     * variable as {@code umin(var, bound)}, the same value when {@code var} never exceeds it: an
+     * outlined parallel loop runs a range {@code [begin, end)} chosen by the pool, and without a
+     * known bound LLVM could not prove its index arithmetic free of carries (no {@code nuw},
+     * {@code or} instead of {@code add}), so it no longer combined the lane sums of the
+     * batch-norm reductions into vector loads (scalar loads and gathers instead: those loops ran
+     * up to 7× slower on two threads than on one).
+     */
+    private void countedLoop(String var, LLVMValueRef from, LLVMValueRef extent, long step, List<Stmt> stmts, long bound) {
         LLVMValueRef iv = alloca(mb.i64(), var);
-        vars.put(var, iv);
+        LLVMValueRef view = bound >= 0 ? alloca(mb.i64(), var + "_in") : iv;
+        vars.put(var, view);
         LLVMBuildStore(b, from, iv);
         LLVMBasicBlockRef header = LLVMAppendBasicBlockInContext(ctx, fn, "loop");
         LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(ctx, fn, "body");
@@ -527,6 +562,7 @@ public final class KernelCodegen {
         LLVMValueRef i = LLVMBuildLoad2(b, mb.i64(), iv, "");
         LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, i, extent, ""), body, exit);
         LLVMPositionBuilderAtEnd(b, body);
+        if (bound >= 0) LLVMBuildStore(b, call(mb.intrinsic("llvm.umin", mb.i64()), LLVMBuildLoad2(b, mb.i64(), iv, ""), i64(bound)), view);
         depth++;
         stmts.forEach(this::stmt);
         depth--;
@@ -539,8 +575,23 @@ public final class KernelCodegen {
     private LLVMValueRef element(Buffer buf, Expr index) {
         LLVMValueRef base = bases.get(buf.name());
         if (base == null) throw new IllegalStateException("buffer %" + buf.name() + " is not declared");
-        return LLVMBuildInBoundsGEP2(b, mem(buf.dtype()), base, array(expr(index)), 1, "");
+        boolean outer = indexMath;
+        indexMath = true;
+        try {
+            return LLVMBuildInBoundsGEP2(b, mem(buf.dtype()), base, array(expr(index)), 1, "");
+        } finally {
+            indexMath = outer;
+        }
     }
+
+    /**
+     * Set while an element index is emitted: its integer adds, subtractions and products get
+     * {@code nsw} (an index that overflowed i64 would address nothing valid). Without it, an
+     * outlined parallel loop, whose range {@code [begin, end)} comes from the pool, let LLVM prove
+     * no bounds on the index arithmetic, and the lane sums of batch-norm reductions were no longer
+     * combined into vector loads (scalar loads and gathers instead, several times slower).
+     */
+    private boolean indexMath;
 
     private void call(Stmt.Call c) {
         String k = c.kernel();
@@ -837,7 +888,8 @@ public final class KernelCodegen {
             vars.put(names.get(i), local);
         }
         LLVMPositionBuilderAtEnd(b, start);
-        countedLoop(l.var(), LLVMGetParam(task, 1), LLVMGetParam(task, 2), 1, l.body());
+        countedLoop(l.var(), LLVMGetParam(task, 1), LLVMGetParam(task, 2), 1, l.body(),
+                l.extent() instanceof org.dlm.ir.kernel.Expr.Const c ? Math.max(0, (long) c.value() - 1) : -1);
         finish(start);
         leave(saved);
         parallelFor(task, context, extent, small);
@@ -978,9 +1030,9 @@ public final class KernelCodegen {
         LLVMTypeRef ty = reg(t);
         boolean f = t.isFloating(), u = t == DType.BOOL || t == DType.U8;
         return switch (op) {
-            case ADD -> f ? LLVMBuildFAdd(b, x, y, "") : LLVMBuildAdd(b, x, y, "");
-            case SUB -> f ? LLVMBuildFSub(b, x, y, "") : LLVMBuildSub(b, x, y, "");
-            case MUL -> f ? LLVMBuildFMul(b, x, y, "") : LLVMBuildMul(b, x, y, "");
+            case ADD -> f ? LLVMBuildFAdd(b, x, y, "") : indexMath && t == DType.I64 ? LLVMBuildNSWAdd(b, x, y, "") : LLVMBuildAdd(b, x, y, "");
+            case SUB -> f ? LLVMBuildFSub(b, x, y, "") : indexMath && t == DType.I64 ? LLVMBuildNSWSub(b, x, y, "") : LLVMBuildSub(b, x, y, "");
+            case MUL -> f ? LLVMBuildFMul(b, x, y, "") : indexMath && t == DType.I64 ? LLVMBuildNSWMul(b, x, y, "") : LLVMBuildMul(b, x, y, "");
             case DIV -> f ? LLVMBuildFDiv(b, x, y, "") : u ? LLVMBuildUDiv(b, x, y, "") : LLVMBuildSDiv(b, x, y, "");
             case REM -> f ? LLVMBuildFRem(b, x, y, "") : u ? LLVMBuildURem(b, x, y, "") : LLVMBuildSRem(b, x, y, "");
             case MAX -> f ? intrinsic("llvm.maximum", ty, x, y) : intrinsic(u ? "llvm.umax" : "llvm.smax", ty, x, y);
