@@ -544,10 +544,10 @@ public final class KernelCodegen {
      * {@code for var in [from, to) step step { body }}. With {@code bound >= 0} the body sees the
      * variable as {@code umin(var, bound)}, the same value when {@code var} never exceeds it: an
      * outlined parallel loop runs a range {@code [begin, end)} chosen by the pool, and without a
-     * known bound LLVM could not prove its index arithmetic free of carries (no {@code nuw},
-     * {@code or} instead of {@code add}), so it no longer combined the lane sums of the
-     * batch-norm reductions into vector loads (scalar loads and gathers instead: those loops ran
-     * up to 7× slower on two threads than on one).
+     * known bound on an outer variable LLVM could not prove the inner loops' index arithmetic
+     * free of carries (no {@code nuw}, {@code or} instead of {@code add}), so it no longer
+     * combined the lane sums of the batch-norm reductions into vector loads (scalar loads and
+     * gathers instead: those loops ran up to 7× slower on two threads than on one).
      */
     private void countedLoop(String var, LLVMValueRef from, LLVMValueRef extent, long step, List<Stmt> stmts, long bound) {
         LLVMValueRef iv = alloca(mb.i64(), var);
@@ -888,8 +888,11 @@ public final class KernelCodegen {
             vars.put(names.get(i), local);
         }
         LLVMPositionBuilderAtEnd(b, start);
+        // the bound only where the variable is an outer loop's (in a flat loop the umin would
+        // make the addresses non-affine and stop the vectorizer)
+        boolean nested = l.body().stream().anyMatch(x -> x instanceof Stmt.Loop);
         countedLoop(l.var(), LLVMGetParam(task, 1), LLVMGetParam(task, 2), 1, l.body(),
-                l.extent() instanceof org.dlm.ir.kernel.Expr.Const c ? Math.max(0, (long) c.value() - 1) : -1);
+                nested && l.extent() instanceof org.dlm.ir.kernel.Expr.Const c ? Math.max(0, (long) c.value() - 1) : -1);
         finish(start);
         leave(saved);
         parallelFor(task, context, extent, small);
