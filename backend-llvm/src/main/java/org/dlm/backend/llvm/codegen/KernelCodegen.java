@@ -10,6 +10,7 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMBuilderRef;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import org.bytedeco.llvm.LLVM.LLVMMetadataRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
@@ -513,7 +514,9 @@ public final class KernelCodegen {
                 LLVMValueRef v = expr(st.value());
                 if (st.buffer().dtype() == DType.BOOL) v = LLVMBuildZExt(b, v, mb.i8(), "");
                 LLVMValueRef p = element(st.buffer(), st.index());
-                LLVMSetAlignment(LLVMBuildStore(b, v, p), st.buffer().dtype().byteSize());
+                LLVMValueRef store = LLVMBuildStore(b, v, p);
+                LLVMSetAlignment(store, st.buffer().dtype().byteSize());
+                tag(store, st.buffer());
             }
             case Stmt.Declare d -> {
                 LLVMValueRef slot = alloca(reg(d.type()), d.name());
@@ -592,6 +595,35 @@ public final class KernelCodegen {
      * combined into vector loads (scalar loads and gathers instead, several times slower).
      */
     private boolean indexMath;
+
+    /** Private scratch buffers of the outlined parallel loop being emitted (see {@link #tag}). */
+    private java.util.Set<String> privateNames = java.util.Set.of();
+    private LLVMValueRef privateScope;
+
+    /**
+     * Inside an outlined loop with private scratch: the access {@code inst} to {@code buf} gets the
+     * scratch's alias scope if {@code buf} is scratch, else {@code noalias} of it. Each worker's
+     * scratch copy sits at a run-time place, and without this LLVM had to assume that it may
+     * overlap the buffers the loop reads, and left the im2col copies of the convolution
+     * gradients scalar on two threads (vectorized on one, where the place is a constant).
+     */
+    private LLVMMetadataRef node(LLVMMetadataRef... items) {
+        PointerPointer<Pointer> pp = new PointerPointer<>(items.length);
+        for (int i = 0; i < items.length; i++) pp.put(i, items[i]);
+        return LLVMMDNodeInContext2(ctx, pp, items.length);
+    }
+
+    private void tag(LLVMValueRef inst, Buffer buf) {
+        if (privateNames.isEmpty()) return;
+        if (privateScope == null) {
+            LLVMMetadataRef domain = node(LLVMMDStringInContext2(ctx, "dlm.private", 11));
+            LLVMMetadataRef scope = node(LLVMMDStringInContext2(ctx, "dlm.private.scratch", 19), domain);
+            LLVMMetadataRef list = node(scope);
+            privateScope = LLVMMetadataAsValue(ctx, list);
+        }
+        String kind = privateNames.contains(buf.name()) ? "alias.scope" : "noalias";
+        LLVMSetMetadata(inst, LLVMGetMDKindIDInContext(ctx, kind, kind.length()), privateScope);
+    }
 
     private void call(Stmt.Call c) {
         String k = c.kernel();
@@ -864,7 +896,10 @@ public final class KernelCodegen {
         for (int i = 0; i < 4; i++) t[i] = LLVMBuildLoad2(b, ptr(), slot(in, i), "");
         bindBuffers(t[0], t[1], t[2], t[3]);
         if (!own.isEmpty()) {
-            // worker 0 uses the planned place, worker w > 0 copy w-1 after the GEMM scratch
+            // worker w uses copy w after the GEMM scratch. Not the planned place for worker 0 and a
+            // select: with a select LLVM could not tell the scratch from the buffers the loop reads
+            // and left the im2col copies of the convolution gradients scalar; a base of
+            // arena + privateOffset + umin(w, threads - 1)·size lies provably after every planned buffer.
             long offset = 0;
             List<Long> at = new java.util.ArrayList<>();
             for (Buffer buf : own.values()) {
@@ -872,14 +907,12 @@ public final class KernelCodegen {
                 offset += align(buf.byteSize());
             }
             long perWorker = offset;
-            privateBytes = Math.max(privateBytes, perWorker * (maxThreads - 1));
-            LLVMValueRef first = LLVMBuildICmp(b, LLVMIntEQ, worker, i64(0), "");
-            LLVMValueRef copy = LLVMBuildNSWAdd(b, i64(privateOffset()), LLVMBuildNSWMul(b, LLVMBuildNSWSub(b, worker, i64(1), ""), i64(perWorker), ""), "");
+            privateBytes = Math.max(privateBytes, perWorker * maxThreads);
+            LLVMValueRef w = call(mb.intrinsic("llvm.umin", mb.i64()), worker, i64(maxThreads - 1));
+            LLVMValueRef copy = LLVMBuildNUWAdd(b, i64(privateOffset()), LLVMBuildNUWMul(b, w, i64(perWorker), ""), "");
             int k = 0;
-            for (Buffer buf : own.values()) {
-                LLVMValueRef mine = LLVMBuildInBoundsGEP2(b, mb.i8(), t[3], array(LLVMBuildNSWAdd(b, copy, i64(at.get(k++)), "")), 1, "");
-                bases.put(buf.name(), LLVMBuildSelect(b, first, bases.get(buf.name()), mine, buf.name()));
-            }
+            for (Buffer buf : own.values())
+                bases.put(buf.name(), LLVMBuildInBoundsGEP2(b, mb.i8(), t[3], array(LLVMBuildNUWAdd(b, copy, i64(at.get(k++)), "")), 1, buf.name()));
         }
         for (int i = 0; i < names.size(); i++) {
             LLVMTypeRef type = reg(free.get(names.get(i)));
@@ -891,8 +924,15 @@ public final class KernelCodegen {
         // the bound only where the variable is an outer loop's (in a flat loop the umin would
         // make the addresses non-affine and stop the vectorizer)
         boolean nested = l.body().stream().anyMatch(x -> x instanceof Stmt.Loop);
-        countedLoop(l.var(), LLVMGetParam(task, 1), LLVMGetParam(task, 2), 1, l.body(),
-                nested && l.extent() instanceof org.dlm.ir.kernel.Expr.Const c ? Math.max(0, (long) c.value() - 1) : -1);
+        privateNames = own.keySet();
+        privateScope = null;
+        try {
+            countedLoop(l.var(), LLVMGetParam(task, 1), LLVMGetParam(task, 2), 1, l.body(),
+                    nested && l.extent() instanceof org.dlm.ir.kernel.Expr.Const c ? Math.max(0, (long) c.value() - 1) : -1);
+        } finally {
+            privateNames = java.util.Set.of();
+            privateScope = null;
+        }
         finish(start);
         leave(saved);
         parallelFor(task, context, extent, small);
@@ -983,6 +1023,7 @@ public final class KernelCodegen {
             case Expr.Load l -> {
                 LLVMValueRef v = LLVMBuildLoad2(b, mem(l.buffer().dtype()), element(l.buffer(), l.index()), "");
                 LLVMSetAlignment(v, l.buffer().dtype().byteSize());
+                tag(v, l.buffer());
                 yield l.buffer().dtype() == DType.BOOL ? LLVMBuildICmp(b, LLVMIntNE, v, LLVMConstInt(mb.i8(), 0, 0), "") : v;
             }
             case Expr.Select s -> {
