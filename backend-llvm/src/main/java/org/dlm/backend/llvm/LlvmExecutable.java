@@ -185,6 +185,20 @@ public final class LlvmExecutable implements Executable {
     /** Optimized LLVM IR, when compiled with {@code keepLlvmIr}; else null. */
     public String llvmIr() { return llvmIr; }
 
+    /**
+     * Cycles ({@code rdtsc}) spent in each top-level Kernel IR statement ({@code lowered().module().body()})
+     * over all calls so far, when compiled with the system property
+     * {@code dlm.llvm.profile=true}; else null. {@code reset} zeroes the counters after reading.
+     */
+    public long[] statementCycles(boolean reset) {
+        if (!Boolean.getBoolean(KernelCodegen.PROFILE_PROPERTY)) return null;
+        int n = Math.max(1, lowered.module().body().size());
+        MemorySegment counters = jit.address(ENTRY + KernelCodegen.PROFILE).reinterpret(8L * n);
+        long[] out = counters.toArray(JAVA_LONG);
+        if (reset) counters.fill((byte) 0);
+        return java.util.Arrays.copyOf(out, lowered.module().body().size());
+    }
+
     @Override public synchronized Map<String, Tensor> run(Map<String, Tensor> given) {
         if (closed) throw new IllegalStateException("executable is closed");
         Executable.checkInputs(inputs, given);

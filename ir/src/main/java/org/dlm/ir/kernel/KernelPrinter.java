@@ -27,6 +27,13 @@ public final class KernelPrinter {
         return sb.append("}\n").toString();
     }
 
+    /** One statement in the module text's syntax, without indentation of its first line. */
+    public static String print(Stmt s) {
+        StringBuilder sb = new StringBuilder();
+        stmt(sb, s, 0);
+        return sb.toString();
+    }
+
     private static void block(StringBuilder sb, List<Stmt> body, int depth) {
         for (Stmt s : body) stmt(sb, s, depth);
     }

@@ -10,6 +10,7 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMBuilderRef;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import org.bytedeco.llvm.LLVM.LLVMMetadataRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
@@ -70,6 +71,16 @@ public final class KernelCodegen {
     private final Map<StatementKey, Integer> keyCounts = new HashMap<>();   // top-level statements per key
     /** System property {@code dlm.llvm.shareStatements=false}: every statement its own function (for A/B measurements of the generated code). */
     private final boolean shareStatements = Boolean.parseBoolean(System.getProperty("dlm.llvm.shareStatements", "true"));
+    /**
+     * System property {@code dlm.llvm.profile=true}: the entry adds the cycles
+     * ({@code llvm.readcyclecounter}) each top-level statement takes to slot N of the exported
+     * global {@code <entry>_profile} ({@code i64[statements]}), for {@code dlmc bench --profile}
+     * style per-statement timing (see {@code LlvmExecutable.statementCycles}).
+     */
+    public static final String PROFILE_PROPERTY = "dlm.llvm.profile";
+    /** The suffix of the entry's per-statement cycle counters (see {@link #PROFILE_PROPERTY}). */
+    public static final String PROFILE = "_profile";
+    private final boolean profile = Boolean.getBoolean(PROFILE_PROPERTY);
     // the function being emitted (the entry, or a loop body outlined for the thread pool)
     private LLVMBuilderRef allocas;
     private LLVMValueRef fn;
@@ -267,9 +278,25 @@ public final class KernelCodegen {
         for (Stmt s : m.body())
             if ((s instanceof Stmt.Loop || s instanceof Stmt.Call || s instanceof Stmt.If) && sharable(s))
                 keyCounts.merge(StatementKey.of(s, new java.util.ArrayList<>(LoopAnalysis.buffers(List.of(s)).values())), 1, Integer::sum);
+        LLVMValueRef counters = null;
+        ModuleBuilder.Callee clock = null;
+        if (profile) {
+            LLVMTypeRef array = LLVMArrayType(i64(), Math.max(1, m.body().size()));
+            counters = LLVMAddGlobal(LlvmAccess.module(mb), array, name + PROFILE);
+            LLVMSetInitializer(counters, LLVMConstNull(array));
+            clock = mb.intrinsic("llvm.readcyclecounter");
+        }
+        int index = 0;
         for (Stmt s : m.body()) {
+            LLVMValueRef t0 = profile ? call(clock) : null;
             if (outlinable(s)) statementFunction(s);
             else stmt(s);
+            if (profile) {
+                LLVMValueRef at = LLVMBuildInBoundsGEP2(b, i64(), counters, array(i64(index)), 1, "");
+                LLVMValueRef spent = LLVMBuildSub(b, call(clock), t0, "");
+                LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, i64(), at, ""), spent, ""), at);
+            }
+            index++;
         }
         if (outlined > 0) {
             // a session around the call: the pool's workers stay hot between its (many, small) jobs
@@ -488,7 +515,9 @@ public final class KernelCodegen {
                 LLVMValueRef v = expr(st.value());
                 if (st.buffer().dtype() == DType.BOOL) v = LLVMBuildZExt(b, v, mb.i8(), "");
                 LLVMValueRef p = element(st.buffer(), st.index());
-                LLVMSetAlignment(LLVMBuildStore(b, v, p), st.buffer().dtype().byteSize());
+                LLVMValueRef store = LLVMBuildStore(b, v, p);
+                LLVMSetAlignment(store, st.buffer().dtype().byteSize());
+                tag(store, st.buffer());
             }
             case Stmt.Declare d -> {
                 LLVMValueRef slot = alloca(reg(d.type()), d.name());
@@ -512,13 +541,22 @@ public final class KernelCodegen {
     }
 
     private void loop(Stmt.Loop l) {
-        countedLoop(l.var(), i64(0), expr(l.extent()), l.step(), l.body());
+        countedLoop(l.var(), i64(0), expr(l.extent()), l.step(), l.body(), -1);
     }
 
-    /** {@code for var in [from, to) step step { body }}. */
-    private void countedLoop(String var, LLVMValueRef from, LLVMValueRef extent, long step, List<Stmt> stmts) {
+    /**
+     * {@code for var in [from, to) step step { body }}. With {@code bound >= 0} the body sees the
+     * variable as {@code umin(var, bound)}, the same value when {@code var} never exceeds it: an
+     * outlined parallel loop runs a range {@code [begin, end)} chosen by the pool, and without a
+     * known bound on an outer variable LLVM could not prove the inner loops' index arithmetic
+     * free of carries (no {@code nuw}, {@code or} instead of {@code add}), so it no longer
+     * combined the lane sums of the batch-norm reductions into vector loads (scalar loads and
+     * gathers instead: those loops ran up to 7× slower on two threads than on one).
+     */
+    private void countedLoop(String var, LLVMValueRef from, LLVMValueRef extent, long step, List<Stmt> stmts, long bound) {
         LLVMValueRef iv = alloca(mb.i64(), var);
-        vars.put(var, iv);
+        LLVMValueRef view = bound >= 0 ? alloca(mb.i64(), var + "_in") : iv;
+        vars.put(var, view);
         LLVMBuildStore(b, from, iv);
         LLVMBasicBlockRef header = LLVMAppendBasicBlockInContext(ctx, fn, "loop");
         LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(ctx, fn, "body");
@@ -528,6 +566,7 @@ public final class KernelCodegen {
         LLVMValueRef i = LLVMBuildLoad2(b, mb.i64(), iv, "");
         LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, i, extent, ""), body, exit);
         LLVMPositionBuilderAtEnd(b, body);
+        if (bound >= 0) LLVMBuildStore(b, call(mb.intrinsic("llvm.umin", mb.i64()), LLVMBuildLoad2(b, mb.i64(), iv, ""), i64(bound)), view);
         depth++;
         stmts.forEach(this::stmt);
         depth--;
@@ -540,7 +579,51 @@ public final class KernelCodegen {
     private LLVMValueRef element(Buffer buf, Expr index) {
         LLVMValueRef base = bases.get(buf.name());
         if (base == null) throw new IllegalStateException("buffer %" + buf.name() + " is not declared");
-        return LLVMBuildInBoundsGEP2(b, mem(buf.dtype()), base, array(expr(index)), 1, "");
+        boolean outer = indexMath;
+        indexMath = true;
+        try {
+            return LLVMBuildInBoundsGEP2(b, mem(buf.dtype()), base, array(expr(index)), 1, "");
+        } finally {
+            indexMath = outer;
+        }
+    }
+
+    /**
+     * Set while an element index is emitted: its integer adds, subtractions and products get
+     * {@code nsw} (an index that overflowed i64 would address nothing valid). Without it, an
+     * outlined parallel loop, whose range {@code [begin, end)} comes from the pool, let LLVM prove
+     * no bounds on the index arithmetic, and the lane sums of batch-norm reductions were no longer
+     * combined into vector loads (scalar loads and gathers instead, several times slower).
+     */
+    private boolean indexMath;
+
+    /** Private scratch buffers of the outlined parallel loop being emitted (see {@link #tag}). */
+    private java.util.Set<String> privateNames = java.util.Set.of();
+    private LLVMValueRef privateScope;
+
+    /**
+     * Inside an outlined loop with private scratch: the access {@code inst} to {@code buf} gets the
+     * scratch's alias scope if {@code buf} is scratch, else {@code noalias} of it. Each worker's
+     * scratch copy sits at a run-time place, and without this LLVM had to assume that it may
+     * overlap the buffers the loop reads, and left the im2col copies of the convolution
+     * gradients scalar on two threads (vectorized on one, where the place is a constant).
+     */
+    private LLVMMetadataRef node(LLVMMetadataRef... items) {
+        PointerPointer<Pointer> pp = new PointerPointer<>(items.length);
+        for (int i = 0; i < items.length; i++) pp.put(i, items[i]);
+        return LLVMMDNodeInContext2(ctx, pp, items.length);
+    }
+
+    private void tag(LLVMValueRef inst, Buffer buf) {
+        if (privateNames.isEmpty()) return;
+        if (privateScope == null) {
+            LLVMMetadataRef domain = node(LLVMMDStringInContext2(ctx, "dlm.private", 11));
+            LLVMMetadataRef scope = node(LLVMMDStringInContext2(ctx, "dlm.private.scratch", 19), domain);
+            LLVMMetadataRef list = node(scope);
+            privateScope = LLVMMetadataAsValue(ctx, list);
+        }
+        String kind = privateNames.contains(buf.name()) ? "alias.scope" : "noalias";
+        LLVMSetMetadata(inst, LLVMGetMDKindIDInContext(ctx, kind, kind.length()), privateScope);
     }
 
     private void call(Stmt.Call c) {
@@ -834,7 +917,10 @@ public final class KernelCodegen {
         for (int i = 0; i < 4; i++) t[i] = LLVMBuildLoad2(b, ptr(), slot(in, i), "");
         bindBuffers(t[0], t[1], t[2], t[3]);
         if (!own.isEmpty()) {
-            // worker 0 uses the planned place, worker w > 0 copy w-1 after the GEMM scratch
+            // worker w uses copy w after the GEMM scratch. Not the planned place for worker 0 and a
+            // select: with a select LLVM could not tell the scratch from the buffers the loop reads
+            // and left the im2col copies of the convolution gradients scalar; a base of
+            // arena + privateOffset + umin(w, threads - 1)·size lies provably after every planned buffer.
             long offset = 0;
             List<Long> at = new java.util.ArrayList<>();
             for (Buffer buf : own.values()) {
@@ -842,14 +928,12 @@ public final class KernelCodegen {
                 offset += align(buf.byteSize());
             }
             long perWorker = offset;
-            privateBytes = Math.max(privateBytes, perWorker * (maxThreads - 1));
-            LLVMValueRef first = LLVMBuildICmp(b, LLVMIntEQ, worker, i64(0), "");
-            LLVMValueRef copy = LLVMBuildNSWAdd(b, i64(privateOffset()), LLVMBuildNSWMul(b, LLVMBuildNSWSub(b, worker, i64(1), ""), i64(perWorker), ""), "");
+            privateBytes = Math.max(privateBytes, perWorker * maxThreads);
+            LLVMValueRef w = call(mb.intrinsic("llvm.umin", mb.i64()), worker, i64(maxThreads - 1));
+            LLVMValueRef copy = LLVMBuildNUWAdd(b, i64(privateOffset()), LLVMBuildNUWMul(b, w, i64(perWorker), ""), "");
             int k = 0;
-            for (Buffer buf : own.values()) {
-                LLVMValueRef mine = LLVMBuildInBoundsGEP2(b, mb.i8(), t[3], array(LLVMBuildNSWAdd(b, copy, i64(at.get(k++)), "")), 1, "");
-                bases.put(buf.name(), LLVMBuildSelect(b, first, bases.get(buf.name()), mine, buf.name()));
-            }
+            for (Buffer buf : own.values())
+                bases.put(buf.name(), LLVMBuildInBoundsGEP2(b, mb.i8(), t[3], array(LLVMBuildNUWAdd(b, copy, i64(at.get(k++)), "")), 1, buf.name()));
         }
         for (int i = 0; i < names.size(); i++) {
             LLVMTypeRef type = reg(free.get(names.get(i)));
@@ -858,7 +942,18 @@ public final class KernelCodegen {
             vars.put(names.get(i), local);
         }
         LLVMPositionBuilderAtEnd(b, start);
-        countedLoop(l.var(), LLVMGetParam(task, 1), LLVMGetParam(task, 2), 1, l.body());
+        // the bound only where the variable is an outer loop's (in a flat loop the umin would
+        // make the addresses non-affine and stop the vectorizer)
+        boolean nested = l.body().stream().anyMatch(x -> x instanceof Stmt.Loop);
+        privateNames = own.keySet();
+        privateScope = null;
+        try {
+            countedLoop(l.var(), LLVMGetParam(task, 1), LLVMGetParam(task, 2), 1, l.body(),
+                    nested && l.extent() instanceof org.dlm.ir.kernel.Expr.Const c ? Math.max(0, (long) c.value() - 1) : -1);
+        } finally {
+            privateNames = java.util.Set.of();
+            privateScope = null;
+        }
         finish(start);
         leave(saved);
         parallelFor(task, context, extent, small);
@@ -949,6 +1044,7 @@ public final class KernelCodegen {
             case Expr.Load l -> {
                 LLVMValueRef v = LLVMBuildLoad2(b, mem(l.buffer().dtype()), element(l.buffer(), l.index()), "");
                 LLVMSetAlignment(v, l.buffer().dtype().byteSize());
+                tag(v, l.buffer());
                 yield l.buffer().dtype() == DType.BOOL ? LLVMBuildICmp(b, LLVMIntNE, v, LLVMConstInt(mb.i8(), 0, 0), "") : v;
             }
             case Expr.Select s -> {
@@ -999,9 +1095,9 @@ public final class KernelCodegen {
         LLVMTypeRef ty = reg(t);
         boolean f = t.isFloating(), u = t == DType.BOOL || t == DType.U8;
         return switch (op) {
-            case ADD -> f ? LLVMBuildFAdd(b, x, y, "") : LLVMBuildAdd(b, x, y, "");
-            case SUB -> f ? LLVMBuildFSub(b, x, y, "") : LLVMBuildSub(b, x, y, "");
-            case MUL -> f ? LLVMBuildFMul(b, x, y, "") : LLVMBuildMul(b, x, y, "");
+            case ADD -> f ? LLVMBuildFAdd(b, x, y, "") : indexMath && t == DType.I64 ? LLVMBuildNSWAdd(b, x, y, "") : LLVMBuildAdd(b, x, y, "");
+            case SUB -> f ? LLVMBuildFSub(b, x, y, "") : indexMath && t == DType.I64 ? LLVMBuildNSWSub(b, x, y, "") : LLVMBuildSub(b, x, y, "");
+            case MUL -> f ? LLVMBuildFMul(b, x, y, "") : indexMath && t == DType.I64 ? LLVMBuildNSWMul(b, x, y, "") : LLVMBuildMul(b, x, y, "");
             case DIV -> f ? LLVMBuildFDiv(b, x, y, "") : u ? LLVMBuildUDiv(b, x, y, "") : LLVMBuildSDiv(b, x, y, "");
             case REM -> f ? LLVMBuildFRem(b, x, y, "") : u ? LLVMBuildURem(b, x, y, "") : LLVMBuildSRem(b, x, y, "");
             case MAX -> f ? intrinsic("llvm.maximum", ty, x, y) : intrinsic(u ? "llvm.umax" : "llvm.smax", ty, x, y);
