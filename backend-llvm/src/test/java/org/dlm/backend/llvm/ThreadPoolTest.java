@@ -98,28 +98,37 @@ class ThreadPoolTest {
         }
     }
 
-    static MethodHandle compile(Jit jit, ModuleBuilder mb) {
-        ThreadPoolModule.link(mb);
-        ThreadPoolModule.linkText(mb, "pool_test.ll", DRIVER.getBytes(StandardCharsets.UTF_8));
-        mb.optimize();
-        jit.add(mb);
+    /**
+     * The driver with its own pool, compiled once and never closed: the pool's detached workers run
+     * code in this JIT for the rest of the process (as the process-wide pool's do), so closing it
+     * would pull their code from under them.
+     */
+    static final MethodHandle RUN = compile();
+
+    @SuppressWarnings("resource")   // lives as long as the process, see RUN
+    static MethodHandle compile() {
+        HostTarget host = HostTarget.detect();
+        Jit jit = new Jit();
+        try (host; ModuleBuilder mb = new ModuleBuilder("pool_test", host)) {
+            ThreadPoolModule.link(mb);
+            ThreadPoolModule.linkText(mb, "pool_test.ll", DRIVER.getBytes(StandardCharsets.UTF_8));
+            mb.optimize();
+            jit.add(mb);
+        }
         return jit.function("pool_test_run", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
     }
 
     @Test
     void everyIterationRunsOnceOnAnAllowedWorker() throws Throwable {
-        try (HostTarget host = HostTarget.detect(); ModuleBuilder mb = new ModuleBuilder("pool_test", host); Jit jit = new Jit()) {
-            MethodHandle run = compile(jit, mb);
-            long[] sizes = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 65, 100, 257, 1000, 100_003};
-            for (long threads : new long[] {1, 2, 3, 4, 7}) {
-                for (long n : sizes) {
-                    for (long hot : new long[] {0, 1}) {
-                        try (Arena arena = Arena.ofConfined()) {
-                            Counted c = Counted.of(arena, n);
-                            long reps = n > 10_000 ? 3 : 20;
-                            run.invokeExact(c.ctx(), n, threads, reps, hot);
-                            c.check(n, threads, reps, "n=" + n + " threads=" + threads + (hot != 0 ? " hot" : ""));
-                        }
+        long[] sizes = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 65, 100, 257, 1000, 100_003};
+        for (long threads : new long[] {1, 2, 3, 4, 7}) {
+            for (long n : sizes) {
+                for (long hot : new long[] {0, 1}) {
+                    try (Arena arena = Arena.ofConfined()) {
+                        Counted c = Counted.of(arena, n);
+                        long reps = n > 10_000 ? 3 : 20;
+                        RUN.invokeExact(c.ctx(), n, threads, reps, hot);
+                        c.check(n, threads, reps, "n=" + n + " threads=" + threads + (hot != 0 ? " hot" : ""));
                     }
                 }
             }
@@ -129,9 +138,7 @@ class ThreadPoolTest {
     /** Two Java threads call the pool at once with different thread counts: one of them often runs its jobs alone. */
     @Test
     void concurrentCallersEachGetEveryIteration() throws Throwable {
-        try (HostTarget host = HostTarget.detect(); ModuleBuilder mb = new ModuleBuilder("pool_test", host); Jit jit = new Jit();
-             Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(2)) {
-            MethodHandle run = compile(jit, mb);
+        try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(2)) {
             long[][] jobs = {{37, 2}, {1001, 3}};
             List<Counted> counted = new ArrayList<>();
             List<Future<?>> done = new ArrayList<>();
@@ -141,7 +148,7 @@ class ThreadPoolTest {
                 done.add(pool.submit(() -> {
                     for (int call = 0; call < 200; call++) {
                         try {
-                            run.invokeExact(c.ctx(), job[0], job[1], 5L, (long) (call & 1));
+                            RUN.invokeExact(c.ctx(), job[0], job[1], 5L, (long) (call & 1));
                         } catch (Throwable t) {
                             throw new AssertionError(t);
                         }
