@@ -24,7 +24,8 @@
 ;   idle workers below the largest open session's thread count keep spinning with `pause` instead
 ;   of going to sleep (they count themselves in @spinning), so the many small jobs of a batch-1
 ;   call do not each pay a futex wake-up; enter wakes sleepers so that they are spinning by the
-;   time the first job comes. After the last leave they spin their usual short while, then sleep.
+;   time the first job comes. After the last leave they stay hot ~6M cycles (~2 ms, so that
+;   back-to-back calls find them spinning), then spin their usual short while and sleep.
 ;   Sessions overlap freely (a counter): concurrent callers stay correct, they share the workers.
 ;   A worker that finds itself descheduled while spinning (a gap of > 200k cycles between two
 ;   rounds), or a caller that waited for the workers' last chunks longer than it worked itself
@@ -51,6 +52,8 @@
 @done = internal global i64 0, align 64
 @sessions = internal global i64 0, align 64
 @hot = internal global i64 0, align 8
+@linger_hot = internal global i64 0, align 64
+@left = internal global i64 0, align 8
 @spinning = internal global i32 0, align 64
 @busy_until = internal global i64 0, align 64
 @busy_period = internal global i64 30000000, align 8
@@ -202,17 +205,25 @@ counted:
   %look = or i1 %long, %notyet
   br i1 %look, label %insession, label %pause
 insession:
-  ; a worker that an open session may use keeps spinning, unless the machine was found busy
+  ; a worker that an open session may use keeps spinning, unless the machine was found busy; so
+  ; does one that the last session used, for ~6M cycles (~2 ms) after it closed (back-to-back
+  ; calls with some Java work between them find it hot)
   %open = load atomic i64, ptr @sessions monotonic, align 8
   %hotn = load atomic i64, ptr @hot monotonic, align 8
+  %lhot = load atomic i64, ptr @linger_hot monotonic, align 8
+  %left = load atomic i64, ptr @left monotonic, align 8
   %bu = load atomic i64, ptr @busy_until monotonic, align 8
   %isopen = icmp sgt i64 %open, 0
-  %wanted = icmp ult i64 %w, %hotn
+  %sinceleft = sub i64 %now, %left
+  %lingers = icmp ult i64 %sinceleft, 6000000
+  %window = or i1 %isopen, %lingers
+  %users = select i1 %isopen, i64 %hotn, i64 %lhot
+  %wanted = icmp ult i64 %w, %users
   %calm = icmp uge i64 %now, %bu
   %since = load i64, ptr %idle, align 8
   %idlefor = sub i64 %now, %since
   %recent = icmp ult i64 %idlefor, 6000000
-  %stay0 = and i1 %isopen, %wanted
+  %stay0 = and i1 %window, %wanted
   %stay1 = and i1 %stay0, %calm
   %stay = and i1 %stay1, %recent
   br i1 %stay, label %rearm, label %drop
@@ -438,6 +449,10 @@ close:
   br i1 %last, label %cool, label %out
 cool:
   ; a session opened meanwhile may lose its @hot: its workers then sleep between jobs (slower, still correct)
+  %h = load atomic i64, ptr @hot seq_cst, align 8
+  store atomic i64 %h, ptr @linger_hot monotonic, align 8
+  %now = call i64 @llvm.readcyclecounter()
+  store atomic i64 %now, ptr @left monotonic, align 8
   store atomic i64 0, ptr @hot seq_cst, align 8
   br label %out
 out:
