@@ -319,7 +319,7 @@ start:
   %nobody = icmp sle i64 %active, 1
   br i1 %nobody, label %unlock_inline, label %publish
 unlock_inline:
-  store atomic i32 0, ptr @lock seq_cst, align 4
+  store atomic i32 0, ptr @lock release, align 4
   call void %fn(ptr %ctx, i64 0, i64 %n, i64 0)
   ret void
 publish:
@@ -332,12 +332,12 @@ publish:
   %g1 = add i32 %g, 1
   %g164 = zext i32 %g1 to i64
   %tag = shl i64 %g164, 32
-  store atomic ptr %fn, ptr @job_fn seq_cst, align 8
-  store atomic ptr %ctx, ptr @job_ctx seq_cst, align 8
-  store atomic i64 %n, ptr @job_n seq_cst, align 8
-  store atomic i64 %nc, ptr @job_chunks seq_cst, align 8
-  store atomic i64 %active, ptr @job_active seq_cst, align 8
-  store atomic i64 0, ptr @done seq_cst, align 8
+  store atomic ptr %fn, ptr @job_fn release, align 8
+  store atomic ptr %ctx, ptr @job_ctx release, align 8
+  store atomic i64 %n, ptr @job_n release, align 8
+  store atomic i64 %nc, ptr @job_chunks release, align 8
+  store atomic i64 %active, ptr @job_active release, align 8
+  store atomic i64 0, ptr @done release, align 8
   br label %share
 share:
   %sw = phi i64 [ 0, %publish ], [ %sw1, %share ]
@@ -350,7 +350,7 @@ share:
   %sv0 = or i64 %tag, %slos
   %sv = or i64 %sv0, %shi
   %sp = getelementptr [8 x i64], ptr @slots, i64 %sw
-  store atomic i64 %sv, ptr %sp seq_cst, align 8
+  store atomic i64 %sv, ptr %sp release, align 8
   %smore = icmp slt i64 %sw1, %active
   br i1 %smore, label %share, label %go
 go:
@@ -397,7 +397,7 @@ mark:
   call void @mark_busy(i64 %tend)
   br label %release
 release:
-  store atomic i32 0, ptr @lock seq_cst, align 4
+  store atomic i32 0, ptr @lock release, align 4
   ret void
 }
 
