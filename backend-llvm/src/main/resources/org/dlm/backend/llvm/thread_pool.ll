@@ -31,9 +31,8 @@
 ;   rounds), or a caller that waited for the workers' last chunks longer than it worked itself
 ;   (and > 200k cycles), marks the machine busy (@busy_until):
 ;   meanwhile sessions keep nobody hot, as spinning on a busy machine takes CPU from the threads
-;   that have work (see @mark_busy: ~10 ms for a stray preemption, growing to ~1 s while the
-;   machine stays loaded). A hot worker also sleeps after ~6M cycles (~2 ms) without a job (a long
-;   serial stretch of the call).
+;   that have work (for about a second, see @mark_busy). A hot worker also sleeps after ~6M
+;   cycles (~2 ms) without a job (a long serial stretch of the call).
 ;
 ; void dlm_parallel_for_hot(ptr fn, ptr ctx, i64 n, i64 threads)
 ;   dlm_parallel_for for small jobs: split only while some worker is spinning hot (@spinning > 0),
@@ -56,7 +55,6 @@
 @left = internal global i64 0, align 8
 @spinning = internal global i32 0, align 64
 @busy_until = internal global i64 0, align 64
-@busy_period = internal global i64 30000000, align 8
 
 declare i32 @pthread_create(ptr, ptr, ptr, ptr)
 declare i32 @pthread_detach(i64)
@@ -68,23 +66,13 @@ declare i32 @sched_yield()
 declare void @llvm.x86.sse2.pause()
 declare i64 @llvm.readcyclecounter()
 
-; Marks the machine busy from %now: no session keeps workers hot for @busy_period cycles. The
-; period starts at 30M cycles (~10 ms: one stray preemption, e.g. by the JVM's compiler or GC
-; threads on an otherwise idle machine, costs little) and doubles, up to 3G cycles (~1 s), each time
-; the machine is found busy again within a period after the last busy stretch ended (a machine that
-; stays loaded); a calm period resets it. Races between two markers are benign (either value is fine).
+; Marks the machine busy from %now for 3G cycles (about a second): meanwhile no session keeps
+; workers hot. (A stretch of ~10 ms growing 8-fold while the machine stays loaded was tried, so
+; that a stray preemption on an idle machine costs less: at load 10-12 on 2 cores the Transformer
+; at batch 1 on 2 threads then ran 2-4x slower in some runs, its probes stalling the caller.)
 define internal void @mark_busy(i64 %now) nounwind {
 entry:
-  %bu = load atomic i64, ptr @busy_until monotonic, align 8
-  %per = load atomic i64, ptr @busy_period monotonic, align 8
-  %limit = add i64 %bu, %per
-  %again = icmp ult i64 %now, %limit
-  %dbl = shl i64 %per, 1
-  %big = icmp ugt i64 %dbl, 3000000000
-  %grown = select i1 %big, i64 3000000000, i64 %dbl
-  %p = select i1 %again, i64 %grown, i64 30000000
-  store atomic i64 %p, ptr @busy_period monotonic, align 8
-  %until = add i64 %now, %p
+  %until = add i64 %now, 3000000000
   store atomic i64 %until, ptr @busy_until monotonic, align 8
   ret void
 }
