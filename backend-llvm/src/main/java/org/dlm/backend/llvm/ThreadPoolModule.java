@@ -56,21 +56,26 @@ public final class ThreadPoolModule {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        linkText(mb, "thread_pool.ll", text);
+    }
+
+    /** Parses textual LLVM IR in {@code mb}'s context and links it into {@code mb}'s module (the pool, benchmarks' drivers). */
+    public static void linkText(ModuleBuilder mb, String fileName, byte[] text) {
         BytePointer bytes = new BytePointer(text.length + 1L);
         bytes.put(text).put(text.length, (byte) 0);
-        BytePointer name = new BytePointer("thread_pool.ll");
+        BytePointer name = new BytePointer(fileName);
         LLVMMemoryBufferRef buffer = LLVMCreateMemoryBufferWithMemoryRangeCopy(bytes, text.length, name);
         bytes.close();
         name.close();
         LLVMModuleRef pool = new LLVMModuleRef();
         BytePointer message = new BytePointer((Pointer) null);
         if (LLVMParseIRInContext(mb.context(), buffer, pool, message) != 0)   // takes the buffer
-            throw new LlvmException("thread_pool.ll does not parse: " + Llvm.takeMessage(message));
+            throw new LlvmException(fileName + " does not parse: " + Llvm.takeMessage(message));
         LLVMSetTarget(pool, mb.target().triple());
         LLVMSetDataLayout(pool, LLVMGetDataLayoutStr(mb.module()));
         for (var fn = LLVMGetFirstFunction(pool); fn != null && !fn.isNull(); fn = LLVMGetNextFunction(fn))
             if (LLVMIsDeclaration(fn) == 0) mb.target().tag(fn);
         if (LLVMLinkModules2(mb.module(), pool) != 0)   // destroys pool
-            throw new LlvmException("could not link the thread pool into a module");
+            throw new LlvmException("could not link " + fileName + " into a module");
     }
 }
