@@ -188,7 +188,7 @@ public final class KernelCodegen {
                 case Stmt.Loop l -> gemmScratch(l.body());
                 case Stmt.If i -> gemmScratch(i.then());
                 case Stmt.Call c when c.kernel().startsWith("sgemm_") -> {
-                    GemmConfig cfg = SharedGemmKernels.config(c.kernel(), mb.target());
+                    GemmConfig cfg = SharedGemmKernels.config(c, mb.target());
                     yield align(cfg.packASize() * 4) + align(cfg.packBSize() * 4);
                 }
                 default -> 0;
@@ -307,6 +307,8 @@ public final class KernelCodegen {
      * with run-time overlap checks (MobileNet b64's O3 time tripled) and, with the arguments
      * {@code noalias}, vectorized loops over 4×4 and 8×8 maps that then ran about 20 % slower.
      */
+    private static final boolean NOALIAS = !Boolean.getBoolean("dlm.llvm.aliasArgs");
+
     private void statementFunction(Stmt s) {
         List<Buffer> used = new java.util.ArrayList<>(LoopAnalysis.buffers(List.of(s)).values());
         StatementKey key = sharable(s) ? StatementKey.of(s, used) : null;
@@ -330,6 +332,7 @@ public final class KernelCodegen {
             LLVMValueRef f = target == home ? mb.internalFunction(name, mb.voidType(), statementParams(extra)) : mb.function(name, mb.voidType(), statementParams(extra));
             fn = f;
             for (int i = 1; i <= 4; i++) mb.addEnum(f, i, "nocapture");
+            if (NOALIAS) for (int i = 0; i < extra; i++) mb.addEnum(f, 6 + i, "noalias");
             mb.addEnum(f, LLVMAttributeFunctionIndex, "noinline");
             worker = null;
             LLVMBasicBlockRef start = begin();
