@@ -151,6 +151,27 @@ class GemmTest {
             }
     }
 
+    /** The one-vector-wide tile (28×16 on AVX-512; what compiled models use for N ≤ 16), every transpose, packed per call and prepacked. */
+    @Test
+    void narrowTileMatchesReference() {
+        GemmConfig narrow = single.config().narrow();
+        assertEquals(narrow.lanes(), narrow.nr());
+        assertEquals(single.config().mr() * single.config().vectorsPerRow(), narrow.mr());
+        long seed = 900;
+        for (boolean ta : new boolean[] {false, true})
+            for (boolean tb : new boolean[] {false, true})
+                for (GemmConfig cfg : new GemmConfig[] {narrow.withTransposes(ta, tb), narrow.forRows(27).withTransposes(ta, tb)})
+                    try (Gemm g1 = Gemm.compile(host, cfg, 1); Gemm g2 = Gemm.compile(host, cfg, 2)) {
+                        for (int kind : new int[] {0, GemmFlags.PACKED_A, GemmFlags.PACKED_B}) {
+                            check(g1, 512, 16, 37, 0, GemmFlags.BIAS_ROWS | GemmFlags.RELU, kind, seed++);
+                            check(g1, cfg.mr() + 1, 13, cfg.kc() + 3, 1, GemmFlags.ACCUMULATE, kind, seed++);
+                            check(g1, 9, 2 * cfg.nr() + 5, 7, 0, GemmFlags.BIAS_COLUMNS, kind, seed++);
+                            check(g2, 3 * cfg.mr() + 2, 16, 50, 0, GemmFlags.BIAS_ROWS, kind, seed++);   // split by rows
+                            check(g2, 10, 4 * cfg.nr() + 3, 31, 2, GemmFlags.ACCUMULATE, kind, seed++);   // split by columns
+                        }
+                    }
+    }
+
     @Test
     void gemmEmittedIntoAModuleWithOtherKernels() {
         GemmConfig cfg = GemmConfig.forTarget(host);

@@ -177,7 +177,7 @@ final class SharedGemmKernels {
         if (m <= GemmGenerator.DIRECT_MAX_ROWS) return full;   // also: M not known at compile time
         int rows = (int) Math.min(Integer.MAX_VALUE, m);
         GemmConfig best = full;
-        for (GemmConfig cand : new GemmConfig[] {full.forRows(rows), n > 0 && !Boolean.getBoolean("dlm.gemm.noNarrow") ? full.narrow().forRows(rows) : null}) {
+        for (GemmConfig cand : new GemmConfig[] {full.forRows(rows), n > 0 ? full.narrow().forRows(rows) : null}) {
             if (cand == null) continue;
             long cols = n > 0 ? n : cand.nr();
             if (tileCost(best, rows, cols) > (1 + ROW_TILE_GAIN) * tileCost(cand, rows, cols)) best = cand;
