@@ -37,7 +37,8 @@ final class ConvKernel {
                 __global const float* bias = (__global const float*)(biasb + biasoff);
                 if (flags & %d) acc += bias[oc];
                 if (flags & %d) acc = fmax(acc, 0.0f);
+                if (flags & %d) { acc = acc < 0.0f ? 0.0f : acc; acc = acc > 6.0f ? 6.0f : acc; }
                 Y[id] = acc;
             }
-            """.formatted(Microkernels.BIAS_ROWS, Microkernels.RELU);
+            """.formatted(Microkernels.BIAS_ROWS, Microkernels.RELU, Microkernels.RELU6);
 }
