@@ -65,7 +65,8 @@ public final class DirectConvGenerator {
         try (FunctionBuilder b = mb.body(fn)) {
             LLVMValueRef x = b.param(0), w = b.param(1), y = b.param(2), bias = b.param(3), flags = b.param(4);
             LLVMValueRef hasBias = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.BIAS_ROWS)), b.i32(0));
-            LLVMValueRef relu = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.RELU)), b.i32(0));
+            LLVMValueRef[] relu = {b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.RELU)), b.i32(0)),
+                    b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.RELU6)), b.i32(0))};
             // One channel block of `rows` output channels starting at channel oc0.
             java.util.function.BiConsumer<LLVMValueRef, Integer> block = (oc0, rows) -> {
                 LLVMValueRef wBlock = b.gep(f32, w, b.mul(oc0, b.i64(k)));
@@ -95,7 +96,7 @@ public final class DirectConvGenerator {
      * last vector has {@code lastLanes} valid lanes (masked loads and stores when fewer than all).
      */
     private static void tile(FunctionBuilder b, Config cfg, LLVMTypeRef vec, int rows, int nv, int lastLanes, LLVMValueRef x,
-                             LLVMValueRef w, LLVMValueRef y, LLVMValueRef bias, LLVMValueRef hasBias, LLVMValueRef relu,
+                             LLVMValueRef w, LLVMValueRef y, LLVMValueRef bias, LLVMValueRef hasBias, LLVMValueRef[] relu,
                              LLVMValueRef p0, long k, long plane) {
         LLVMTypeRef f32 = b.module().f32();
         int lanes = cfg.lanes();
@@ -162,7 +163,8 @@ public final class DirectConvGenerator {
             for (int v = 0; v < nv; v++) {
                 LLVMValueRef r = acc.get(i * nv + v);
                 r = b.fadd(r, bi);
-                r = b.select(relu, b.maxnum(vec, r, zero), r);
+                r = b.select(relu[0], b.maxnum(vec, r, zero), r);
+                r = b.select(relu[1], X86Microkernels.relu6(b, vec, lanes, r), r);
                 // AVX-512: compress in a register and store a prefix of lanes (a compressing
                 // store to memory is microcoded on Intel); elsewhere LLVM's generic form.
                 if (lanes == 16) b.maskedStore(b.compress(r, mask[v]), b.gep(f32, yRow, dst[v]), prefix[v], 4);

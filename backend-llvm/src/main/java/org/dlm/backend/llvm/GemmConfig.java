@@ -45,6 +45,19 @@ public record GemmConfig(int mr, int nr, int lanes, int kc, int mc, int nc, bool
         return Math.ceil(m / (double) h) * (h * (nv + 1) + nv + 3);
     }
 
+    /**
+     * The one-vector-wide tile with as many rows as the full tile has accumulators (28×16 for
+     * 14×32 on AVX-512, 12×8 for 6×16 on AVX2), same cache blocking: for products whose N is at
+     * most one vector (a batch-1 pointwise convolution on a 4×4 map), where the full tile would
+     * multiply zero padding in half its accumulators. Each k step is one B load, {@code mr}
+     * broadcasts and {@code mr} FMAs.
+     */
+    public GemmConfig narrow() {
+        int rows = mr * vectorsPerRow();
+        if (rows == mr) return this;
+        return new GemmConfig(rows, lanes, lanes, kc, rows * Math.max(1, mc / rows), nc, bPanelInL1, transA, transB);
+    }
+
     /** Vectors per tile row. */
     public int vectorsPerRow() { return nr / lanes; }
 

@@ -1,6 +1,6 @@
 package org.dlm.backend.llvm;
 
-/** Bit flags of the generated GEMM's epilogue: {@code C = relu(A·B [+ C] [+ bias])}. */
+/** Bit flags of the generated GEMM's epilogue: {@code C = relu|relu6(A·B [+ C] [+ bias])}. */
 public final class GemmFlags {
     private GemmFlags() {}
 
@@ -12,6 +12,8 @@ public final class GemmFlags {
     public static final int BIAS_ROWS = 4;
     /** Clamp the result at zero. */
     public static final int RELU = 8;
+    /** Clamp the result to [0, 6] (compare and select: a NaN stays NaN), after the bias. */
+    public static final int RELU6 = 64;
     /**
      * {@code packA} already holds all of A packed ({@link GemmGenerator#prepackASize}, made by the
      * {@code _prepack_a} function): A is neither read nor packed. Set by the backend for constant

@@ -67,7 +67,7 @@ public final class GemmGenerator {
             LLVMValueRef m = b.param(0), n = b.param(1), k = b.param(2), a = b.param(3), lda = b.param(4);
             LLVMValueRef bm = b.param(5), ldb = b.param(6), c = b.param(7), ldc = b.param(8), flags = b.param(9), bias = b.param(10);
             LLVMValueRef bufA = b.param(11), bufB = b.param(12);
-            LLVMValueRef epilogueFlags = b.and(flags, b.i32(GemmFlags.BIAS_COLUMNS | GemmFlags.BIAS_ROWS | GemmFlags.RELU));
+            LLVMValueRef epilogueFlags = b.and(flags, b.i32(GemmFlags.BIAS_COLUMNS | GemmFlags.BIAS_ROWS | GemmFlags.RELU | GemmFlags.RELU6));
             LLVMValueRef colBias = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.BIAS_COLUMNS)), b.i32(0));
             LLVMValueRef prepackedA = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.PACKED_A)), b.i32(0));
             LLVMValueRef prepackedB = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.PACKED_B)), b.i32(0));

@@ -14,7 +14,7 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * step of k loads {@code nr/lanes} vectors of the packed B panel and, for each of the {@code mr}
  * rows, broadcasts one element of the packed A panel into an FMA (x86 folds the broadcast into
  * the FMA's memory operand). The tile is then merged into C once: masked loads and stores handle
- * a partial tile, and the epilogue adds the old C, a bias and a ReLU as {@link GemmFlags} ask.
+ * a partial tile, and the epilogue adds the old C, a bias and a ReLU or ReLU6 as {@link GemmFlags} ask.
  *
  * <p>Signature: {@code void(i64 kc, ptr a, ptr b, ptr c, i64 ldc, i64 mr, i64 nr, i32 flags, ptr bias)},
  * where {@code a} is {@code kc × MR} (row index fastest), {@code b} is {@code kc × NR}, 64-byte aligned.
@@ -85,6 +85,7 @@ public final class X86Microkernels {
         LLVMValueRef colBias = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.BIAS_COLUMNS)), zero32);
         LLVMValueRef rowBias = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.BIAS_ROWS)), zero32);
         LLVMValueRef relu = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.RELU)), zero32);
+        LLVMValueRef relu6 = b.icmp(LLVMIntNE, b.and(flags, b.i32(GemmFlags.RELU6)), zero32);
         LLVMValueRef[] mask = new LLVMValueRef[nv], loadMask = new LLVMValueRef[nv], colBiasV = new LLVMValueRef[nv];
         LLVMValueRef accSplat = b.splat(accumulate, lanes);
         LLVMValueRef colBiasSplat = b.splat(colBias, lanes);
@@ -106,10 +107,18 @@ public final class X86Microkernels {
                     LLVMValueRef x = b.fadd(acc.get(row * nv + v), b.maskedLoad(vec, p, loadMask[v], 4));
                     x = b.fadd(b.fadd(x, colBiasV[v]), rbv);
                     x = b.select(relu, b.maxnum(vec, x, zeroVec), x);
+                    x = b.select(relu6, relu6(b, vec, lanes, x), x);
                     b.maskedStore(x, p, mask[v], 4);
                 }
             });
         }
+    }
+
+    /** {@code x < 0 ? 0 : (x > 6 ? 6 : x)} per lane (a NaN stays NaN, as the lowering's compare-and-select). */
+    static LLVMValueRef relu6(FunctionBuilder b, LLVMTypeRef vec, int lanes, LLVMValueRef x) {
+        LLVMValueRef zero = b.zero(vec), six = b.splat(b.f32(6), lanes);
+        LLVMValueRef y = b.select(b.fcmp(LLVMRealOLT, x, zero), zero, x);
+        return b.select(b.fcmp(LLVMRealOGT, y, six), six, y);
     }
 
     /**

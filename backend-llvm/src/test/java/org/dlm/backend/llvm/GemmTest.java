@@ -47,6 +47,7 @@ class GemmTest {
                 if ((flags & GemmFlags.BIAS_COLUMNS) != 0) s += bias.getAtIndex(JAVA_FLOAT, j);
                 if ((flags & GemmFlags.BIAS_ROWS) != 0) s += bias.getAtIndex(JAVA_FLOAT, i);
                 if ((flags & GemmFlags.RELU) != 0) s = Math.max(s, 0);
+                if ((flags & GemmFlags.RELU6) != 0) s = Math.min(Math.max(s, 0), 6);
                 out[i * n + j] = s;
             }
         return out;
@@ -125,7 +126,7 @@ class GemmTest {
     @Test
     void fusedBiasAndReluEpilogue() {
         int[] flags = {GemmFlags.BIAS_COLUMNS, GemmFlags.BIAS_ROWS, GemmFlags.RELU, GemmFlags.BIAS_COLUMNS | GemmFlags.RELU,
-                GemmFlags.BIAS_ROWS | GemmFlags.RELU | GemmFlags.ACCUMULATE};
+                GemmFlags.BIAS_ROWS | GemmFlags.RELU | GemmFlags.ACCUMULATE, GemmFlags.RELU6, GemmFlags.BIAS_COLUMNS | GemmFlags.RELU6 | GemmFlags.ACCUMULATE};
         long seed = 500;
         for (int f : flags) {
             check(single, 37, 45, single.config().kc() + 9, 0, f, seed++);   // epilogue after the last of two k blocks
@@ -149,6 +150,28 @@ class GemmTest {
                                     t % 2 == 0 ? 0 : GemmFlags.ACCUMULATE | GemmFlags.BIAS_COLUMNS, t * 7 + 1);
                     }
             }
+    }
+
+    /** The one-vector-wide tile (28×16 on AVX-512; what compiled models use for N ≤ 16), every transpose, packed per call and prepacked. */
+    @Test
+    void narrowTileMatchesReference() {
+        GemmConfig narrow = single.config().narrow();
+        assertEquals(narrow.lanes(), narrow.nr());
+        assertEquals(single.config().mr() * single.config().vectorsPerRow(), narrow.mr());
+        long seed = 900;
+        for (boolean ta : new boolean[] {false, true})
+            for (boolean tb : new boolean[] {false, true})
+                for (GemmConfig cfg : new GemmConfig[] {narrow.withTransposes(ta, tb), narrow.forRows(27).withTransposes(ta, tb)})
+                    try (Gemm g1 = Gemm.compile(host, cfg, 1); Gemm g2 = Gemm.compile(host, cfg, 2)) {
+                        for (int kind : new int[] {0, GemmFlags.PACKED_A, GemmFlags.PACKED_B}) {
+                            check(g1, 512, 16, 37, 0, GemmFlags.BIAS_ROWS | GemmFlags.RELU, kind, seed++);
+                            check(g1, 100, 16, 300, 0, GemmFlags.BIAS_ROWS | GemmFlags.RELU6, kind, seed++);
+                            check(g1, cfg.mr() + 1, 13, cfg.kc() + 3, 1, GemmFlags.ACCUMULATE, kind, seed++);
+                            check(g1, 9, 2 * cfg.nr() + 5, 7, 0, GemmFlags.BIAS_COLUMNS, kind, seed++);
+                            check(g2, 3 * cfg.mr() + 2, 16, 50, 0, GemmFlags.BIAS_ROWS, kind, seed++);   // split by rows
+                            check(g2, 10, 4 * cfg.nr() + 3, 31, 2, GemmFlags.ACCUMULATE, kind, seed++);   // split by columns
+                        }
+                    }
     }
 
     @Test

@@ -39,6 +39,7 @@ final class ConvKernel {
                 __global const float* bias = (__global const float*)(biasb + biasoff);
                 if (flags & %d) acc += bias[oc];
                 if (flags & %d) acc = fmax(acc, 0.0f);
+                if (flags & %d) { acc = acc < 0.0f ? 0.0f : acc; acc = acc > 6.0f ? 6.0f : acc; }
                 Y[id] = acc;
             }
             __kernel void dlm_sconv_wgrad(long o, long c, long ih, long iw, long kh, long kw, long dh, long dw, long n,
@@ -58,5 +59,5 @@ final class ConvKernel {
                 }
                 W[id] = acc;
             }
-            """.formatted(Microkernels.BIAS_ROWS, Microkernels.RELU);
+            """.formatted(Microkernels.BIAS_ROWS, Microkernels.RELU, Microkernels.RELU6);
 }

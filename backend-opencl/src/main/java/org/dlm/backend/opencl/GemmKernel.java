@@ -31,13 +31,14 @@ final class GemmKernel {
                 __global const float* A = (__global const float*)(ab + aoff); \
                 __global const float* B = (__global const float*)(bb + boff); \
                 __global float* C = (__global float*)(cb + coff);
-            /* C[i, j] = epilogue(acc): + C (accumulate), + bias per column or per row, relu */
+            /* C[i, j] = epilogue(acc): + C (accumulate), + bias per column or per row, relu or relu6 */
             #define DLM_GEMM_STORE(i, j, acc) { \
                 __global const float* bias = (__global const float*)(biasb + biasoff); \
                 if (flags & %d) acc += C[(i) * ldc + (j)]; \
                 if (flags & %d) acc += bias[j]; \
                 if (flags & %d) acc += bias[i]; \
                 if (flags & %d) acc = fmax(acc, 0.0f); \
+                if (flags & %d) { acc = acc < 0.0f ? 0.0f : acc; acc = acc > 6.0f ? 6.0f : acc; } \
                 C[(i) * ldc + (j)] = acc; }
 
             __kernel __attribute__((reqd_work_group_size(DLM_TILE, DLM_TILE, 1)))
@@ -69,5 +70,5 @@ final class GemmKernel {
                 for (long p = 0; p < k; p++) acc += A[a0 + p * as] * B[b0 + p * bs];
                 DLM_GEMM_STORE(i, j, acc)
             }
-            """.formatted(TILE, Microkernels.ACCUMULATE, Microkernels.BIAS_COLUMNS, Microkernels.BIAS_ROWS, Microkernels.RELU);
+            """.formatted(TILE, Microkernels.ACCUMULATE, Microkernels.BIAS_COLUMNS, Microkernels.BIAS_ROWS, Microkernels.RELU, Microkernels.RELU6);
 }

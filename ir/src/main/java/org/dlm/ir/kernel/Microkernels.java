@@ -8,7 +8,8 @@ import java.util.Map;
  *
  * <p>{@code sgemm_XY} (X, Y = n or t: A, B transposed): {@code (m, n, k, A, lda, B, ldb, C, ldc,
  * flags, bias)} computes {@code C = epilogue(A·B [+ C])}; flags: 1 accumulate into C, 2 add
- * {@code bias[n]} to every row, 4 add {@code bias[m]} to every column, 8 ReLU.
+ * {@code bias[n]} to every row, 4 add {@code bias[m]} to every column, 8 ReLU, 64 ReLU6 (clamp to [0, 6] by compare and
+ * select, a NaN stays NaN).
  *
  * <p>{@code sconv_direct(o, c, ih, iw, kh, kw, sh, sw, dh, dw, X, W, Y, flags, bias)}: the
  * convolution of one (already padded) image without padding. {@code W} is {@code [o, c, kh, kw]}
@@ -18,7 +19,7 @@ import java.util.Map;
  * {@code [ci, ry, rx, y, x]} = pixel {@code (y·sh + ry, x·sw + rx)} of channel ci (0 past the
  * image); with stride 1 that is the image itself.
  * {@code Y[oc, oy, ox] = epilogue(Σ_{ci,ky,kx} W[oc, ci, ky, kx] · image[ci, oy·sh + ky·dh, ox·sw + kx·dw])}.
- * Flags: 4 add {@code bias[oc]}, 8 ReLU. The scalar arguments must be constants (backends
+ * Flags: 4 add {@code bias[oc]}, 8 ReLU, 64 ReLU6. The scalar arguments must be constants (backends
  * specialize the kernel on them).
  *
  * <p>{@code sconv_wgrad(o, c, ih, iw, kh, kw, dh, dw, n, X, G, dW)}: the weight gradient of a
@@ -30,7 +31,7 @@ import java.util.Map;
  * (q = oy·iw + ox, a flat position in a plane). The scalar arguments must be constants.
  */
 public final class Microkernels {
-    public static final int ACCUMULATE = 1, BIAS_COLUMNS = 2, BIAS_ROWS = 4, RELU = 8;
+    public static final int ACCUMULATE = 1, BIAS_COLUMNS = 2, BIAS_ROWS = 4, RELU = 8, RELU6 = 64;
 
     /** The direct convolution microkernel (see the class comment). */
     public static final String SCONV_DIRECT = "sconv_direct";

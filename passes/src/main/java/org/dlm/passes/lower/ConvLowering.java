@@ -54,9 +54,9 @@ final class ConvLowering {
             return;
         }
         long patch = c * kh * kw, ohw = oh * ow;
-        boolean reluFlag = act != null && act.opName().equals("relu");
-        int flags = (bias == null ? 0 : Microkernels.BIAS_ROWS) | (reluFlag ? Microkernels.RELU : 0);
-        Node after = reluFlag ? null : act;
+        int actFlag = epilogueFlag(act);
+        int flags = (bias == null ? 0 : Microkernels.BIAS_ROWS) | actFlag;
+        Node after = actFlag != 0 ? null : act;
         if (win.trivial()) {
             long group = imagesPerGemm(batch, ohw);
             if (group > 1) {
@@ -222,6 +222,21 @@ final class ConvLowering {
                     add(mul(add(mul(first, i64(o)), q), i64(ohw)), j),
                     activate(act, load(res, add(add(mul(rem(q, i64(o)), i64(cols)), mul(div(q, i64(o)), i64(ohw))), j)))))));
         }));
+    }
+
+    /**
+     * The microkernel epilogue flag of a fused activation: {@code RELU} for relu, {@code RELU6} for
+     * relu6 and clip(0, 6) (MobileNet's), 0 for any other (applied by a loop after the call).
+     */
+    static int epilogueFlag(Node act) {
+        if (act == null) return 0;
+        return switch (act.opName()) {
+            case "relu" -> Microkernels.RELU;
+            case "relu6" -> Microkernels.RELU6;
+            case "clip" -> act.attrs().getDouble("min", Double.NEGATIVE_INFINITY) == 0 && act.attrs().getDouble("max", Double.POSITIVE_INFINITY) == 6
+                    ? Microkernels.RELU6 : 0;
+            default -> 0;
+        };
     }
 
     /** Depthwise kernels up to 7×7 have their taps unrolled into one expression. */

@@ -177,15 +177,30 @@ final class SharedGemmKernels {
      * The blocking of call {@code c}: with a compile-time M that the full tile height covers badly
      * (M = 64 is 4 tiles of 14 rows and one of 8), a lower tile that covers it better when that
      * saves at least {@link #ROW_TILE_GAIN} of the estimated issue slots ({@link GemmConfig#forRows});
-     * such kernels are compiled once per tile height.
+     * with a compile-time N that half fills the full tile's width (a 4×4 map's 16 columns in a
+     * batch-1 pointwise convolution), the one-vector-wide tile ({@link GemmConfig#narrow}), as
+     * tall as the registers allow, under the same rule. Such kernels are compiled once per tile.
      */
     static GemmConfig config(Stmt.Call c, HostTarget target) {
         GemmConfig full = config(c.kernel(), target);
-        if (!(c.args().get(0) instanceof Stmt.ScalarArg s) || !(s.value() instanceof Expr.Const k)) return full;
-        int m = (int) Math.min(Integer.MAX_VALUE, (long) k.value());
-        if (m <= GemmGenerator.DIRECT_MAX_ROWS) return full;
-        GemmConfig low = full.forRows(m);
-        return full.rowCost(m) > (1 + ROW_TILE_GAIN) * low.rowCost(m) ? low : full;
+        long m = constant(c, 0), n = constant(c, 1);
+        if (m <= GemmGenerator.DIRECT_MAX_ROWS) return full;   // also: M not known at compile time
+        int rows = (int) Math.min(Integer.MAX_VALUE, m);
+        GemmConfig best = full;
+        for (GemmConfig cand : new GemmConfig[] {full.forRows(rows), n > 0 ? full.narrow().forRows(rows) : null}) {
+            if (cand == null) continue;
+            long cols = n > 0 ? n : cand.nr();
+            if (tileCost(best, rows, cols) > (1 + ROW_TILE_GAIN) * tileCost(cand, rows, cols)) best = cand;
+        }
+        return best;
+    }
+
+    /** Estimated issue slots per k step of an {@code m × n} product with {@code cfg}'s register tile. */
+    private static double tileCost(GemmConfig cfg, int m, long n) { return Math.ceil(n / (double) cfg.nr()) * cfg.rowCost(m); }
+
+    /** Argument {@code i} of {@code c} when it is a compile-time constant, else -1. */
+    private static long constant(Stmt.Call c, int i) {
+        return c.args().get(i) instanceof Stmt.ScalarArg s && s.value() instanceof Expr.Const k ? (long) k.value() : -1;
     }
 
     /** Least estimated gain for a GEMM with a lower register tile (another kernel to compile). */

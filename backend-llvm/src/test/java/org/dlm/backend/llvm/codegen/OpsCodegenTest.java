@@ -104,6 +104,16 @@ class OpsCodegenTest {
                 Node.of("relu", op("conv2d", Attrs.of("padding", List.of(1L, 1L, 1L, 1L)), big, param("wb3", 2, 2, 3, 3)))), TOL);
     }
 
+    /** relu6 and clip(0, 6) after convolutions run in the GEMM's / direct kernel's epilogue (the RELU6 flag); 96 channels give outputs beyond 6. */
+    @Test
+    void relu6InTheEpilogue() {
+        Node x = input("x", DType.F32, 4, 96, 4, 4), one = input("one", DType.F32, 1, 96, 5, 3);
+        check(24, List.of(
+                Node.of("relu6", op("conv2d", Attrs.EMPTY, x, param("pw", 40, 96, 1, 1), param("pb", 40))),   // images batched into one GEMM
+                op("clip", Attrs.of("min", 0.0, "max", 6.0), op("conv2d", Attrs.EMPTY, one, param("po", 33, 96, 1, 1))),   // N = 15: the narrow tile
+                Node.of("relu6", op("conv2d", Attrs.of("padding", List.of(1L, 1L, 1L, 1L)), one, param("w3", 17, 96, 3, 3), param("b3", 17)))), TOL);
+    }
+
     @Test
     void convActivationsFuse() {
         Node x = input("x", DType.F32, 2, 4, 6, 5);

@@ -91,6 +91,42 @@ class PrepackedParamsTest {
         }
     }
 
+    /** N of one vector or less (a batch-1 pointwise convolution on a 4×4 map) takes the one-vector-wide tile; wider N keeps the full width. */
+    @Test
+    void narrowColumnsTakeTheOneVectorTile() {
+        try (org.dlm.backend.llvm.HostTarget host = org.dlm.backend.llvm.HostTarget.detect()) {
+            org.dlm.backend.llvm.GemmConfig full = org.dlm.backend.llvm.GemmConfig.forTarget(host);
+            java.util.function.BiFunction<Long, Long, org.dlm.ir.kernel.Stmt.Call> call = (m, n) -> new org.dlm.ir.kernel.Stmt.Call("sgemm_nn",
+                    java.util.stream.Stream.concat(java.util.stream.LongStream.of(m, n, 512).mapToObj(v -> new org.dlm.ir.kernel.Stmt.ScalarArg(org.dlm.ir.kernel.Expr.i64(v))),
+                            java.util.stream.Stream.generate(() -> (org.dlm.ir.kernel.Stmt.Arg) new org.dlm.ir.kernel.Stmt.NullArg()).limit(8)).toList());
+            for (long m : new long[] {64, 512}) {
+                org.dlm.backend.llvm.GemmConfig got = SharedGemmKernels.config(call.apply(m, (long) full.lanes()), host);
+                assertEquals(full.lanes(), got.nr(), "M=" + m);
+                assertTrue(got.mr() > full.mr(), "M=" + m + ": " + got);
+                assertEquals(full.nr(), SharedGemmKernels.config(call.apply(m, 4L * full.nr()), host).nr(), "M=" + m + ", N=4 tiles");
+            }
+            assertEquals(full, SharedGemmKernels.config(call.apply(1L, (long) full.lanes()), host));   // few rows: the unpacked path
+        }
+    }
+
+    /** A batch-1 pointwise convolution on a 4×4 map (N = 16) and a linear layer of 10 outputs, prepacked, against the interpreter. */
+    @Test
+    void narrowGemmsInACompiledGraph() {
+        Node x = input("x", DType.F32, 1, 70, 4, 4), w = param("w", 61, 70, 1, 1), v = param("v", 10, 61 * 16);
+        Node y = op("conv2d", Attrs.EMPTY, x, w);
+        Node z = op("linear", Attrs.EMPTY, op("flatten", Attrs.EMPTY, y), v);
+        Graph g = new Graph("narrow", List.of(x), List.of(w, v), List.of(new Graph.Output("y", y), new Graph.Output("z", z)));
+        Random r = new Random(5);
+        Map<String, NdArray> ps = values(r, g.params()), in = values(r, g.inputs());
+        for (int threads : new int[] {1, 2}) {
+            LlvmBackend.Options options = LlvmBackend.Options.dims(Map.of()).withThreads(threads).withMinParallelWork(0);
+            assertTrue(compare(g, in, ps, options, TOL) < TOL);
+            try (LlvmExecutable exe = LlvmBackend.compile(g, ps, options)) {
+                assertTrue(exe.prepackedOperands() >= 1, exe.kernelIr());
+            }
+        }
+    }
+
     /** Trainable executables rewrite their parameters: nothing is prepacked, and a written parameter is used as written. */
     @Test
     void trainableParametersAreNotPrepacked() {
