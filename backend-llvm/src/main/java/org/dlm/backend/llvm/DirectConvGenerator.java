@@ -22,13 +22,13 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * loads {@code nv} input vectors, broadcasts {@code mr} weights (read from OIHW in place: the
  * tile's weight rows, {@code mr·c·kh·kw} floats, stay in L1 while the pixel tiles stream) and
  * issues {@code mr·nv} FMAs. The channel loop runs in the generated code with the taps unrolled in
- * its body. Bias and ReLU (run-time flags) are applied, then each vector's real outputs (grid columns
+ * its body. Bias and ReLU or ReLU6 (run-time flags) are applied, then each vector's real outputs (grid columns
  * {@code ox < ow}; the others are windows wrapping into the next row) are compressed to
  * consecutive lanes and stored into NCHW. The last tile is narrower, its last vector masked, so
  * no load leaves the image.
  */
 public final class DirectConvGenerator {
-    /** The shape one function is specialized on (bias and ReLU are run-time flags: fewer distinct kernels). */
+    /** The shape one function is specialized on (bias, ReLU and ReLU6 are run-time flags: fewer distinct kernels). */
     public record Config(long o, long c, long ih, long iw, long kh, long kw, long sh, long sw, long dh, long dw, int lanes) {
         public long oh() { return (ih - (kh - 1) * dh - 1) / sh + 1; }
         public long ow() { return (iw - (kw - 1) * dw - 1) / sw + 1; }
