@@ -158,15 +158,9 @@ public final class OpenClCodegen {
     }
 
     static void vars(Expr e, Set<String> out) {
-        switch (e) {
-            case Expr.Const c -> { }
-            case Expr.Var v -> out.add(v.name());
-            case Expr.Load l -> vars(l.index(), out);
-            case Expr.Select s -> { vars(s.cond(), out); vars(s.a(), out); vars(s.b(), out); }
-            case Expr.Cast c -> vars(c.a(), out);
-            case Expr.Unary u -> vars(u.a(), out);
-            case Expr.Binary b -> { vars(b.a(), out); vars(b.b(), out); }
-        }
+        e.forEach(x -> {
+            if (x instanceof Expr.Var v) out.add(v.name());
+        });
     }
 
     static boolean hasCall(Stmt s) {
@@ -254,17 +248,7 @@ public final class OpenClCodegen {
         return !hasLoad(e);
     }
 
-    private static boolean hasLoad(Expr e) {
-        return switch (e) {
-            case Expr.Load l -> true;
-            case Expr.Const c -> false;
-            case Expr.Var v -> false;
-            case Expr.Select s -> hasLoad(s.cond()) || hasLoad(s.a()) || hasLoad(s.b());
-            case Expr.Cast c -> hasLoad(c.a());
-            case Expr.Unary u -> hasLoad(u.a());
-            case Expr.Binary b -> hasLoad(b.a()) || hasLoad(b.b());
-        };
-    }
+    private static boolean hasLoad(Expr e) { return !e.loads().isEmpty(); }
 
     private static void buffersUsed(Stmt s, Set<String> out) {
         switch (s) {
@@ -278,15 +262,7 @@ public final class OpenClCodegen {
     }
 
     private static void buffersUsed(Expr e, Set<String> out) {
-        switch (e) {
-            case Expr.Load l -> { out.add(l.buffer().name()); buffersUsed(l.index(), out); }
-            case Expr.Const c -> { }
-            case Expr.Var v -> { }
-            case Expr.Select s -> { buffersUsed(s.cond(), out); buffersUsed(s.a(), out); buffersUsed(s.b(), out); }
-            case Expr.Cast c -> buffersUsed(c.a(), out);
-            case Expr.Unary u -> buffersUsed(u.a(), out);
-            case Expr.Binary b -> { buffersUsed(b.a(), out); buffersUsed(b.b(), out); }
-        }
+        for (Expr.Load l : e.loads()) out.add(l.buffer().name());
     }
 
     private void stmt(Stmt s, ClExprWriter w, Map<String, String> names, StringBuilder k, int depth) {

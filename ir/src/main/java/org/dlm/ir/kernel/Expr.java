@@ -1,5 +1,8 @@
 package org.dlm.ir.kernel;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import org.dlm.ir.DType;
 
 /**
@@ -10,6 +13,36 @@ import org.dlm.ir.DType;
  */
 public sealed interface Expr {
     DType type();
+
+    /** Visits this expression and every expression inside it (load indices too), outermost first. */
+    default void forEach(Consumer<Expr> visit) {
+        visit.accept(this);
+        switch (this) {
+            case Load l -> l.index().forEach(visit);
+            case Unary u -> u.a().forEach(visit);
+            case Binary b -> {
+                b.a().forEach(visit);
+                b.b().forEach(visit);
+            }
+            case Select s -> {
+                s.cond().forEach(visit);
+                s.a().forEach(visit);
+                s.b().forEach(visit);
+            }
+            case Cast c -> c.a().forEach(visit);
+            case Const c -> {}
+            case Var v -> {}
+        }
+    }
+
+    /** Every load in this expression, including loads inside load indices, outermost first. */
+    default List<Load> loads() {
+        List<Load> out = new ArrayList<>();
+        forEach(e -> {
+            if (e instanceof Load l) out.add(l);
+        });
+        return out;
+    }
 
     record Const(DType type, double value) implements Expr {}
 

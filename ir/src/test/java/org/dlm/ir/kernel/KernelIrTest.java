@@ -17,6 +17,21 @@ class KernelIrTest {
     }
 
     @Test
+    void walksEverySubexpressionAndFindsLoadsInsideIndices() {
+        Expr i = new Expr.Var("i", DType.I64);
+        Buffer idx = new Buffer("idx", Buffer.Kind.INPUT, DType.I64, 6, 0, 0);
+        Expr gathered = Expr.load(X, Expr.load(idx, i));   // x[idx[i]]
+        Expr e = new Expr.Select(new Expr.Binary(Expr.BinOp.LT, gathered, Expr.f32(0)), new Expr.Cast(DType.F32, i), gathered);
+        List<Expr> seen = new java.util.ArrayList<>();
+        e.forEach(seen::add);
+        assertEquals(e, seen.get(0), "outermost first");
+        assertEquals(11, seen.size(), seen.toString());   // select, lt, 2 x (x[idx[i]]: 2 loads + i), 0, cast, i
+        List<Expr.Load> loads = e.loads();
+        assertEquals(List.of("x", "idx", "x", "idx"), loads.stream().map(l -> l.buffer().name()).toList());
+        assertEquals(List.of(), Expr.f32(1).loads());
+    }
+
+    @Test
     void printsLoopsLoadsAndStores() {
         assertEquals("""
                 kernel relu arena=0 params=0 {

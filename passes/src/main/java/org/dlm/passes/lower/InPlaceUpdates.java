@@ -57,11 +57,11 @@ public final class InPlaceUpdates {
             List<Expr.Load> loads = new ArrayList<>();
             switch (b) {
                 case Stmt.Store st -> {
-                    loads(st.index(), loads);
-                    loads(st.value(), loads);
+                    loads.addAll(st.index().loads());
+                    loads.addAll(st.value().loads());
                 }
-                case Stmt.Declare d -> loads(d.init(), loads);
-                case Stmt.Assign a -> loads(a.value(), loads);
+                case Stmt.Declare d -> loads.addAll(d.init().loads());
+                case Stmt.Assign a -> loads.addAll(a.value().loads());
                 default -> { return false; }
             }
             for (Expr.Load ld : loads) {
@@ -80,27 +80,6 @@ public final class InPlaceUpdates {
 
     private static boolean atVar(Expr index, String var) {
         return index instanceof Expr.Var v && v.name().equals(var);
-    }
-
-    private static void loads(Expr e, List<Expr.Load> into) {
-        switch (e) {
-            case Expr.Load l -> {
-                into.add(l);
-                loads(l.index(), into);
-            }
-            case Expr.Unary u -> loads(u.a(), into);
-            case Expr.Binary b -> {
-                loads(b.a(), into);
-                loads(b.b(), into);
-            }
-            case Expr.Select s -> {
-                loads(s.cond(), into);
-                loads(s.a(), into);
-                loads(s.b(), into);
-            }
-            case Expr.Cast c -> loads(c.a(), into);
-            default -> {}
-        }
     }
 
     /** Whether {@code s} stores into {@code buffer} (lowerings pass parameters to calls only as operands, never as results). */

@@ -79,10 +79,10 @@ final class LoopFusion {
             switch (t) {
                 case Stmt.Store st -> {
                     if (buffers.contains(st.buffer().name()) && !atVar(st.index(), l.var())) return false;
-                    loads(st.index(), loads);
-                    loads(st.value(), loads);
+                    loads.addAll(st.index().loads());
+                    loads.addAll(st.value().loads());
                 }
-                case Stmt.Declare d -> loads(d.init(), loads);
+                case Stmt.Declare d -> loads.addAll(d.init().loads());
                 default -> { return false; }
             }
             for (Expr.Load ld : loads) if (buffers.contains(ld.buffer().name()) && !atVar(ld.index(), l.var())) return false;
@@ -91,27 +91,6 @@ final class LoopFusion {
     }
 
     private static boolean atVar(Expr index, String var) { return index instanceof Expr.Var v && v.name().equals(var); }
-
-    static void loads(Expr e, List<Expr.Load> into) {
-        switch (e) {
-            case Expr.Load l -> {
-                into.add(l);
-                loads(l.index(), into);
-            }
-            case Expr.Unary u -> loads(u.a(), into);
-            case Expr.Binary b -> {
-                loads(b.a(), into);
-                loads(b.b(), into);
-            }
-            case Expr.Select s -> {
-                loads(s.cond(), into);
-                loads(s.a(), into);
-                loads(s.b(), into);
-            }
-            case Expr.Cast c -> loads(c.a(), into);
-            default -> {}
-        }
-    }
 
     private static Stmt renameVar(Stmt s, String from, String to) {
         return switch (s) {

@@ -87,23 +87,6 @@ public final class MemoryPlanner {
     }
 
     static void expr(Expr e, java.util.function.Consumer<String> use) {
-        switch (e) {
-            case Expr.Load l -> {
-                use.accept(l.buffer().name());
-                expr(l.index(), use);
-            }
-            case Expr.Unary u -> expr(u.a(), use);
-            case Expr.Binary b -> {
-                expr(b.a(), use);
-                expr(b.b(), use);
-            }
-            case Expr.Select s -> {
-                expr(s.cond(), use);
-                expr(s.a(), use);
-                expr(s.b(), use);
-            }
-            case Expr.Cast c -> expr(c.a(), use);
-            default -> {}
-        }
+        for (Expr.Load l : e.loads()) use.accept(l.buffer().name());
     }
 }
