@@ -93,12 +93,7 @@ final class ConvGradLowering {
     static final long POINTWISE_DEPTH = 4096;
 
     /** Images per batched pointwise weight-gradient GEMM: the largest divisor of a chunk's images with {@code g·hw <= POINTWISE_DEPTH}. */
-    static long pointwiseGroup(long per, long hw) {
-        long best = 1;
-        for (long g = 2; g <= per; g++)
-            if (per % g == 0 && g * hw <= POINTWISE_DEPTH) best = g;
-        return best;
-    }
+    static long pointwiseGroup(long per, long hw) { return ConvLowering.imagesPer(per, hw, POINTWISE_DEPTH); }
 
     /**
      * 1×1 stride-1 weight gradient on small maps: per chunk, {@code group} images' output

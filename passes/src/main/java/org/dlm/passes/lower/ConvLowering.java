@@ -191,10 +191,13 @@ final class ConvLowering {
      * with a few dozen columns that re-packs the whole weight matrix per image; batching the
      * images packs it once per group for a GEMM of a useful width.
      */
-    static long imagesPerGemm(long batch, long ohw) {
+    static long imagesPerGemm(long batch, long ohw) { return imagesPer(batch, ohw, GEMM_COLUMNS); }
+
+    /** The largest divisor g of {@code batch} with {@code g·perImage <= limit} (at least 1). */
+    static long imagesPer(long batch, long perImage, long limit) {
         long best = 1;
         for (long g = 2; g <= batch; g++)
-            if (batch % g == 0 && g * ohw <= GEMM_COLUMNS) best = g;
+            if (batch % g == 0 && g * perImage <= limit) best = g;
         return best;
     }
 
