@@ -654,7 +654,7 @@ public final class KernelCodegen {
         LLVMValueRef[] packed = {prepacked(c, cfg, true), prepacked(c, cfg, false)};
         int bits = (packed[0] != null ? GemmFlags.PACKED_A : 0) | (packed[1] != null ? GemmFlags.PACKED_B : 0);
         if (bits != 0) args[9] = LLVMBuildOr(b, args[9], i32(bits), "");
-        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, cfg, hotParallelWork(), maxThreads) : null;
+        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, cfg, hotParallelWork(), maxThreads, packed[0] != null) : null;
         if (split != null) parallelGemm(cfg, split, args, packed, LoopAnalysis.gemmFlops(c) / 16 < (depth == 0 ? LONE_GEMM_FACTOR * minParallelWork : minParallelWork));
         else gemm(cfg, args, worker == null ? i64(0) : worker, packed);
     }
@@ -979,6 +979,17 @@ public final class KernelCodegen {
         LLVMValueRef parts = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, wanted, units, ""), wanted, units, "");
         LLVMValueRef per = LLVMBuildNSWMul(b, LLVMBuildSDiv(b, LLVMBuildNSWAdd(b, units, LLVMBuildNSWSub(b, parts, i64(1), ""), ""), parts, ""), i64(split.unit()), "");
         LLVMValueRef tasks = LLVMBuildSDiv(b, LLVMBuildNSWAdd(b, i64(split.extent() - 1), per, ""), per, "");
+        if (split.packAOnce()) {
+            // pack A once into the caller's (worker 0's) A scratch; every part then reads it prepacked
+            LLVMValueRef dst = LLVMBuildInBoundsGEP2(b, mb.i8(), tables[3], array(i64(scratchOffset)), 1, "");
+            LLVMTypeRef[] p = {i64(), i64(), ptr(), i64(), ptr()};
+            LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
+            String kernel = SharedGemmKernels.symbol(SharedGemmKernels.gemm(cfg, mb.target()));
+            LLVMBuildCall2(b, type, shared(kernel + GemmGenerator.PREPACK_A, type), array(args[0], args[2], args[3], args[4], dst), 5, "");
+            packed = new LLVMValueRef[] {dst, packed[1]};
+            args = args.clone();
+            args[9] = LLVMBuildOr(b, args[9], i32(GemmFlags.PACKED_A), "");
+        }
         LLVMValueRef context = alloca(LLVMArrayType(i64(), 8), "gemm_ctx");
         LLVMBuildStore(b, args[3], slot(context, 0));
         LLVMBuildStore(b, args[5], slot(context, 1));
