@@ -23,7 +23,8 @@ record GemmSplit(boolean byRows, long extent, long unit, int flags, int threads,
     /**
      * Parts per thread, handed out dynamically: with several, a thread that gets descheduled on a
      * busy machine delays the call by a fraction of its share, not all of it. A column split
-     * repeats only A's (small) packing per part, so it always takes four; a row split repacks all
+     * packs A once for all parts ({@link #packAOnce}) or, when A is too large for that, repeats
+     * A's packing per part, so it always takes four; a row split repacks all
      * of B per part, which costs about 1/8 of the part's multiply at 64 rows, so it takes four
      * only when every part keeps at least 64 rows (large batches), else one.
      */
