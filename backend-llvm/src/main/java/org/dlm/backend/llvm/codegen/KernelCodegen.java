@@ -654,7 +654,7 @@ public final class KernelCodegen {
         LLVMValueRef[] packed = {prepacked(c, cfg, true), prepacked(c, cfg, false)};
         int bits = (packed[0] != null ? GemmFlags.PACKED_A : 0) | (packed[1] != null ? GemmFlags.PACKED_B : 0);
         if (bits != 0) args[9] = LLVMBuildOr(b, args[9], i32(bits), "");
-        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, cfg, hotParallelWork(), maxThreads) : null;
+        GemmSplit split = worker == null && maxThreads > 1 ? GemmSplit.of(c, cfg, hotParallelWork(), maxThreads, packed[0] != null) : null;
         if (split != null) parallelGemm(cfg, split, args, packed, LoopAnalysis.gemmFlops(c) / 16 < (depth == 0 ? LONE_GEMM_FACTOR * minParallelWork : minParallelWork));
         else gemm(cfg, args, worker == null ? i64(0) : worker, packed);
     }
@@ -979,6 +979,14 @@ public final class KernelCodegen {
         LLVMValueRef parts = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, wanted, units, ""), wanted, units, "");
         LLVMValueRef per = LLVMBuildNSWMul(b, LLVMBuildSDiv(b, LLVMBuildNSWAdd(b, units, LLVMBuildNSWSub(b, parts, i64(1), ""), ""), parts, ""), i64(split.unit()), "");
         LLVMValueRef tasks = LLVMBuildSDiv(b, LLVMBuildNSWAdd(b, i64(split.extent() - 1), per, ""), per, "");
+        if (split.packAOnce()) {
+            // A packed once into the caller's (worker 0's) A scratch, which no part then uses: every part reads it prepacked
+            LLVMValueRef dst = LLVMBuildInBoundsGEP2(b, mb.i8(), tables[3], array(i64(scratchOffset)), 1, "");
+            packAOnce(cfg, args, dst, small);
+            packed = new LLVMValueRef[] {dst, packed[1]};
+            args = args.clone();
+            args[9] = LLVMBuildOr(b, args[9], i32(GemmFlags.PACKED_A), "");
+        }
         LLVMValueRef context = alloca(LLVMArrayType(i64(), 8), "gemm_ctx");
         LLVMBuildStore(b, args[3], slot(context, 0));
         LLVMBuildStore(b, args[5], slot(context, 1));
@@ -1028,6 +1036,39 @@ public final class KernelCodegen {
         finish(start);
         leave(saved);
         parallelFor(task, context, tasks, small);
+    }
+
+    /**
+     * Packs all of A (compile-time M and K) into {@code dst} in the prepacked layout, its panels of
+     * {@code mr} rows split over the threads (one pool job before the column parts: the barrier
+     * between packing and multiplying), for a column split whose parts then share it.
+     */
+    private void packAOnce(GemmConfig cfg, LLVMValueRef[] args, LLVMValueRef dst, boolean small) {
+        long m = LLVMConstIntGetSExtValue(args[0]);
+        LLVMValueRef context = alloca(LLVMArrayType(i64(), 2), "pack_ctx");
+        LLVMBuildStore(b, args[3], slot(context, 0));
+        LLVMBuildStore(b, dst, slot(context, 1));
+        LLVMValueRef task = taskFunction("gemm_pack_a");
+        State saved = enter(task);
+        LLVMBasicBlockRef start = begin();
+        LLVMValueRef in = LLVMGetParam(task, 0);
+        LLVMValueRef a = LLVMBuildLoad2(b, ptr(), slot(in, 0), ""), to = LLVMBuildLoad2(b, ptr(), slot(in, 1), "");
+        LLVMPositionBuilderAtEnd(b, start);
+        {
+            // panels [begin, end): rows [begin·mr, min(end·mr, M)), written first·K floats in
+            LLVMValueRef first = LLVMBuildNSWMul(b, LLVMGetParam(task, 1), i64(cfg.mr()), "");
+            LLVMValueRef last = LLVMBuildNSWMul(b, LLVMGetParam(task, 2), i64(cfg.mr()), "");
+            LLVMValueRef stop = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, last, i64(m), ""), last, i64(m), "");
+            LLVMValueRef src = floats(a, cfg.transA() ? first : LLVMBuildNSWMul(b, first, args[4], ""));
+            LLVMTypeRef[] p = {i64(), i64(), ptr(), i64(), ptr()};
+            LLVMTypeRef type = LLVMFunctionType(mb.voidType(), new PointerPointer<>(p), p.length, 0);
+            String kernel = SharedGemmKernels.symbol(SharedGemmKernels.gemm(cfg, mb.target()));
+            LLVMBuildCall2(b, type, shared(kernel + GemmGenerator.PREPACK_A, type),
+                    array(LLVMBuildNSWSub(b, stop, first, ""), args[2], src, args[4], floats(to, LLVMBuildNSWMul(b, first, args[2], ""))), 5, "");
+        }
+        finish(start);
+        leave(saved);
+        parallelFor(task, context, i64((m + cfg.mr() - 1) / cfg.mr()), small);
     }
 
     private LLVMValueRef floats(LLVMValueRef base, LLVMValueRef index) {

@@ -112,6 +112,25 @@ class ThreadedCodegenTest {
         }
     }
 
+    /**
+     * Column splits of packed GEMMs (more rows than the unpacked path takes, fewer than columns):
+     * A is packed once by the caller and shared by every part, for each transpose of A and B and
+     * with a prepacked weight, bias and ReLU (a batch-64-style linear layer).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3})
+    void columnSplitsShareOnePackedA(int threads) {
+        Node a = input("a", DType.F32, 23, 131), at = input("at", DType.F32, 131, 23);
+        Node b = input("b", DType.F32, 131, 205), bt = input("bt", DType.F32, 205, 131);
+        Node x = input("x", DType.F32, 37, 300), w = param("w", 260, 300), wb = param("wb", 260);
+        assertTrue(checkThreaded(6, List.of(
+                op("gemm", Attrs.of("beta", 0.0), a, b),
+                op("gemm", Attrs.of("trans_a", true, "beta", 0.0), at, b),
+                op("gemm", Attrs.of("trans_b", true, "beta", 0.0), a, bt),
+                op("gemm", Attrs.of("trans_a", true, "trans_b", true, "beta", 0.0), at, bt),
+                Node.of("relu", op("linear", Attrs.EMPTY, x, w, wb))), TOL, threads) < TOL);
+    }
+
     static Map<String, float[]> run(Graph g, Map<String, NdArray> in, LlvmBackend.Options options) {
         try (LlvmExecutable exe = LlvmBackend.compile(g, Map.of(), options)) {
             Map<String, Tensor> tin = new LinkedHashMap<>();
