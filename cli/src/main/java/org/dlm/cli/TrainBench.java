@@ -147,6 +147,8 @@ final class TrainBench {
      * one timed step (the least disturbed run of it on a shared machine), in ms scaled so that
      * they add up to the fastest step, largest first, on stderr.
      */
+    private static final int MAX_TEXT = Integer.getInteger("dlm.profile.maxText", 400);
+
     static void printProfile(LlvmExecutable exe, long[] cycles, double stepMs) {
         double total = Arrays.stream(cycles).sum();
         List<org.dlm.ir.kernel.Stmt> body = exe.lowered().module().body();
@@ -157,7 +159,7 @@ final class TrainBench {
             if (cycles[i] == 0) continue;
             String text = org.dlm.ir.kernel.KernelPrinter.print(body.get(i)).replaceAll("\\s+", " ");
             System.err.printf(java.util.Locale.ROOT, "stmt %4d %8.3f ms %5.1f %%  %s%n", i, stepMs * cycles[i] / total, 100 * cycles[i] / total,
-                    text.length() > 400 ? text.substring(0, 400) : text);
+                    text.length() > MAX_TEXT ? text.substring(0, MAX_TEXT) : text);
         }
     }
 

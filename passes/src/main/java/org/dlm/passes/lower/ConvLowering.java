@@ -381,7 +381,7 @@ final class ConvLowering {
         long blocks = PHASE_BLOCKS;
         while (planes % blocks != 0) blocks--;
         long per = planes / blocks;
-        cx.loop(blocks, true, blk -> cx.collect(() -> {
+        cx.loop(blocks, planes > MAX_SERIAL_PHASE_PLANES, blk -> cx.collect(() -> {
             scratch[0] = mul(blk, i64(win.sh() * win.sw() * hp * wp));
             cx.loop(per, q -> cx.collect(() -> perPlane.accept(add(mul(blk, i64(per)), q))));
         }));
@@ -389,6 +389,14 @@ final class ConvLowering {
 
     /** Parallel blocks of a strided depthwise convolution, each with its own phase planes. */
     static final long PHASE_BLOCKS = 32;
+
+    /**
+     * Up to this many planes a phase-plane depthwise convolution is not marked parallel. Measured
+     * (per-statement cycles, {@code -Ddlm.llvm.profile=true}) on MobileNet batch 1 (64 and 128
+     * planes, 12-33 µs on one thread): split over two threads they took 1.3-1.5× their one-thread
+     * time with the workers hot and up to 2.4× with them asleep, while the stride-1 ones gained.
+     */
+    static final long MAX_SERIAL_PHASE_PLANES = 4 * PHASE_BLOCKS;
 
     /**
      * Output width from which a strided depthwise plane is split into phase planes. Measured on

@@ -25,7 +25,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LoweringFileTest {
     @ParameterizedTest
     @ValueSource(strings = {"fuse_chain", "flat_loop", "views_and_gemm", "arena_reuse", "batch_norm_fold", "linear_weight_transpose",
-            "conv_weight_grad", "conv_weight_grad_strided", "batch_norm_training", "batch_norm_grad_training", "conv_depthwise_pointwise"})
+            "conv_weight_grad", "conv_weight_grad_strided", "batch_norm_training", "batch_norm_grad_training", "conv_depthwise_pointwise",
+            "conv_depthwise_phases_serial", "conv_depthwise_phases_parallel"})
     void loweredKernelIrMatches(String name) throws IOException {
         String text;
         try (InputStream in = getClass().getClassLoader().getResourceAsStream("lower/" + name + ".ir")) {
