@@ -150,24 +150,19 @@ final class BenchCommand implements Callable<Integer> {
                 long cpu0 = os.getProcessCpuTime(), w0 = System.nanoTime(), stop = w0 + (long) (minTime * 1e9);
                 long[] times = new long[MAX_REPS];
                 int reps = 0;
-                exe.statementCycles(true);   // profile (dlm.llvm.profile) of the timed calls only
-                long[] minCycles = null;
+                StatementProfile profile = new StatementProfile(exe);   // of the timed calls only
                 while (reps < MAX_REPS && (reps < minReps || System.nanoTime() < stop)) {
                     long a = System.nanoTime();
                     Map<String, Tensor> o = exe.run(feed);
                     times[reps++] = System.nanoTime() - a;
                     o.values().forEach(Tensor::close);
-                    long[] c = exe.statementCycles(true);
-                    if (c != null) {
-                        if (minCycles == null) minCycles = c;
-                        for (int i = 0; i < c.length; i++) minCycles[i] = Math.min(minCycles[i], c[i]);
-                    }
+                    profile.afterCall();
                 }
                 long wall = System.nanoTime() - w0, cpu = os.getProcessCpuTime() - cpu0;
                 double[] sys1 = sysCpu();
                 long[] s = Arrays.copyOf(times, reps);
-                if (minCycles != null) TrainBench.printProfile(exe, minCycles, Arrays.stream(s).min().getAsLong() / 1e6);
                 Arrays.sort(s);
+                profile.print(s[0] / 1e6);
                 double median = (reps % 2 == 1 ? s[reps / 2] : (s[reps / 2 - 1] + s[reps / 2]) / 2.0) / 1e6;
 
                 rec.put("bench", "infer");

@@ -101,27 +101,22 @@ final class TrainBench {
             int reps = 0;
             long stop = System.nanoTime() + (long) (minTime * 1e9);
             double last = 0;
-            exe.statementCycles(true);   // profile (dlm.llvm.profile) of the timed steps only
-            long[] minCycles = null;
+            StatementProfile profile = new StatementProfile(exe);   // of the timed steps only
             var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             long cpu0 = os instanceof com.sun.management.OperatingSystemMXBean m ? m.getProcessCpuTime() : -1;
             while (reps < times.length && (reps < minReps || System.nanoTime() < stop)) {
                 long a = System.nanoTime();
                 last = step(exe, feed, sgd, ++t, owned);
                 times[reps++] = System.nanoTime() - a;
-                long[] c = exe.statementCycles(true);
-                if (c != null) {
-                    if (minCycles == null) minCycles = c;
-                    for (int i = 0; i < c.length; i++) minCycles[i] = Math.min(minCycles[i], c[i]);
-                }
+                profile.afterCall();
             }
             // CPU time of the process per step (all threads, spinning workers included): on a shared machine a
             // steadier measure of the work than the wall time, which counts the time other processes held the cores
             long cpu1 = os instanceof com.sun.management.OperatingSystemMXBean m ? m.getProcessCpuTime() : -1;
             if (cpu0 >= 0 && cpu1 >= 0) rec.put("cpu_ms_per_step", BenchCommand.round((cpu1 - cpu0) / 1e6 / reps, 3));
             long[] s = Arrays.copyOf(times, reps);
-            if (minCycles != null) printProfile(exe, minCycles, s[0] / 1e6);
             Arrays.sort(s);
+            profile.print(s[0] / 1e6);
             double median = (reps % 2 == 1 ? s[reps / 2] : (s[reps / 2 - 1] + s[reps / 2]) / 2.0) / 1e6;
             rec.put("median_ms", BenchCommand.round(median, 4));
             rec.put("p10_ms", BenchCommand.round(s[Math.min(reps - 1, (int) (0.1 * reps))] / 1e6, 4));
@@ -139,27 +134,6 @@ final class TrainBench {
             rec.put("load1", BenchCommand.load1());
         } finally {
             owned.forEach(Tensor::close);
-        }
-    }
-
-    /**
-     * With {@code -Ddlm.llvm.profile=true}: each top-level Kernel IR statement's least cycles in
-     * one timed step (the least disturbed run of it on a shared machine), in ms scaled so that
-     * they add up to the fastest step, largest first, on stderr.
-     */
-    private static final int MAX_TEXT = Integer.getInteger("dlm.profile.maxText", 400);
-
-    static void printProfile(LlvmExecutable exe, long[] cycles, double stepMs) {
-        double total = Arrays.stream(cycles).sum();
-        List<org.dlm.ir.kernel.Stmt> body = exe.lowered().module().body();
-        Integer[] order = new Integer[cycles.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> Long.compare(cycles[b], cycles[a]));
-        for (int i : order) {
-            if (cycles[i] == 0) continue;
-            String text = org.dlm.ir.kernel.KernelPrinter.print(body.get(i)).replaceAll("\\s+", " ");
-            System.err.printf(java.util.Locale.ROOT, "stmt %4d %8.3f ms %5.1f %%  %s%n", i, stepMs * cycles[i] / total, 100 * cycles[i] / total,
-                    text.length() > MAX_TEXT ? text.substring(0, MAX_TEXT) : text);
         }
     }
 
